@@ -1,0 +1,361 @@
+/**
+ * Bytes in and out. `DataOutput` is a growable buffer; `DataInput` reads a Uint8Array and throws a
+ * `DecodeError` with the offset on anything it cannot read, never returning garbage.
+ *
+ * Fixed-width numbers are big-endian (as Flink's DataOutputView). Varints are unsigned LEB128, as in
+ * Protobuf and Avro; signed varints use zigzag.
+ */
+import { DecodeError } from './errors.js';
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder('utf-8', { fatal: true });
+const INITIAL_SIZE = 256;
+
+export class DataOutput {
+  private buf: Uint8Array;
+  private view: DataView;
+  private pos = 0;
+
+  constructor(initialSize = INITIAL_SIZE) {
+    this.buf = new Uint8Array(Math.max(16, initialSize));
+    this.view = new DataView(this.buf.buffer);
+  }
+
+  /** Bytes written so far. */
+  get length(): number {
+    return this.pos;
+  }
+
+  /** Forgets what was written; the buffer is kept for reuse. */
+  reset(): void {
+    this.pos = 0;
+  }
+
+  /** A copy of the bytes written so far. */
+  toBytes(): Uint8Array {
+    return this.buf.slice(0, this.pos);
+  }
+
+  /** A view of the bytes written so far; valid until the next write or reset. */
+  peek(): Uint8Array {
+    return this.buf.subarray(0, this.pos);
+  }
+
+  private ensure(extra: number): void {
+    const needed = this.pos + extra;
+    if (needed <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < needed) size *= 2;
+    const next = new Uint8Array(size);
+    next.set(this.buf.subarray(0, this.pos));
+    this.buf = next;
+    this.view = new DataView(next.buffer);
+  }
+
+  writeUint8(value: number): void {
+    this.ensure(1);
+    this.buf[this.pos++] = value;
+  }
+
+  writeBoolean(value: boolean): void {
+    this.writeUint8(value ? 1 : 0);
+  }
+
+  writeInt32(value: number): void {
+    this.ensure(4);
+    this.view.setInt32(this.pos, value);
+    this.pos += 4;
+  }
+
+  writeUint32(value: number): void {
+    this.ensure(4);
+    this.view.setUint32(this.pos, value);
+    this.pos += 4;
+  }
+
+  writeInt64(value: bigint): void {
+    this.ensure(8);
+    this.view.setBigInt64(this.pos, value);
+    this.pos += 8;
+  }
+
+  writeFloat32(value: number): void {
+    this.ensure(4);
+    this.view.setFloat32(this.pos, value);
+    this.pos += 4;
+  }
+
+  writeFloat64(value: number): void {
+    this.ensure(8);
+    this.view.setFloat64(this.pos, value);
+    this.pos += 8;
+  }
+
+  /** Unsigned LEB128 of a non-negative safe integer. */
+  writeVarUint(value: number): void {
+    if (!(value >= 0 && value <= Number.MAX_SAFE_INTEGER && Number.isInteger(value))) {
+      throw new RangeError(`writeVarUint: ${value} is not a non-negative safe integer`);
+    }
+    this.ensure(8);
+    while (value >= 0x80) {
+      this.buf[this.pos++] = (value % 0x80) | 0x80;
+      value = Math.floor(value / 0x80);
+    }
+    this.buf[this.pos++] = value;
+  }
+
+  /** Zigzag then LEB128 of a safe integer. */
+  writeVarInt(value: number): void {
+    if (!Number.isSafeInteger(value)) throw new RangeError(`writeVarInt: ${value} is not a safe integer`);
+    this.writeVarUint(value >= 0 ? value * 2 : -value * 2 - 1);
+  }
+
+  /** Unsigned LEB128 of a bigint in [0, 2^64). */
+  writeVarUint64(value: bigint): void {
+    if (value < 0n || value >= 1n << 64n) throw new RangeError(`writeVarUint64: ${value} is out of range`);
+    this.ensure(10);
+    while (value >= 0x80n) {
+      this.buf[this.pos++] = Number(value & 0x7fn) | 0x80;
+      value >>= 7n;
+    }
+    this.buf[this.pos++] = Number(value);
+  }
+
+  /** Zigzag then LEB128 of a bigint in the int64 range. */
+  writeVarInt64(value: bigint): void {
+    this.writeVarUint64(BigInt.asUintN(64, (value << 1n) ^ (value >> 63n)));
+  }
+
+  /** Raw bytes, no length. */
+  writeRaw(bytes: Uint8Array): void {
+    this.ensure(bytes.length);
+    this.buf.set(bytes, this.pos);
+    this.pos += bytes.length;
+  }
+
+  /** Varint length, then the bytes. */
+  writeBytes(bytes: Uint8Array): void {
+    this.writeVarUint(bytes.length);
+    this.writeRaw(bytes);
+  }
+
+  /** Varint byte length, then UTF-8. */
+  writeString(value: string): void {
+    const n = value.length;
+    // Short ASCII strings are the common case; avoid the encoder round trip for them.
+    if (n < 128) {
+      this.ensure(1 + n * 3);
+      const start = this.pos++;
+      let i = 0;
+      for (; i < n; i++) {
+        const c = value.charCodeAt(i);
+        if (c >= 0x80) break;
+        this.buf[this.pos++] = c;
+      }
+      if (i === n) {
+        this.buf[start] = n;
+        return;
+      }
+      this.pos = start;
+    }
+    const bytes = encoder.encode(value);
+    this.writeBytes(bytes);
+  }
+}
+
+export class DataInput {
+  readonly bytes: Uint8Array;
+  private readonly view: DataView;
+  private pos: number;
+  private readonly end: number;
+
+  constructor(bytes: Uint8Array, offset = 0, end = bytes.length) {
+    if (!(bytes instanceof Uint8Array)) throw new TypeError('DataInput needs a Uint8Array');
+    if (offset < 0 || end > bytes.length || offset > end) throw new RangeError(`DataInput: bad range ${offset}..${end} of ${bytes.length}`);
+    this.bytes = bytes;
+    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.pos = offset;
+    this.end = end;
+  }
+
+  /** Current read position, as an offset into `bytes`. */
+  get offset(): number {
+    return this.pos;
+  }
+
+  get remaining(): number {
+    return this.end - this.pos;
+  }
+
+  get atEnd(): boolean {
+    return this.pos >= this.end;
+  }
+
+  private need(n: number, what: string): void {
+    if (this.pos + n > this.end) {
+      throw new DecodeError(`unexpected end of input reading ${what}: needs ${n} byte${n === 1 ? '' : 's'}, ${this.end - this.pos} left`, this.pos);
+    }
+  }
+
+  /** Throws unless every byte was read; for payloads that must be consumed whole. */
+  expectEnd(what: string): void {
+    if (this.pos !== this.end) throw new DecodeError(`${this.end - this.pos} unexpected trailing bytes after ${what}`, this.pos);
+  }
+
+  readUint8(): number {
+    this.need(1, 'a byte');
+    return this.bytes[this.pos++];
+  }
+
+  readBoolean(): boolean {
+    const at = this.pos;
+    const b = this.readUint8();
+    if (b > 1) throw new DecodeError(`invalid boolean byte ${b}`, at);
+    return b === 1;
+  }
+
+  readInt32(): number {
+    this.need(4, 'an int32');
+    const v = this.view.getInt32(this.pos);
+    this.pos += 4;
+    return v;
+  }
+
+  readUint32(): number {
+    this.need(4, 'a uint32');
+    const v = this.view.getUint32(this.pos);
+    this.pos += 4;
+    return v;
+  }
+
+  readInt64(): bigint {
+    this.need(8, 'an int64');
+    const v = this.view.getBigInt64(this.pos);
+    this.pos += 8;
+    return v;
+  }
+
+  readFloat32(): number {
+    this.need(4, 'a float32');
+    const v = this.view.getFloat32(this.pos);
+    this.pos += 4;
+    return v;
+  }
+
+  readFloat64(): number {
+    this.need(8, 'a float64');
+    const v = this.view.getFloat64(this.pos);
+    this.pos += 8;
+    return v;
+  }
+
+  /** Unsigned LEB128 that must fit a safe integer. */
+  readVarUint(): number {
+    const start = this.pos;
+    let result = 0;
+    let scale = 1;
+    for (let i = 0; ; i++) {
+      if (i >= 10) throw new DecodeError('varint longer than 10 bytes', start);
+      if (this.pos >= this.end) throw new DecodeError('unexpected end of input inside a varint', this.pos);
+      const b = this.bytes[this.pos++];
+      result += (b & 0x7f) * scale;
+      if (b < 0x80) break;
+      scale *= 0x80;
+    }
+    if (result > Number.MAX_SAFE_INTEGER) throw new DecodeError(`varint ${result} exceeds the safe integer range`, start);
+    return result;
+  }
+
+  /** Zigzag LEB128 that must fit a safe integer. */
+  readVarInt(): number {
+    const u = this.readVarUint();
+    return u % 2 === 0 ? u / 2 : -(u + 1) / 2;
+  }
+
+  /** Unsigned LEB128 of up to 64 bits. */
+  readVarUint64(): bigint {
+    const start = this.pos;
+    let result = 0n;
+    let shift = 0n;
+    for (let i = 0; ; i++) {
+      if (i >= 10) throw new DecodeError('varint longer than 10 bytes', start);
+      if (this.pos >= this.end) throw new DecodeError('unexpected end of input inside a varint', this.pos);
+      const b = this.bytes[this.pos++];
+      result |= BigInt(b & 0x7f) << shift;
+      if (b < 0x80) break;
+      shift += 7n;
+    }
+    if (result >= 1n << 64n) throw new DecodeError('varint exceeds 64 bits', start);
+    return result;
+  }
+
+  /** Zigzag LEB128 of up to 64 bits, as a signed bigint. */
+  readVarInt64(): bigint {
+    const u = this.readVarUint64();
+    return (u >> 1n) ^ -(u & 1n);
+  }
+
+  /** `n` raw bytes, as a view into the input (copy it to keep it past the input's life). */
+  readRaw(n: number): Uint8Array {
+    this.need(n, `${n} raw bytes`);
+    const out = this.bytes.subarray(this.pos, this.pos + n);
+    this.pos += n;
+    return out;
+  }
+
+  /** Varint length, then that many bytes (a copy). */
+  readBytes(): Uint8Array {
+    const n = this.readLength('bytes');
+    return this.readRaw(n).slice();
+  }
+
+  /** Varint byte length, then UTF-8, which must be valid. */
+  readString(): string {
+    const n = this.readLength('a string');
+    const start = this.pos;
+    // ASCII fast path for short strings.
+    if (n < 64) {
+      let ascii = true;
+      for (let i = 0; i < n; i++) {
+        if (this.bytes[start + i] >= 0x80) {
+          ascii = false;
+          break;
+        }
+      }
+      if (ascii) {
+        this.pos += n;
+        return n === 0 ? '' : String.fromCharCode.apply(null, this.bytes.subarray(start, start + n) as unknown as number[]);
+      }
+    }
+    try {
+      const s = decoder.decode(this.bytes.subarray(start, start + n));
+      this.pos += n;
+      return s;
+    } catch (cause) {
+      throw new DecodeError(`invalid UTF-8 in a string of ${n} bytes`, start, { cause });
+    }
+  }
+
+  /** A varint length that must fit in what is left; guards allocations against corrupt lengths. */
+  readLength(what: string): number {
+    const at = this.pos;
+    const n = this.readVarUint();
+    if (n > this.end - this.pos) {
+      throw new DecodeError(`length ${n} of ${what} exceeds the ${this.end - this.pos} bytes left`, at);
+    }
+    return n;
+  }
+
+  /** A reader of the next `n` bytes only; this one skips past them. */
+  slice(n: number): DataInput {
+    this.need(n, `a ${n}-byte section`);
+    const sub = new DataInput(this.bytes, this.pos, this.pos + n);
+    this.pos += n;
+    return sub;
+  }
+
+  skip(n: number): void {
+    this.need(n, `${n} bytes to skip`);
+    this.pos += n;
+  }
+}

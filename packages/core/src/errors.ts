@@ -1,0 +1,147 @@
+/**
+ * Every error stateshift throws on purpose is a `StateshiftError` with a stable `code`. Codes stay the
+ * same across major versions; messages may improve. Misuse of an API (a wrong argument type) throws a
+ * plain `TypeError` without a code.
+ */
+
+export type ErrorCode =
+  | 'STATESHIFT_DECODE_ERROR'
+  | 'STATESHIFT_ENCODE_ERROR'
+  | 'STATESHIFT_INCOMPATIBLE'
+  | 'STATESHIFT_CORRUPT_SAVEPOINT'
+  | 'STATESHIFT_MISSING_ADAPTER'
+  | 'STATESHIFT_SNAPSHOT_VERSION'
+  | 'STATESHIFT_INVALID_JOB'
+  | 'STATESHIFT_RESTORE_ERROR'
+  | 'STATESHIFT_SCHEMA_ERROR';
+
+export interface StateshiftErrorOptions {
+  cause?: unknown;
+}
+
+export class StateshiftError extends Error {
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, options: StateshiftErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+/** Bytes that cannot be read: past the end, an overlong varint, invalid UTF-8, a value out of range. */
+export class DecodeError extends StateshiftError {
+  /** Offset in the buffer being read where the problem was found. */
+  readonly offset: number;
+
+  constructor(message: string, offset: number, options?: StateshiftErrorOptions) {
+    super('STATESHIFT_DECODE_ERROR', `${message} (at byte offset ${offset})`, options);
+    this.offset = offset;
+  }
+}
+
+/** A value a serializer cannot write: wrong type, out of range, missing required field. */
+export class EncodeError extends StateshiftError {
+  /** Where in the value, e.g. "Order.orderId" or "[3]". */
+  readonly path: string;
+
+  constructor(message: string, path = '', options?: StateshiftErrorOptions) {
+    super('STATESHIFT_ENCODE_ERROR', path ? `${path}: ${message}` : message, options);
+    this.path = path;
+  }
+}
+
+/** A schema that a serializer factory rejects (bad Avro schema, unknown Protobuf type, ...). */
+export class SchemaError extends StateshiftError {
+  constructor(message: string, options?: StateshiftErrorOptions) {
+    super('STATESHIFT_SCHEMA_ERROR', message, options);
+  }
+}
+
+/** One state that cannot be restored, with every problem found in it. */
+export interface IncompatibleState {
+  operator: string;
+  state: string;
+  /** Which serializer of the state: "key", "namespace", "mapKey", "value" or "type". */
+  role: string;
+  problems: { path: string; message: string }[];
+}
+
+/**
+ * The new job cannot read the state of the old one. Thrown before any data is read, listing every
+ * incompatible state of the whole job at once.
+ */
+export class IncompatibleStateError extends StateshiftError {
+  readonly states: IncompatibleState[];
+
+  constructor(states: IncompatibleState[], options?: StateshiftErrorOptions) {
+    const lines = states.flatMap((s) =>
+      s.problems.map((p) => `  - operator "${s.operator}", state "${s.state}" (${s.role}): ${p.path ? `${p.path}: ` : ''}${p.message}`),
+    );
+    super(
+      'STATESHIFT_INCOMPATIBLE',
+      `${states.length} state${states.length === 1 ? ' is' : 's are'} incompatible with the savepoint:\n${lines.join('\n')}\n` +
+        'Keep the old schema, make the change compatible, or give the state a `migrate` converter.',
+      options,
+    );
+    this.states = states;
+  }
+}
+
+/** A savepoint file that is damaged, truncated or not a savepoint. Never a wrong value instead. */
+export class CorruptSavepointError extends StateshiftError {
+  readonly file: string;
+  readonly offset: number | undefined;
+
+  constructor(message: string, file: string, offset?: number, options?: StateshiftErrorOptions) {
+    super('STATESHIFT_CORRUPT_SAVEPOINT', `${file}${offset === undefined ? '' : ` at offset ${offset}`}: ${message}`, options);
+    this.file = file;
+    this.offset = offset;
+  }
+}
+
+/** A snapshot whose kind no imported package reads; says which package to install. */
+export class MissingAdapterError extends StateshiftError {
+  readonly kind: string;
+  readonly packageName: string;
+
+  constructor(kind: string, packageName: string, what: string) {
+    super(
+      'STATESHIFT_MISSING_ADAPTER',
+      `cannot ${what}: its serializer snapshot is of kind "${kind}", which no loaded package reads. ` +
+        `Install ${packageName} (npm install ${packageName}) and import it before restoring.`,
+    );
+    this.kind = kind;
+    this.packageName = packageName;
+  }
+}
+
+/** A snapshot written by a newer layout than this release reads. */
+export class SnapshotVersionError extends StateshiftError {
+  readonly kind: string;
+  readonly version: number;
+
+  constructor(kind: string, version: number, readable: number, packageName: string) {
+    super(
+      'STATESHIFT_SNAPSHOT_VERSION',
+      `snapshot of kind "${kind}" has layout version ${version}, but the installed ${packageName} reads layouts up to ${readable}. ` +
+        `Upgrade ${packageName} to the release that wrote this savepoint or a newer one.`,
+    );
+    this.kind = kind;
+    this.version = version;
+  }
+}
+
+/** A job declaration that cannot run: duplicate uids or state names, maxParallelism out of range. */
+export class JobDefinitionError extends StateshiftError {
+  constructor(message: string, options?: StateshiftErrorOptions) {
+    super('STATESHIFT_INVALID_JOB', message, options);
+  }
+}
+
+/** A restore the rules refuse: operators missing from the job, maxParallelism changed, state type changed. */
+export class RestoreError extends StateshiftError {
+  constructor(message: string, options?: StateshiftErrorOptions) {
+    super('STATESHIFT_RESTORE_ERROR', message, options);
+  }
+}

@@ -1,0 +1,21 @@
+export { DataInput, DataOutput } from './bytes.js';
+export * from './errors.js';
+export * from './contract.js';
+export {
+  registerSnapshotReader,
+  snapshotReaderFor,
+  registeredKinds,
+  writeSnapshot,
+  readSnapshot,
+  snapshotToBytes,
+  snapshotFromBytes,
+  OpaqueSnapshot,
+  isOpaqueSnapshot,
+  type SnapshotReader,
+} from './registry.js';
+export { resolveSchemaCompatibility } from './resolve.js';
+export { string, boolean, int32, int64, float64, bytes, PrimitiveSerializer, PrimitiveSnapshot } from './builtins/primitives.js';
+export { ttl, TtlSerializer, TtlSnapshot, ttlReader, TTL_KIND, type TtlValue } from './builtins/ttl.js';
+export { CORE_PACKAGE, kindChanged } from './builtins/common.js';
+export * from './key-groups.js';
+export * from './state.js';

@@ -1,0 +1,211 @@
+/**
+ * State descriptors and job declarations. A job declares every operator and state before anything
+ * runs, so a savepoint can be checked against it offline.
+ */
+import type { Serializer } from './contract.js';
+import { JobDefinitionError } from './errors.js';
+import { MAX_PARALLELISM_LIMIT } from './key-groups.js';
+import { ttl as ttlSerializer } from './builtins/ttl.js';
+
+export interface TtlConfig {
+  /** How long a value lives after it was written, in ms. */
+  ttlMs: number;
+  /** Whether reads refresh the timestamp too. Default "onCreateAndWrite". */
+  update?: 'onCreateAndWrite' | 'onReadAndWrite';
+}
+
+export interface StateOptions<T> {
+  ttl?: TtlConfig;
+  /**
+   * A converter from values written by the previous version (read with the stored snapshot's own
+   * serializer) to this version's values. Used when the serializers are otherwise incompatible, or
+   * always with `migrateAlways`. For list state it converts one element, for map state one value.
+   */
+  migrate?: (previous: unknown) => T;
+  /** Run `migrate` even when the serializers are compatible. */
+  migrateAlways?: boolean;
+}
+
+export interface MapStateOptions<K, V> extends StateOptions<V> {
+  /** A converter for map keys written by the previous version. */
+  migrateKey?: (previous: unknown) => K;
+}
+
+export type StateType = 'value' | 'list' | 'map';
+
+export interface ValueStateDescriptor<T> {
+  readonly type: 'value';
+  readonly name: string;
+  readonly serializer: Serializer<T>;
+  readonly options: StateOptions<T>;
+}
+
+export interface ListStateDescriptor<E> {
+  readonly type: 'list';
+  readonly name: string;
+  /** The serializer of one element. */
+  readonly serializer: Serializer<E>;
+  readonly options: StateOptions<E>;
+}
+
+export interface MapStateDescriptor<K, V> {
+  readonly type: 'map';
+  readonly name: string;
+  readonly keySerializer: Serializer<K>;
+  /** The serializer of one value. */
+  readonly serializer: Serializer<V>;
+  readonly options: MapStateOptions<K, V>;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type StateDescriptor = ValueStateDescriptor<any> | ListStateDescriptor<any> | MapStateDescriptor<any, any>;
+
+function checkName(what: string, name: string): void {
+  if (typeof name !== 'string' || name.length === 0) throw new TypeError(`${what} needs a non-empty name`);
+}
+
+function checkSerializer(what: string, serializer: unknown): void {
+  const s = serializer as Serializer<unknown> | undefined;
+  if (!s || typeof s.serialize !== 'function' || typeof s.deserialize !== 'function' || typeof s.snapshot !== 'function') {
+    throw new TypeError(`${what} needs a serializer (an object with serialize, deserialize and snapshot)`);
+  }
+}
+
+function checkOptions(what: string, options: StateOptions<unknown>): void {
+  if (options.ttl && !(Number.isFinite(options.ttl.ttlMs) && options.ttl.ttlMs > 0)) {
+    throw new TypeError(`${what}: ttl.ttlMs must be a positive number of milliseconds`);
+  }
+  if (options.migrate !== undefined && typeof options.migrate !== 'function') throw new TypeError(`${what}: migrate must be a function`);
+}
+
+export function valueState<T>(name: string, serializer: Serializer<T>, options: StateOptions<T> = {}): ValueStateDescriptor<T> {
+  checkName('valueState', name);
+  checkSerializer(`valueState "${name}"`, serializer);
+  checkOptions(`valueState "${name}"`, options);
+  return Object.freeze({ type: 'value', name, serializer, options });
+}
+
+export function listState<E>(name: string, element: Serializer<E>, options: StateOptions<E> = {}): ListStateDescriptor<E> {
+  checkName('listState', name);
+  checkSerializer(`listState "${name}"`, element);
+  checkOptions(`listState "${name}"`, options);
+  return Object.freeze({ type: 'list', name, serializer: element, options });
+}
+
+export function mapState<K, V>(
+  name: string,
+  key: Serializer<K>,
+  value: Serializer<V>,
+  options: MapStateOptions<K, V> = {},
+): MapStateDescriptor<K, V> {
+  checkName('mapState', name);
+  checkSerializer(`mapState "${name}" key`, key);
+  checkSerializer(`mapState "${name}" value`, value);
+  checkOptions(`mapState "${name}"`, options);
+  return Object.freeze({ type: 'map', name, keySerializer: key, serializer: value, options });
+}
+
+/**
+ * The serializer a state's values (list elements, map values) are stored with: the declared one,
+ * wrapped in the TTL serializer when the state has a TTL.
+ */
+export function storedValueSerializer(descriptor: StateDescriptor): Serializer<unknown> {
+  return descriptor.options.ttl ? ttlSerializer(descriptor.serializer) : descriptor.serializer;
+}
+
+export interface OperatorOptions<K, N> {
+  uid: string;
+  /** The serializer of the keys the operator's state is partitioned by. */
+  key: Serializer<K>;
+  /** The serializer of namespaces (windows, timers); none means the single default namespace. */
+  namespace?: Serializer<N>;
+  states: StateDescriptor[];
+  /** A converter for keys written by the previous version, when the key serializer changed incompatibly. */
+  migrateKey?: (previous: unknown) => K;
+  /** A converter for namespaces written by the previous version. */
+  migrateNamespace?: (previous: unknown) => N;
+}
+
+export interface OperatorDeclaration<K = unknown, N = unknown> {
+  readonly uid: string;
+  readonly keySerializer: Serializer<K>;
+  readonly namespaceSerializer: Serializer<N> | undefined;
+  readonly states: readonly StateDescriptor[];
+  readonly migrateKey?: (previous: unknown) => K;
+  readonly migrateNamespace?: (previous: unknown) => N;
+  state(name: string): StateDescriptor | undefined;
+}
+
+export function operator<K, N = never>(options: OperatorOptions<K, N>): OperatorDeclaration<K, N> {
+  if (!options || typeof options !== 'object') throw new TypeError('operator() needs { uid, key, states }');
+  checkName('operator', options.uid);
+  checkSerializer(`operator "${options.uid}" key`, options.key);
+  if (options.namespace !== undefined) checkSerializer(`operator "${options.uid}" namespace`, options.namespace);
+  if (!Array.isArray(options.states)) throw new TypeError(`operator "${options.uid}" needs a states array`);
+  const seen = new Set<string>();
+  for (const s of options.states) {
+    if (seen.has(s.name)) {
+      throw new JobDefinitionError(`operator "${options.uid}" declares state "${s.name}" twice; state names must be unique per operator`);
+    }
+    seen.add(s.name);
+  }
+  const states = Object.freeze([...options.states]);
+  const byName = new Map(states.map((s) => [s.name, s]));
+  return Object.freeze({
+    uid: options.uid,
+    keySerializer: options.key,
+    namespaceSerializer: options.namespace,
+    states,
+    migrateKey: options.migrateKey,
+    migrateNamespace: options.migrateNamespace,
+    state: (name: string) => byName.get(name),
+  });
+}
+
+export interface JobOptions {
+  name: string;
+  /** The number of key groups, fixed for the life of the state: 1..32768. */
+  maxParallelism: number;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  operators: OperatorDeclaration<any, any>[];
+}
+
+export interface JobDeclaration {
+  readonly name: string;
+  readonly maxParallelism: number;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  readonly operators: readonly OperatorDeclaration<any, any>[];
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  operator(uid: string): OperatorDeclaration<any, any> | undefined;
+}
+
+const JOB_MARK = Symbol.for('stateshift.job');
+
+export function defineJob(options: JobOptions): JobDeclaration {
+  if (!options || typeof options !== 'object') throw new TypeError('defineJob() needs { name, maxParallelism, operators }');
+  checkName('defineJob', options.name);
+  const { maxParallelism } = options;
+  if (!Number.isInteger(maxParallelism) || maxParallelism < 1 || maxParallelism > MAX_PARALLELISM_LIMIT) {
+    throw new JobDefinitionError(
+      `job "${options.name}": maxParallelism must be an integer in 1..${MAX_PARALLELISM_LIMIT}, got ${String(maxParallelism)}`,
+    );
+  }
+  if (!Array.isArray(options.operators)) throw new TypeError(`job "${options.name}" needs an operators array`);
+  const byUid = new Map<string, OperatorDeclaration<unknown, unknown>>();
+  for (const op of options.operators) {
+    if (byUid.has(op.uid)) throw new JobDefinitionError(`job "${options.name}" declares operator uid "${op.uid}" twice; uids must be unique`);
+    byUid.set(op.uid, op);
+  }
+  return Object.freeze({
+    [JOB_MARK]: true,
+    name: options.name,
+    maxParallelism,
+    operators: Object.freeze([...options.operators]),
+    operator: (uid: string) => byUid.get(uid),
+  });
+}
+
+/** Whether a value is a `defineJob` result (for loading job modules). */
+export function isJobDeclaration(value: unknown): value is JobDeclaration {
+  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[JOB_MARK] === true;
+}
