@@ -1,0 +1,30 @@
+export { crc32 } from './crc32.js';
+export { METADATA_FILE, FORMAT_VERSION, dataFileName } from './format.js';
+export {
+  encodeMetadata,
+  decodeMetadata,
+  newestVersion,
+  type SavepointMetadata,
+  type OperatorMetadata,
+  type StateMetadata,
+  type SchemaVersion,
+  type DataFileMetadata,
+  type KeyGroupOffset,
+} from './metadata.js';
+export { DataFileWriter, readDataFileBlocks, type RawEntry, type ReadOptions } from './data-file.js';
+export { SavepointWriter, writeFileAtomically, type SavepointLayout } from './writer.js';
+export { Savepoint, openSavepoint, type EntryFilter } from './reader.js';
+export { layoutOfJob, operatorMetadataOf, stateMetadataOf, FIRST_VERSION } from './layout.js';
+export {
+  planRestore,
+  assertRestorable,
+  type RestoreOptions,
+  type RestorePlan,
+  type OperatorPlan,
+  type OperatorStatus,
+  type StatePlan,
+  type StateStatus,
+  type StateVerdict,
+  type SerializerPlan,
+  type SerializerRole,
+} from './restore-plan.js';

@@ -1,0 +1,204 @@
+/**
+ * `_metadata`: what a savepoint holds and how to read it. Serializer snapshots are stored framed by
+ * core, so a reader without an adapter still lists and copies them (as opaque snapshots).
+ */
+import {
+  CorruptSavepointError,
+  DataInput,
+  DataOutput,
+  DecodeError,
+  readSnapshot,
+  writeSnapshot,
+  type KeyGroupRange,
+  type SerializerSnapshot,
+  type StateType,
+} from '@stateshift/core';
+import { crc32 } from './crc32.js';
+import { FORMAT_VERSION, METADATA_FILE, METADATA_MAGIC } from './format.js';
+
+export interface SchemaVersion {
+  /** Entries name their version by this id. */
+  id: number;
+  snapshot: SerializerSnapshot<unknown>;
+}
+
+export interface StateMetadata {
+  name: string;
+  type: StateType;
+  /** Map key serializer (map state only). */
+  mapKey?: SerializerSnapshot<unknown>;
+  /** Value serializers by version id (list: element; map: value). The last one is the newest. */
+  versions: SchemaVersion[];
+}
+
+export interface OperatorMetadata {
+  uid: string;
+  key: SerializerSnapshot<unknown>;
+  namespace?: SerializerSnapshot<unknown>;
+  states: StateMetadata[];
+}
+
+export interface KeyGroupOffset {
+  keyGroup: number;
+  /** Offset of the first block of this key group in the file. */
+  offset: number;
+}
+
+export interface DataFileMetadata {
+  /** File name relative to the savepoint directory. */
+  name: string;
+  /** Index into `operators`. */
+  operator: number;
+  range: KeyGroupRange;
+  entries: number;
+  size: number;
+  /** CRC-32 of the whole file. */
+  checksum: number;
+  /** Where each key group that has entries starts. */
+  index: KeyGroupOffset[];
+  /** Entries and value bytes per state index of the operator (for reports without reading data). */
+  stateTotals: { entries: number; bytes: number }[];
+}
+
+export interface SavepointMetadata {
+  jobName: string;
+  maxParallelism: number;
+  /** ms since the epoch. */
+  createdAt: number;
+  operators: OperatorMetadata[];
+  files: DataFileMetadata[];
+}
+
+const STATE_TYPES: StateType[] = ['value', 'list', 'map'];
+
+export function newestVersion(state: StateMetadata): SchemaVersion {
+  return state.versions[state.versions.length - 1];
+}
+
+export function encodeMetadata(metadata: SavepointMetadata): Uint8Array {
+  const body = new DataOutput(4096);
+  body.writeString(metadata.jobName);
+  body.writeVarUint(metadata.maxParallelism);
+  body.writeVarUint(metadata.createdAt);
+  body.writeVarUint(metadata.operators.length);
+  for (const op of metadata.operators) {
+    body.writeString(op.uid);
+    writeSnapshot(body, op.key);
+    body.writeBoolean(op.namespace !== undefined);
+    if (op.namespace) writeSnapshot(body, op.namespace);
+    body.writeVarUint(op.states.length);
+    for (const state of op.states) {
+      body.writeString(state.name);
+      body.writeUint8(STATE_TYPES.indexOf(state.type));
+      if (state.type === 'map') writeSnapshot(body, state.mapKey!);
+      body.writeVarUint(state.versions.length);
+      for (const v of state.versions) {
+        body.writeVarUint(v.id);
+        writeSnapshot(body, v.snapshot);
+      }
+    }
+  }
+  body.writeVarUint(metadata.files.length);
+  for (const file of metadata.files) {
+    body.writeString(file.name);
+    body.writeVarUint(file.operator);
+    body.writeVarUint(file.range.start);
+    body.writeVarUint(file.range.end);
+    body.writeVarUint(file.entries);
+    body.writeVarUint(file.size);
+    body.writeUint32(file.checksum);
+    body.writeVarUint(file.index.length);
+    for (const { keyGroup, offset } of file.index) {
+      body.writeVarUint(keyGroup);
+      body.writeVarUint(offset);
+    }
+    body.writeVarUint(file.stateTotals.length);
+    for (const t of file.stateTotals) {
+      body.writeVarUint(t.entries);
+      body.writeVarUint(t.bytes);
+    }
+  }
+  const payload = body.peek();
+  const out = new DataOutput(payload.length + 16);
+  out.writeRaw(METADATA_MAGIC);
+  out.writeUint8(FORMAT_VERSION);
+  out.writeUint32(payload.length);
+  out.writeUint32(crc32(payload));
+  out.writeRaw(payload);
+  return out.toBytes();
+}
+
+/** Decodes `_metadata`; `path` names the file in errors. Damage gives CorruptSavepointError. */
+export function decodeMetadata(bytes: Uint8Array, path = METADATA_FILE): SavepointMetadata {
+  const input = new DataInput(bytes);
+  try {
+    if (bytes.length < 13) throw new CorruptSavepointError(`too short for a savepoint metadata file (${bytes.length} bytes)`, path, bytes.length);
+    const magic = input.readRaw(4);
+    if (!METADATA_MAGIC.every((b, i) => magic[i] === b)) {
+      throw new CorruptSavepointError('not a stateshift savepoint metadata file (wrong magic bytes)', path, 0);
+    }
+    const version = input.readUint8();
+    if (version !== FORMAT_VERSION) {
+      throw new CorruptSavepointError(
+        `savepoint format version ${version} is not one this release reads (it reads ${FORMAT_VERSION}); upgrade @stateshift/savepoint`,
+        path,
+        4,
+      );
+    }
+    const length = input.readUint32();
+    const checksum = input.readUint32();
+    if (length !== input.remaining) {
+      throw new CorruptSavepointError(`metadata body should be ${length} bytes but ${input.remaining} are there (truncated or padded)`, path, 13);
+    }
+    const body = input.readRaw(length);
+    if (crc32(body) !== checksum) throw new CorruptSavepointError('metadata checksum mismatch: the file is damaged', path, 13);
+    return decodeBody(new DataInput(body));
+  } catch (error) {
+    if (error instanceof DecodeError) {
+      throw new CorruptSavepointError(`cannot decode the metadata: ${error.message}`, path, 13 + error.offset, { cause: error });
+    }
+    throw error;
+  }
+}
+
+function decodeBody(input: DataInput): SavepointMetadata {
+  const jobName = input.readString();
+  const maxParallelism = input.readVarUint();
+  const createdAt = input.readVarUint();
+  const operators: OperatorMetadata[] = [];
+  for (let i = input.readVarUint(); i > 0; i--) {
+    const uid = input.readString();
+    const key = readSnapshot(input);
+    const namespace = input.readBoolean() ? readSnapshot(input) : undefined;
+    const states: StateMetadata[] = [];
+    for (let s = input.readVarUint(); s > 0; s--) {
+      const name = input.readString();
+      const typeAt = input.offset;
+      const type = STATE_TYPES[input.readUint8()];
+      if (!type) throw new DecodeError('unknown state type', typeAt);
+      const mapKey = type === 'map' ? readSnapshot(input) : undefined;
+      const versions: SchemaVersion[] = [];
+      for (let v = input.readVarUint(); v > 0; v--) versions.push({ id: input.readVarUint(), snapshot: readSnapshot(input) });
+      if (!versions.length) throw new DecodeError(`state "${name}" has no schema version`, input.offset);
+      states.push({ name, type, ...(mapKey ? { mapKey } : {}), versions });
+    }
+    operators.push({ uid, key, ...(namespace ? { namespace } : {}), states });
+  }
+  const files: DataFileMetadata[] = [];
+  for (let i = input.readVarUint(); i > 0; i--) {
+    const name = input.readString();
+    const operator = input.readVarUint();
+    const range = { start: input.readVarUint(), end: input.readVarUint() };
+    const entries = input.readVarUint();
+    const size = input.readVarUint();
+    const checksum = input.readUint32();
+    const index: KeyGroupOffset[] = [];
+    for (let k = input.readVarUint(); k > 0; k--) index.push({ keyGroup: input.readVarUint(), offset: input.readVarUint() });
+    const stateTotals: { entries: number; bytes: number }[] = [];
+    for (let k = input.readVarUint(); k > 0; k--) stateTotals.push({ entries: input.readVarUint(), bytes: input.readVarUint() });
+    if (operator >= operators.length) throw new DecodeError(`data file ${name} names operator ${operator} of ${operators.length}`, input.offset);
+    files.push({ name, operator, range, entries, size, checksum, index, stateTotals });
+  }
+  input.expectEnd('the savepoint metadata');
+  return { jobName, maxParallelism, createdAt, operators, files };
+}

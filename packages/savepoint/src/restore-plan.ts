@@ -1,0 +1,423 @@
+/**
+ * The restore rules, decided once and the same way for every backend and for the dry-run:
+ *
+ * 1. Every operator (and state) in the savepoint must exist in the new job, unless
+ *    `allowNonRestoredState`.
+ * 2. maxParallelism must match.
+ * 3. Every state resolves its serializers (key, namespace, map key, each stored value version)
+ *    before any data is read; every incompatible state without a converter is reported at once.
+ * 4. A state whose type changed (value to list) is incompatible.
+ *
+ * The plan carries, per serializer, the reader that turns previous bytes into new values, so a
+ * backend only has to apply it.
+ */
+import {
+  changesOf,
+  IncompatibleStateError,
+  MissingAdapterError,
+  readerFor,
+  resolveSchemaCompatibility,
+  RestoreError,
+  storedValueSerializer,
+  TtlSerializer,
+  TtlSnapshot,
+  writerFor,
+  type Compatibility,
+  type CompatibilityType,
+  type Deserializer,
+  type IncompatibleState,
+  type JobDeclaration,
+  type OperatorDeclaration,
+  type SchemaChange,
+  type Serializer,
+  type SerializerSnapshot,
+  type StateDescriptor,
+  type StateType,
+  type TtlValue,
+} from '@stateshift/core';
+import type { OperatorMetadata, SavepointMetadata, StateMetadata } from './metadata.js';
+
+export interface RestoreOptions {
+  /** Restore even though operators or states of the savepoint are not in the new job (they are dropped). */
+  allowNonRestoredState?: boolean;
+}
+
+export type SerializerRole = 'key' | 'namespace' | 'mapKey' | 'value';
+
+/** How one stored serializer (one schema version of it) is read under the new job. */
+export interface SerializerPlan {
+  role: SerializerRole;
+  /** Schema version id, for values. */
+  version?: number;
+  /** The verdict of the new serializer on the stored snapshot; undefined when its adapter is missing. */
+  result?: Compatibility<unknown>;
+  /** A user converter turns the old values. */
+  converter: boolean;
+  /** Reads previous bytes as new values; undefined when the serializer cannot be restored. */
+  reader?: Deserializer<unknown>;
+  /** The bytes must be rewritten (migration, converter); for keys this means re-keying. */
+  rewrite: boolean;
+  changes: SchemaChange[];
+  problems: SchemaChange[];
+}
+
+export type StateStatus = 'restored' | 'new' | 'dropped';
+export type StateVerdict = CompatibilityType | 'new' | 'dropped';
+
+export interface StatePlan {
+  operator: string;
+  state: string;
+  status: StateStatus;
+  type: StateType;
+  previousType?: StateType;
+  descriptor?: StateDescriptor;
+  metadata?: StateMetadata;
+  /** Index of the state in the savepoint operator's states (restored and dropped states). */
+  savepointIndex?: number;
+  mapKey?: SerializerPlan;
+  /** One plan per stored schema version. */
+  values: SerializerPlan[];
+  /** The overall verdict: the worst of the value and map-key verdicts, or converter-made migration. */
+  verdict: StateVerdict;
+  converterUsed: boolean;
+  /** Values must be rewritten. */
+  migrate: boolean;
+  /** Map keys must be rewritten (re-keyed). */
+  rekeyMapKeys: boolean;
+  /** The serializer to write this state's stored values with after the restore (TTL-wrapped if TTL). */
+  writer?: Serializer<unknown>;
+  /** The serializer to write map keys with after the restore. */
+  mapKeyWriter?: Serializer<unknown>;
+  problems: { role: string; path: string; message: string }[];
+}
+
+export type OperatorStatus = 'matched' | 'onlyInSavepoint' | 'onlyInJob';
+
+export interface OperatorPlan {
+  uid: string;
+  status: OperatorStatus;
+  declaration?: OperatorDeclaration;
+  metadata?: OperatorMetadata;
+  /** Index in the savepoint's operators. */
+  savepointIndex?: number;
+  key?: SerializerPlan;
+  namespace?: SerializerPlan;
+  /** Keys or namespaces change bytes: entries are re-keyed (and their key groups recomputed). */
+  rekey: boolean;
+  keyWriter?: Serializer<unknown>;
+  namespaceWriter?: Serializer<unknown>;
+  states: StatePlan[];
+}
+
+export interface RestorePlan {
+  jobName: string;
+  savepointJobName: string;
+  maxParallelism: number;
+  savepointMaxParallelism: number;
+  allowNonRestoredState: boolean;
+  operators: OperatorPlan[];
+  /** Whether a restore would go ahead. */
+  ok: boolean;
+  /** Why not, as the error a restore throws (the first rule broken). */
+  error?: Error;
+}
+
+const severity: Record<CompatibilityType, number> = {
+  compatibleAsIs: 0,
+  compatibleWithReconfiguredSerializer: 1,
+  compatibleAfterMigration: 2,
+  incompatible: 3,
+};
+
+type Converter = (previous: unknown) => unknown;
+
+/** Decides a restore of `savepoint` into `job` without touching any data. */
+export function planRestore(savepoint: SavepointMetadata, job: JobDeclaration, options: RestoreOptions = {}): RestorePlan {
+  const missing: MissingAdapterError[] = [];
+  const operators: OperatorPlan[] = [];
+  savepoint.operators.forEach((metadata, savepointIndex) => {
+    const declaration = job.operator(metadata.uid);
+    if (!declaration) {
+      operators.push({
+        uid: metadata.uid,
+        status: 'onlyInSavepoint',
+        metadata,
+        savepointIndex,
+        rekey: false,
+        states: metadata.states.map((s, i) => droppedState(metadata.uid, s, i)),
+      });
+      return;
+    }
+    operators.push(planOperator(declaration, metadata, savepointIndex, missing));
+  });
+  for (const declaration of job.operators) {
+    if (savepoint.operators.some((op) => op.uid === declaration.uid)) continue;
+    operators.push({
+      uid: declaration.uid,
+      status: 'onlyInJob',
+      declaration,
+      rekey: false,
+      keyWriter: declaration.keySerializer,
+      namespaceWriter: declaration.namespaceSerializer,
+      states: declaration.states.map((d) => newState(declaration.uid, d)),
+    });
+  }
+  const plan: RestorePlan = {
+    jobName: job.name,
+    savepointJobName: savepoint.jobName,
+    maxParallelism: job.maxParallelism,
+    savepointMaxParallelism: savepoint.maxParallelism,
+    allowNonRestoredState: !!options.allowNonRestoredState,
+    operators,
+    ok: true,
+  };
+  plan.error = firstError(plan, missing);
+  plan.ok = !plan.error;
+  return plan;
+}
+
+/** Throws the error a restore fails with, if any. */
+export function assertRestorable(plan: RestorePlan): void {
+  if (plan.error) throw plan.error;
+}
+
+function firstError(plan: RestorePlan, missing: MissingAdapterError[]): Error | undefined {
+  if (plan.maxParallelism !== plan.savepointMaxParallelism) {
+    return new RestoreError(
+      `the savepoint was taken with maxParallelism ${plan.savepointMaxParallelism}, the job declares ${plan.maxParallelism}. ` +
+        `maxParallelism fixes the key groups; keep ${plan.savepointMaxParallelism}, or rescale the savepoint offline first ` +
+        '(rescaleSavepoint in @stateshift/savepoint).',
+    );
+  }
+  if (!plan.allowNonRestoredState) {
+    const operators = plan.operators.filter((op) => op.status === 'onlyInSavepoint').map((op) => `"${op.uid}"`);
+    const states = plan.operators
+      .filter((op) => op.status === 'matched')
+      .flatMap((op) => op.states.filter((s) => s.status === 'dropped').map((s) => `"${op.uid}"/"${s.state}"`));
+    if (operators.length || states.length) {
+      const parts = [
+        operators.length ? `operator${operators.length > 1 ? 's' : ''} ${operators.join(', ')}` : '',
+        states.length ? `state${states.length > 1 ? 's' : ''} ${states.join(', ')}` : '',
+      ].filter(Boolean);
+      return new RestoreError(
+        `the savepoint holds ${parts.join(' and ')} that the new job does not declare. ` +
+          'Declare them (a renamed operator keeps its uid), or restore with allowNonRestoredState to drop their state.',
+      );
+    }
+  }
+  if (missing.length) return missing[0];
+  const incompatible: IncompatibleState[] = plan.operators.flatMap((op) =>
+    op.states
+      .filter((s) => s.verdict === 'incompatible')
+      .map((s) => groupProblems(op.uid, s.state, s.problems))
+      .flat(),
+  );
+  if (incompatible.length) return new IncompatibleStateError(incompatible);
+  return undefined;
+}
+
+function groupProblems(operator: string, state: string, problems: StatePlan['problems']): IncompatibleState[] {
+  const byRole = new Map<string, IncompatibleState>();
+  for (const p of problems) {
+    let entry = byRole.get(p.role);
+    if (!entry) byRole.set(p.role, (entry = { operator, state, role: p.role, problems: [] }));
+    entry.problems.push({ path: p.path, message: p.message });
+  }
+  return [...byRole.values()];
+}
+
+function planOperator(declaration: OperatorDeclaration, metadata: OperatorMetadata, savepointIndex: number, missing: MissingAdapterError[]): OperatorPlan {
+  const key = planSerializer('key', declaration.keySerializer, metadata.key, declaration.migrateKey, false, missing);
+  let namespace: SerializerPlan | undefined;
+  if (metadata.namespace && declaration.namespaceSerializer) {
+    namespace = planSerializer('namespace', declaration.namespaceSerializer, metadata.namespace, declaration.migrateNamespace, false, missing);
+  } else if (metadata.namespace || declaration.namespaceSerializer) {
+    namespace = unrestorable(
+      'namespace',
+      metadata.namespace
+        ? 'the savepoint has a namespace serializer but the operator declares none; declare the namespace serializer again'
+        : 'the operator declares a namespace serializer but the savepoint has none; state written without a namespace cannot gain one',
+    );
+  }
+  const operatorProblems = [key, namespace].filter((p): p is SerializerPlan => !!p && !p.reader);
+  const states: StatePlan[] = [];
+  metadata.states.forEach((stateMeta, index) => {
+    const descriptor = declaration.state(stateMeta.name);
+    states.push(descriptor ? planState(declaration.uid, descriptor, stateMeta, index, missing) : droppedState(declaration.uid, stateMeta, index));
+  });
+  for (const descriptor of declaration.states) {
+    if (!metadata.states.some((s) => s.name === descriptor.name)) states.push(newState(declaration.uid, descriptor));
+  }
+  // An unreadable key or namespace makes every restored state of the operator unrestorable.
+  if (operatorProblems.length) {
+    for (const state of states) {
+      if (state.status !== 'restored') continue;
+      state.verdict = 'incompatible';
+      for (const p of operatorProblems) state.problems.push(...p.problems.map((c) => ({ role: p.role, path: c.path, message: c.message })));
+    }
+  }
+  return {
+    uid: declaration.uid,
+    status: 'matched',
+    declaration,
+    metadata,
+    savepointIndex,
+    key,
+    namespace,
+    rekey: !!(key.rewrite || namespace?.rewrite),
+    keyWriter: key.result ? writerFor(key.result, declaration.keySerializer) : declaration.keySerializer,
+    namespaceWriter:
+      declaration.namespaceSerializer && namespace?.result ? writerFor(namespace.result, declaration.namespaceSerializer) : declaration.namespaceSerializer,
+    states,
+  };
+}
+
+function planState(operator: string, descriptor: StateDescriptor, metadata: StateMetadata, savepointIndex: number, missing: MissingAdapterError[]): StatePlan {
+  const base = { operator, state: descriptor.name, status: 'restored' as const, type: descriptor.type, previousType: metadata.type, descriptor, metadata, savepointIndex };
+  if (descriptor.type !== metadata.type) {
+    return {
+      ...base,
+      values: [],
+      verdict: 'incompatible',
+      converterUsed: false,
+      migrate: false,
+      rekeyMapKeys: false,
+      problems: [
+        {
+          role: 'type',
+          path: '',
+          message: `the state was a ${metadata.type} state and is now declared as a ${descriptor.type} state; keep its type, or give the new state another name`,
+        },
+      ],
+    };
+  }
+  const stored = storedValueSerializer(descriptor);
+  const values = metadata.versions.map((v) => ({ ...planSerializer('value', stored, v.snapshot, descriptor.options.migrate, !!descriptor.options.migrateAlways, missing), version: v.id }));
+  let mapKey: SerializerPlan | undefined;
+  if (descriptor.type === 'map') {
+    mapKey = planSerializer('mapKey', descriptor.keySerializer, metadata.mapKey!, descriptor.options.migrateKey, false, missing);
+  }
+  const parts = mapKey ? [...values, mapKey] : values;
+  const problems = parts.flatMap((p) =>
+    p.problems.map((c) => ({ role: p.version === undefined || metadata.versions.length === 1 ? p.role : `${p.role} v${p.version}`, path: c.path, message: c.message })),
+  );
+  const converterUsed = parts.some((p) => p.converter);
+  let verdict: StateVerdict;
+  if (problems.length) verdict = 'incompatible';
+  else if (converterUsed || parts.some((p) => p.rewrite)) verdict = 'compatibleAfterMigration';
+  else verdict = parts.reduce<CompatibilityType>((worst, p) => (severity[p.result!.type] > severity[worst] ? p.result!.type : worst), 'compatibleAsIs');
+  const newest = values[values.length - 1];
+  return {
+    ...base,
+    mapKey,
+    values,
+    verdict,
+    converterUsed,
+    migrate: values.some((v) => v.rewrite),
+    rekeyMapKeys: !!mapKey?.rewrite,
+    writer: newest?.result && !newest.converter ? writerFor(newest.result, stored) : stored,
+    mapKeyWriter: descriptor.type === 'map' ? (mapKey?.result && !mapKey.converter ? writerFor(mapKey.result, descriptor.keySerializer) : descriptor.keySerializer) : undefined,
+    problems,
+  };
+}
+
+function newState(operator: string, descriptor: StateDescriptor): StatePlan {
+  return {
+    operator,
+    state: descriptor.name,
+    status: 'new',
+    type: descriptor.type,
+    descriptor,
+    values: [],
+    verdict: 'new',
+    converterUsed: false,
+    migrate: false,
+    rekeyMapKeys: false,
+    writer: storedValueSerializer(descriptor),
+    mapKeyWriter: descriptor.type === 'map' ? descriptor.keySerializer : undefined,
+    problems: [],
+  };
+}
+
+function droppedState(operator: string, metadata: StateMetadata, savepointIndex: number): StatePlan {
+  return {
+    operator,
+    state: metadata.name,
+    status: 'dropped',
+    type: metadata.type,
+    previousType: metadata.type,
+    metadata,
+    savepointIndex,
+    values: [],
+    verdict: 'dropped',
+    converterUsed: false,
+    migrate: false,
+    rekeyMapKeys: false,
+    problems: [],
+  };
+}
+
+function unrestorable(role: SerializerRole, message: string): SerializerPlan {
+  return { role, converter: false, rewrite: false, changes: [], problems: [{ path: '', message }] };
+}
+
+/**
+ * Resolves one stored serializer against the new one. A converter is used when the serializers are
+ * incompatible (or always, with `always`); the old values are then read with the stored snapshot's own
+ * serializer and passed through it.
+ */
+function planSerializer(
+  role: SerializerRole,
+  next: Serializer<unknown>,
+  previous: SerializerSnapshot<unknown>,
+  converter: Converter | undefined,
+  always: boolean,
+  missing: MissingAdapterError[],
+): SerializerPlan {
+  let result: Compatibility<unknown>;
+  try {
+    result = resolveSchemaCompatibility(next.snapshot(), previous);
+  } catch (error) {
+    if (!(error instanceof MissingAdapterError)) throw error;
+    missing.push(error);
+    return unrestorable(role, error.message);
+  }
+  if (converter && (always || result.type === 'incompatible')) {
+    return {
+      role,
+      result,
+      converter: true,
+      reader: converterReader(previous, next, converter),
+      rewrite: true,
+      changes: [{ path: '', message: 'values converted by the state\'s migrate function' }, ...changesOf(result)],
+      problems: [],
+    };
+  }
+  if (result.type === 'incompatible') return { role, result, converter: false, rewrite: false, changes: [], problems: result.problems };
+  return {
+    role,
+    result,
+    converter: false,
+    reader: readerFor(result, next),
+    rewrite: result.type === 'compatibleAfterMigration',
+    changes: changesOf(result),
+    problems: [],
+  };
+}
+
+/** Old bytes through the stored snapshot's serializer, then the converter; TTL timestamps are kept. */
+function converterReader(previous: SerializerSnapshot<unknown>, next: Serializer<unknown>, convert: Converter): Deserializer<unknown> {
+  const old = previous.restoreSerializer();
+  const previousTtl = previous instanceof TtlSnapshot;
+  const nextTtl = next instanceof TtlSerializer;
+  return {
+    deserialize(input) {
+      const value = old.deserialize(input);
+      if (previousTtl) {
+        const { timestamp, value: inner } = value as TtlValue<unknown>;
+        return nextTtl ? { timestamp, value: convert(inner) } : convert(inner);
+      }
+      return nextTtl ? { timestamp: Date.now(), value: convert(value) } : convert(value);
+    },
+  };
+}

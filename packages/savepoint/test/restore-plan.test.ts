@@ -1,0 +1,130 @@
+import { describe, expect, test } from 'vitest';
+import {
+  DataInput,
+  DataOutput,
+  defineJob,
+  IncompatibleStateError,
+  int32,
+  int64,
+  listState,
+  MissingAdapterError,
+  OpaqueSnapshot,
+  operator,
+  RestoreError,
+  string,
+  valueState,
+  type JobDeclaration,
+} from '@stateshift/core';
+import { layoutOfJob, planRestore, type SavepointMetadata } from '../src/index.js';
+
+function metadataOf(job: JobDeclaration): SavepointMetadata {
+  return { ...layoutOfJob(job), createdAt: 0, files: [] };
+}
+
+const v1 = defineJob({
+  name: 'orders',
+  maxParallelism: 128,
+  operators: [
+    operator({ uid: 'counter', key: string(), states: [valueState('count', int32()), listState('ids', string())] }),
+    operator({ uid: 'audit', key: string(), states: [valueState('last', string())] }),
+  ],
+});
+
+function v2(states: Parameters<typeof operator>[0]['states'], extra: Parameters<typeof defineJob>[0]['operators'] = []) {
+  return defineJob({ name: 'orders', maxParallelism: 128, operators: [operator({ uid: 'counter', key: string(), states }), ...extra] });
+}
+
+const audit = operator({ uid: 'audit', key: string(), states: [valueState('last', string())] });
+
+describe('planRestore', () => {
+  test('an unchanged job restores as is', () => {
+    const plan = planRestore(metadataOf(v1), v1);
+    expect(plan.ok).toBe(true);
+    expect(plan.operators.map((o) => [o.uid, o.status])).toEqual([['counter', 'matched'], ['audit', 'matched']]);
+    expect(plan.operators[0].states.map((s) => s.verdict)).toEqual(['compatibleAsIs', 'compatibleAsIs']);
+  });
+
+  test('a widening migrates and its reader converts old bytes', () => {
+    const plan = planRestore(metadataOf(v1), v2([valueState('count', int64()), listState('ids', string())], [audit]));
+    expect(plan.ok).toBe(true);
+    const count = plan.operators[0].states[0];
+    expect(count.verdict).toBe('compatibleAfterMigration');
+    expect(count.migrate).toBe(true);
+    const out = new DataOutput();
+    int32().serialize(41, out);
+    expect(count.values[0].reader!.deserialize(new DataInput(out.toBytes()))).toBe(41n);
+  });
+
+  test('every incompatible state is reported at once, naming operator and state', () => {
+    const plan = planRestore(metadataOf(v1), v2([valueState('count', string()), listState('ids', int32())], [audit]));
+    expect(plan.ok).toBe(false);
+    expect(plan.error).toBeInstanceOf(IncompatibleStateError);
+    const states = (plan.error as IncompatibleStateError).states;
+    expect(states.map((s) => `${s.operator}/${s.state}/${s.role}`)).toEqual(['counter/count/value', 'counter/ids/value']);
+    expect(plan.error!.message).toMatch(/migrate/);
+  });
+
+  test('a converter makes an incompatible state a migration', () => {
+    const job = v2([valueState('count', string(), { migrate: (old) => `#${old as number}` }), listState('ids', string())], [audit]);
+    const plan = planRestore(metadataOf(v1), job);
+    expect(plan.ok).toBe(true);
+    const count = plan.operators[0].states[0];
+    expect(count.converterUsed).toBe(true);
+    expect(count.verdict).toBe('compatibleAfterMigration');
+    const out = new DataOutput();
+    int32().serialize(7, out);
+    expect(count.values[0].reader!.deserialize(new DataInput(out.toBytes()))).toBe('#7');
+  });
+
+  test('a missing operator fails unless allowNonRestoredState', () => {
+    const job = v2([valueState('count', int32()), listState('ids', string())]);
+    const refused = planRestore(metadataOf(v1), job);
+    expect(refused.error).toBeInstanceOf(RestoreError);
+    expect(refused.error!.message).toMatch(/operator "audit"/);
+    const allowed = planRestore(metadataOf(v1), job, { allowNonRestoredState: true });
+    expect(allowed.ok).toBe(true);
+    expect(allowed.operators.find((o) => o.uid === 'audit')!.status).toBe('onlyInSavepoint');
+  });
+
+  test('a dropped state fails unless allowNonRestoredState; new states and operators are fine', () => {
+    const job = v2([valueState('count', int32()), valueState('fresh', string())], [audit, operator({ uid: 'new', key: string(), states: [] })]);
+    const plan = planRestore(metadataOf(v1), job);
+    expect(plan.error!.message).toMatch(/state "counter"\/"ids"/);
+    const allowed = planRestore(metadataOf(v1), job, { allowNonRestoredState: true });
+    expect(allowed.ok).toBe(true);
+    expect(allowed.operators[0].states.map((s) => [s.state, s.status])).toEqual([['count', 'restored'], ['ids', 'dropped'], ['fresh', 'new']]);
+    expect(allowed.operators.find((o) => o.uid === 'new')!.status).toBe('onlyInJob');
+  });
+
+  test('maxParallelism must match', () => {
+    const job = defineJob({ name: 'orders', maxParallelism: 64, operators: v1.operators as never });
+    const plan = planRestore(metadataOf(v1), job);
+    expect(plan.error).toBeInstanceOf(RestoreError);
+    expect(plan.error!.message).toMatch(/maxParallelism 128.*64/);
+  });
+
+  test('a state type change is incompatible', () => {
+    const plan = planRestore(metadataOf(v1), v2([listState('count', int32()), listState('ids', string())], [audit]));
+    expect(plan.error).toBeInstanceOf(IncompatibleStateError);
+    expect(plan.error!.message).toMatch(/value state and is now declared as a list state/);
+  });
+
+  test('a key serializer change re-keys, or fails every state without a converter', () => {
+    const widened = defineJob({ name: 'orders', maxParallelism: 128, operators: [operator({ uid: 'k', key: int64(), states: [valueState('s', string())] })] });
+    const old = defineJob({ name: 'orders', maxParallelism: 128, operators: [operator({ uid: 'k', key: int32(), states: [valueState('s', string())] })] });
+    const plan = planRestore(metadataOf(old), widened);
+    expect(plan.ok).toBe(true);
+    expect(plan.operators[0].rekey).toBe(true);
+    const reversed = planRestore(metadataOf(widened), old);
+    expect(reversed.error).toBeInstanceOf(IncompatibleStateError);
+    expect((reversed.error as IncompatibleStateError).states[0].role).toBe('key');
+  });
+
+  test('a snapshot of an adapter that is not installed names the package', () => {
+    const metadata = metadataOf(v1);
+    metadata.operators[1].states[0].versions[0].snapshot = new OpaqueSnapshot('avro', 1, '@stateshift/avro', new Uint8Array([1]));
+    const plan = planRestore(metadata, v1);
+    expect(plan.error).toBeInstanceOf(MissingAdapterError);
+    expect(plan.error!.message).toMatch(/npm install @stateshift\/avro/);
+  });
+});
