@@ -28,3 +28,11 @@ export {
   type SerializerPlan,
   type SerializerRole,
 } from './restore-plan.js';
+export type {
+  BackendOpenOptions,
+  StateBackend,
+  OperatorStateHandle,
+  ValueStateHandle,
+  ListStateHandle,
+  MapStateHandle,
+} from './backend.js';
