@@ -1,0 +1,2 @@
+/** Placeholder until the heap backend's upgrade-story suite moves here. */
+export {};
