@@ -2,7 +2,9 @@
  * The savepoint directory layout.
  *
  *   <dir>/_metadata          written last, atomically: a savepoint without it is not a savepoint
- *   <dir>/op<i>-kg<a>-<b>.dat one data file per operator and key-group range
+ *   <dir>/op<i>-kg<a>-<b>[-<part>].dat  data files per operator and key-group range (several
+ *                            files may share a range, told apart by part; entries of one key and
+ *                            state stay in one file, in order)
  *
  * `_metadata`: magic "SSMD", u8 format version, u32 body length, u32 CRC-32 of the body, body.
  *
@@ -27,6 +29,8 @@ export const TARGET_BLOCK_SIZE = 64 * 1024;
 /** Refuse blocks claiming more than this: a corrupt length must not allocate gigabytes. */
 export const MAX_BLOCK_SIZE = 256 * 1024 * 1024;
 
-export function dataFileName(operatorIndex: number, start: number, end: number): string {
-  return `op${operatorIndex}-kg${start}-${end}.dat`;
+/** A data file's name; `part` tells apart several files of one range (one per state, per worker). */
+export function dataFileName(operatorIndex: number, start: number, end: number, part?: string): string {
+  if (part !== undefined && !/^[A-Za-z0-9_]+$/.test(part)) throw new TypeError(`data file part "${part}" may hold only letters, digits and _`);
+  return `op${operatorIndex}-kg${start}-${end}${part === undefined ? '' : `-${part}`}.dat`;
 }

@@ -45,14 +45,17 @@ export class SavepointWriter {
     return index;
   }
 
-  /** Opens the data file of an operator's key-group range. Close it, then `commit()`. */
-  async openDataFile(uid: string, range: KeyGroupRange): Promise<DataFileWriter> {
+  /**
+   * Opens a data file of an operator's key-group range. Close it, then `commit()`. Give `part` to
+   * write several files for one range (say one per state).
+   */
+  async openDataFile(uid: string, range: KeyGroupRange, part?: string): Promise<DataFileWriter> {
     this.checkOpen();
     if (range.start < 0 || range.end >= this.layout.maxParallelism || range.end < range.start) {
       throw new RangeError(`key-group range ${range.start}-${range.end} is not within 0-${this.layout.maxParallelism - 1}`);
     }
     const operator = this.operatorIndex(uid);
-    const writer = await DataFileWriter.create(this.dir, dataFileName(operator, range.start, range.end), operator, range);
+    const writer = await DataFileWriter.create(this.dir, dataFileName(operator, range.start, range.end, part), operator, range);
     this.open.add(writer);
     return writer;
   }
