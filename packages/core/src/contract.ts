@@ -16,6 +16,11 @@ export interface Serializer<T> extends Deserializer<T> {
   serialize(value: T, out: DataOutput): void;
   /** The schema and configuration needed to read what this serializer wrote, later and elsewhere. */
   snapshot(): SerializerSnapshot<T>;
+  /**
+   * The value a field of this type takes when a new schema adds it without a declared default
+   * (0, 0n, false, '', an empty list or map, null for nullable). Absent when the type has none.
+   */
+  zero?(): T;
 }
 
 /** A JSON-friendly description of a schema, for inspect, dump and dry-run reports. */

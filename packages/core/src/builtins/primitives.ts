@@ -27,6 +27,7 @@ interface PrimitiveSpec<T> {
   write(value: T, out: DataOutput): void;
   read(input: DataInput): T;
   check(value: unknown): string | undefined;
+  zero(): T;
 }
 
 const INT32_MIN = -0x80000000;
@@ -38,6 +39,7 @@ const specs = {
   string: {
     kind: 'core.string',
     type: 'string',
+    zero: () => '',
     write: (v: string, out: DataOutput) => out.writeString(v),
     read: (input: DataInput) => input.readString(),
     check: (v: unknown) => (typeof v === 'string' ? undefined : 'expected a string'),
@@ -45,6 +47,7 @@ const specs = {
   boolean: {
     kind: 'core.boolean',
     type: 'boolean',
+    zero: () => false,
     write: (v: boolean, out: DataOutput) => out.writeBoolean(v),
     read: (input: DataInput) => input.readBoolean(),
     check: (v: unknown) => (typeof v === 'boolean' ? undefined : 'expected a boolean'),
@@ -52,6 +55,7 @@ const specs = {
   int32: {
     kind: 'core.int32',
     type: 'int32',
+    zero: () => 0,
     write: (v: number, out: DataOutput) => out.writeVarInt(v),
     read: (input: DataInput) => {
       const at = input.offset;
@@ -65,6 +69,7 @@ const specs = {
   int64: {
     kind: 'core.int64',
     type: 'int64',
+    zero: () => 0n,
     write: (v: bigint, out: DataOutput) => out.writeVarInt64(v),
     read: (input: DataInput) => input.readVarInt64(),
     check: (v: unknown) => (typeof v === 'bigint' && v >= INT64_MIN && v <= INT64_MAX ? undefined : 'expected a bigint in the int64 range'),
@@ -72,6 +77,7 @@ const specs = {
   float64: {
     kind: 'core.float64',
     type: 'float64',
+    zero: () => 0,
     write: (v: number, out: DataOutput) => out.writeFloat64(v),
     read: (input: DataInput) => input.readFloat64(),
     check: (v: unknown) => (typeof v === 'number' ? undefined : 'expected a number'),
@@ -79,6 +85,7 @@ const specs = {
   bytes: {
     kind: 'core.bytes',
     type: 'bytes',
+    zero: () => new Uint8Array(0),
     write: (v: Uint8Array, out: DataOutput) => out.writeBytes(v),
     read: (input: DataInput) => input.readBytes(),
     check: (v: unknown) => (v instanceof Uint8Array ? undefined : 'expected a Uint8Array'),
@@ -114,6 +121,10 @@ export class PrimitiveSerializer<T> implements Serializer<T> {
 
   snapshot(): PrimitiveSnapshot<T> {
     return new PrimitiveSnapshot(this.spec);
+  }
+
+  zero(): T {
+    return this.spec.zero();
   }
 }
 

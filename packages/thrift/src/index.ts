@@ -1,0 +1,2 @@
+// Placeholder until this package is implemented.
+export {};
