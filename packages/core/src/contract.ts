@@ -144,7 +144,7 @@ export function prefixChanges(prefix: string, changes: SchemaChange[]): SchemaCh
 export function joinPath(prefix: string, path: string): string {
   if (!prefix) return path;
   if (!path) return prefix;
-  return path.startsWith('[') ? `${prefix}${path}` : `${prefix}.${path}`;
+  return path.startsWith('[') || path.startsWith('{') ? `${prefix}${path}` : `${prefix}.${path}`;
 }
 
 /** Part of a composite verdict: a nested result and where it sits. */

@@ -19,3 +19,9 @@ export { ttl, TtlSerializer, TtlSnapshot, ttlReader, TTL_KIND, type TtlValue } f
 export { CORE_PACKAGE, kindChanged } from './builtins/common.js';
 export * from './key-groups.js';
 export * from './state.js';
+export { enumeration, EnumSerializer, EnumSnapshot } from './builtins/enumeration.js';
+export { list, ListSerializer } from './builtins/list.js';
+export { map, MapSerializer } from './builtins/map.js';
+export { tuple, TupleSerializer } from './builtins/tuple.js';
+export { nullable, NullableSerializer } from './builtins/nullable.js';
+export { CompositeSnapshot, type CompositeSpec } from './builtins/composite.js';

@@ -4,7 +4,7 @@
  * unknown kind, or TTL turned on or off, is handled the same everywhere.
  */
 import type { Compatibility, SerializerSnapshot } from './contract.js';
-import { compatibleAfterMigration, readerFor, prefixChanges } from './contract.js';
+import { compatibleAfterMigration, incompatible, readerFor, prefixChanges } from './contract.js';
 import { isOpaqueSnapshot } from './registry.js';
 import { MissingAdapterError } from './errors.js';
 import { TtlSnapshot, ttlReader, type TtlValue } from './builtins/ttl.js';
@@ -33,6 +33,11 @@ export function resolveSchemaCompatibility<T>(next: SerializerSnapshot<T>, previ
       { deserialize: (input) => (read.deserialize(input) as TtlValue<T>).value },
       [{ path: '', message: 'TTL turned off: timestamps are dropped' }, ...(result.changes ?? [])],
     );
+  }
+  if (previous.kind === 'core.nullable' && next.kind !== 'core.nullable') {
+    return incompatible([
+      { path: '', message: 'nullable made non-nullable: stored nulls could not be read; keep it nullable or give the state a `migrate` converter that replaces null' },
+    ]);
   }
   return next.resolveCompatibility(previous);
 }
