@@ -1,2 +1,7 @@
-// Placeholder until this package is implemented.
-export {};
+/**
+ * @stateshift/backend-heap: keyed state as objects in memory, restored from and saved to the
+ * canonical savepoint format, migrating eagerly on restore.
+ *
+ * @module @stateshift/backend-heap
+ */
+export { openHeapBackend, HeapBackend } from './backend.js';

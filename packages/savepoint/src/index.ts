@@ -36,3 +36,4 @@ export type {
   ListStateHandle,
   MapStateHandle,
 } from './backend.js';
+export { entryDecoder, type DecodedEntry } from './decode-entries.js';

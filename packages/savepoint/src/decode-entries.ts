@@ -1,0 +1,56 @@
+/**
+ * Turning stored entries into the new job's values, by a restore plan: keys, namespaces and map
+ * keys through their readers (re-keyed when they migrate), values through the reader of their own
+ * schema version. Backends, offline migration and dumps through a new job all read this way.
+ */
+import { DataInput, DecodeError, type Deserializer } from '@stateshift/core';
+import type { RawEntry } from './data-file.js';
+import type { OperatorPlan, StatePlan } from './restore-plan.js';
+
+export interface DecodedEntry {
+  state: StatePlan;
+  key: unknown;
+  namespace: unknown;
+  /** Map state only. */
+  mapKey: unknown;
+  /** The stored value as the new job sees it (TTL-wrapped when the state has a TTL). */
+  value: unknown;
+}
+
+function read(reader: Deserializer<unknown>, bytes: Uint8Array, what: string): unknown {
+  const input = new DataInput(bytes);
+  const value = reader.deserialize(input);
+  if (!input.atEnd) throw new DecodeError(`${what}: ${input.remaining} bytes left after reading the value`, input.offset);
+  return value;
+}
+
+/**
+ * A decoder of one matched operator's entries. Returns undefined for entries of dropped states.
+ * Errors name the operator, state and key group.
+ */
+export function entryDecoder(plan: OperatorPlan): (entry: RawEntry) => DecodedEntry | undefined {
+  if (plan.status !== 'matched') throw new TypeError(`operator "${plan.uid}" is ${plan.status}; only matched operators have entries to restore`);
+  const bySavepointIndex = new Map<number, StatePlan>();
+  for (const s of plan.states) if (s.savepointIndex !== undefined && s.status === 'restored') bySavepointIndex.set(s.savepointIndex, s);
+  const keyReader = plan.key!.reader!;
+  const namespaceReader = plan.namespace?.reader;
+  return (entry) => {
+    const state = bySavepointIndex.get(entry.state);
+    if (!state) return undefined;
+    const where = `operator "${plan.uid}" state "${state.state}" key group ${entry.keyGroup}`;
+    const version = state.values.find((v) => v.version === entry.version);
+    if (!version?.reader) throw new DecodeError(`${where}: an entry names schema version ${entry.version}, which the savepoint metadata does not list`, 0);
+    try {
+      return {
+        state,
+        key: read(keyReader, entry.key, 'key'),
+        namespace: namespaceReader ? read(namespaceReader, entry.namespace, 'namespace') : undefined,
+        mapKey: state.mapKey?.reader ? read(state.mapKey.reader, entry.mapKey, 'map key') : undefined,
+        value: read(version.reader, entry.value, 'value'),
+      };
+    } catch (error) {
+      if (error instanceof DecodeError) throw new DecodeError(`${where}: ${error.message.replace(/ \(at byte offset \d+\)$/, "")}`, error.offset, { cause: error });
+      throw error;
+    }
+  };
+}
