@@ -6,12 +6,15 @@ import { DecodeError, EncodeError, type DataInput, type DataOutput, type Deseria
 import type { AvroOptions, AvroType } from './types.js';
 import { AvroSnapshot, AVRO_KIND } from './snapshot.js';
 
-/** A Buffer view of the input's bytes, made once per underlying array. */
-const views = new WeakMap<Uint8Array, Buffer>();
+/** A Buffer view of the bytes (avsc reads and writes Buffers), made once per array in a row. */
+let lastBytes: Uint8Array | undefined;
+let lastBuffer: Buffer | undefined;
 function bufferOf(bytes: Uint8Array): Buffer {
-  let buf = views.get(bytes);
-  if (!buf) views.set(bytes, (buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)));
-  return buf;
+  if (bytes !== lastBytes) {
+    lastBytes = bytes;
+    lastBuffer = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+  return lastBuffer!;
 }
 
 /** Reads one datum at the input's position with `type` (and a resolver for writer-schema data). */
@@ -50,14 +53,12 @@ export class AvroSerializer<T> implements Serializer<T> {
   ) {}
 
   serialize(value: T, out: DataOutput): void {
-    let buf: Buffer;
     try {
-      buf = this.type.toBuffer(value);
+      out.writeInPlace((bytes, offset) => this.type.encode(value, bufferOf(bytes), offset));
     } catch (error) {
       const { path, message } = invalidPath(this.type, value);
       throw new EncodeError(message, path, { cause: error });
     }
-    out.writeRaw(buf);
   }
 
   deserialize(input: DataInput): T {

@@ -41,6 +41,22 @@ export class DataOutput {
     return this.buf.subarray(0, this.pos);
   }
 
+  /**
+   * Lets an encoder of another library write straight into the buffer, without a copy.
+   * `write(bytes, offset)` writes from `offset` and returns the end offset, or a number `<= 0` when
+   * the room was too small: minus the bytes missing (then the buffer grows and `write` runs again).
+   */
+  writeInPlace(write: (bytes: Uint8Array, offset: number) => number): void {
+    for (;;) {
+      const end = write(this.buf, this.pos);
+      if (end > 0 || (end === 0 && this.pos === 0)) {
+        this.pos = end;
+        return;
+      }
+      this.ensure(this.buf.length - this.pos - end + 1);
+    }
+  }
+
   private ensure(extra: number): void {
     const needed = this.pos + extra;
     if (needed <= this.buf.length) return;
