@@ -15,6 +15,7 @@ import {
   DataOutput,
   type JobDeclaration,
 } from '@stateshift/core';
+import { avro } from '@stateshift/avro';
 import { pojo } from '@stateshift/pojo';
 import { openSavepoint } from '@stateshift/savepoint';
 import { workspace, type BackendUnderTest } from './harness.js';
@@ -196,7 +197,12 @@ export function backendSuite(b: BackendUnderTest): void {
           operator({
             uid: 'mixed',
             key: pojo('UserKey', { tenant: string(), id: int32() }),
-            states: [valueState('builtin', int64()), valueState('pojo', pojo('P', { a: string() })), mapState('map', int32(), pojo('V', { v: int64() }))],
+            states: [
+              valueState('builtin', int64()),
+              valueState('pojo', pojo('P', { a: string() })),
+              valueState('avro', avro({ type: 'record', name: 'A', fields: [{ name: 'n', type: 'long' }] })),
+              mapState('map', int32(), pojo('V', { v: int64() })),
+            ],
           }),
         ],
       });
@@ -206,12 +212,14 @@ export function backendSuite(b: BackendUnderTest): void {
       await op.value('builtin').set(key, 5n);
       await op.value('pojo').set(key, { a: 'x' });
       await op.map('map').put(key, 3, { v: 9n });
+      await op.value('avro').set(key, { n: 4n });
       const dir = join(await ws.dir(), 'sp');
       await backend.savepoint(dir);
       const restored = (await ws.open(b, { job, restoreFrom: dir })).operator('mixed');
       expect(await restored.value('builtin').get({ tenant: 't', id: 1 })).toBe(5n);
       expect(await restored.value('pojo').get({ tenant: 't', id: 1 })).toEqual({ a: 'x' });
       expect(await restored.map('map').get({ tenant: 't', id: 1 }, 3)).toEqual({ v: 9n });
+      expect({ ...((await restored.value('avro').get({ tenant: 't', id: 1 })) as object) }).toEqual({ n: 4n });
       expect(snapshotToBytes(job.operators[0].keySerializer.snapshot()).length).toBeGreaterThan(0);
     });
   });

@@ -4,6 +4,7 @@
  * order, with an audit operator beside it. Each later version changes one thing.
  */
 import { defineJob, float64, int32, int64, listState, mapState, operator, string, valueState, type Serializer, type StateDescriptor } from '@stateshift/core';
+import { avro } from '@stateshift/avro';
 import { pojo } from '@stateshift/pojo';
 
 export const USERS = ['u-1', 'u-2', 'u-3', 'u-4'];
@@ -59,3 +60,18 @@ export const ordersV2NumericUserIds = ordersJob(orderV1(), { key: int32(), migra
 export function orderOf(user: string, i: number): OrderV1 {
   return { orderId: `o-${USERS.indexOf(user) * 1000 + i}`, userId: user, createTs: 1_700_000_000_000n + BigInt(i) };
 }
+
+const orderAvro = () =>
+  avro({
+    type: 'record',
+    name: 'Order',
+    fields: [
+      { name: 'orderId', type: 'string' },
+      { name: 'userId', type: 'string' },
+      { name: 'createTs', type: 'long' },
+    ],
+  });
+/** v2: the order state moves from pojo to Avro, without a converter. */
+export const ordersV2Avro = ordersJob(orderAvro());
+/** v2: the order state moves from pojo to Avro; the converter carries the fields over. */
+export const ordersV2AvroConverted = ordersJob(orderAvro(), { migrate: (old) => ({ ...(old as OrderV1) }) });

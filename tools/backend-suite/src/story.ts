@@ -6,6 +6,8 @@ import {
   orderOf,
   ordersV1,
   ordersV2AuditRemoved,
+  ordersV2Avro,
+  ordersV2AvroConverted,
   ordersV2FieldAdded,
   ordersV2FieldRemoved,
   ordersV2NumericUserIds,
@@ -120,6 +122,26 @@ export const upgradeStoryCases: UpgradeStoryCase[] = [
     after: ordersV2AuditRemoved,
     options: { allowNonRestoredState: true },
     expect: { ok: true, verify: (backend) => verifyCommon(backend) },
+  },
+  {
+    name: 'the state moved from pojo to Avro without a converter is refused',
+    before: ordersV1,
+    write: runOrdersV1,
+    after: ordersV2Avro,
+    expect: { ok: false, error: 'IncompatibleStateError', names: ['last-order', 'pojo', 'avro', 'migrate'] },
+  },
+  {
+    name: 'the state moved from pojo to Avro with a converter restores',
+    before: ordersV1,
+    write: runOrdersV1,
+    after: ordersV2AvroConverted,
+    expect: {
+      ok: true,
+      async verify(backend) {
+        await verifyCommon(backend);
+        expect({ ...((await backend.operator('orders-per-user').value('last-order').get('u-4')) as object) }).toEqual(orderOf('u-4', last));
+      },
+    },
   },
   {
     name: 'keys migrate (user ids become numbers) and entries are re-keyed',
