@@ -9,6 +9,11 @@ export interface BackendUnderTest {
   name: string;
   /** `dir` is a working directory for this backend instance; reopening with the same dir restarts it. */
   open(options: BackendOpenOptions, dir: string): Promise<StateBackend>;
+  /**
+   * Savepoints may keep entries at older schema versions (a lazily migrating backend writes bytes
+   * as stored). Otherwise a savepoint after a migrated restore holds one version per state.
+   */
+  keepsOldVersions?: boolean;
 }
 
 /** Temporary directories and open backends, cleaned up after each test. */

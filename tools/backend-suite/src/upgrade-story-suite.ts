@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { snapshotToBytes, storedValueSerializer } from '@stateshift/core';
 import { openSavepoint } from '@stateshift/savepoint';
 import { workspace, type BackendUnderTest } from './harness.js';
 import { upgradeStoryCases } from './story.js';
@@ -33,7 +34,14 @@ export function upgradeStorySuite(b: BackendUnderTest): void {
         const next = join(await ws.dir(), 'savepoint-2');
         await v2.savepoint(next);
         const metadata = (await openSavepoint(next)).metadata;
-        for (const op of metadata.operators) for (const state of op.states) expect(state.versions, `${op.uid}/${state.name}`).toHaveLength(1);
+        for (const op of metadata.operators) {
+          for (const state of op.states) {
+            if (!b.keepsOldVersions) expect(state.versions, `${op.uid}/${state.name}`).toHaveLength(1);
+            // The newest version is always the new job's schema.
+            const declared = c.after.operator(op.uid)!.state(state.name)!;
+            expect(snapshotToBytes(state.versions[state.versions.length - 1].snapshot)).toEqual(snapshotToBytes(storedValueSerializer(declared).snapshot()));
+          }
+        }
         expect(metadata.operators.map((o) => o.uid)).toEqual(c.after.operators.map((o) => o.uid));
         await v2.close();
         // And that savepoint restores under the same version as is.

@@ -1,0 +1,106 @@
+/**
+ * The LevelDB key and value layout.
+ *
+ * Key: state id (2 bytes big-endian), key group (2 bytes big-endian), the key bytes and the
+ * namespace bytes each with a varuint length, then the map key bytes (map state) or a sequence
+ * number (list state, one entry per element). Length-prefixed parts make prefix scans exact and let
+ * a savepoint split a key without decoding it.
+ * Value: the schema version id (varuint), then the value bytes.
+ * State id 0xffff holds the database's own metadata.
+ */
+import { DataInput, DataOutput } from '@stateshift/core';
+
+export const META_STATE = 0xffff;
+
+export function statePrefix(stateId: number): Uint8Array {
+  return new Uint8Array([stateId >> 8, stateId & 0xff]);
+}
+
+/** The first key after every key starting with `prefix`. */
+export function prefixEnd(prefix: Uint8Array): Uint8Array {
+  const end = prefix.slice();
+  for (let i = end.length - 1; i >= 0; i--) {
+    if (end[i] < 0xff) {
+      end[i]++;
+      return end.subarray(0, i + 1);
+    }
+  }
+  return new Uint8Array([0xff, 0xff, 0xff, 0xff]);
+}
+
+/** The key and namespace part of an entry key. */
+export function keyPart(key: Uint8Array, namespace: Uint8Array): Uint8Array {
+  const out = new DataOutput(key.length + namespace.length + 4);
+  out.writeBytes(key);
+  out.writeBytes(namespace);
+  return out.toBytes();
+}
+
+/** Splits the part after state id and key group into key, namespace and suffix. */
+export function splitRest(rest: Uint8Array): { key: Uint8Array; namespace: Uint8Array; suffix: Uint8Array } {
+  const input = new DataInput(rest);
+  const key = input.readRaw(input.readLength('an entry key'));
+  const namespace = input.readRaw(input.readLength('an entry namespace'));
+  return { key, namespace, suffix: rest.subarray(input.offset) };
+}
+
+export function entryKey(stateId: number, keyGroup: number, keyAndNamespace: Uint8Array, suffix?: Uint8Array): Uint8Array {
+  const out = new Uint8Array(4 + keyAndNamespace.length + (suffix?.length ?? 0));
+  out[0] = stateId >> 8;
+  out[1] = stateId & 0xff;
+  out[2] = keyGroup >> 8;
+  out[3] = keyGroup & 0xff;
+  out.set(keyAndNamespace, 4);
+  if (suffix) out.set(suffix, 4 + keyAndNamespace.length);
+  return out;
+}
+
+export interface ParsedKey {
+  stateId: number;
+  keyGroup: number;
+  /** Key, namespace and suffix bytes. */
+  rest: Uint8Array;
+}
+
+export function parseKey(key: Uint8Array): ParsedKey {
+  return { stateId: (key[0] << 8) | key[1], keyGroup: (key[2] << 8) | key[3], rest: key.subarray(4) };
+}
+
+const versionOut = new DataOutput(16);
+
+export function entryValue(version: number, bytes: Uint8Array): Uint8Array {
+  versionOut.reset();
+  versionOut.writeVarUint(version);
+  const head = versionOut.peek();
+  const out = new Uint8Array(head.length + bytes.length);
+  out.set(head);
+  out.set(bytes, head.length);
+  return out;
+}
+
+export function parseValue(value: Uint8Array): { version: number; bytes: Uint8Array } {
+  const input = new DataInput(value);
+  const version = input.readVarUint();
+  return { version, bytes: value.subarray(input.offset) };
+}
+
+/** List element suffix: a 10-byte big-endian sequence (open time in ms, then a counter). */
+export class Sequence {
+  private counter = 0;
+  constructor(private readonly epoch: number) {}
+
+  next(): Uint8Array {
+    const out = new Uint8Array(10);
+    let t = this.epoch;
+    for (let i = 5; i >= 0; i--) {
+      out[i] = t % 256;
+      t = Math.floor(t / 256);
+    }
+    let c = this.counter++;
+    for (let i = 9; i >= 6; i--) {
+      out[i] = c & 0xff;
+      c >>>= 8;
+    }
+    return out;
+  }
+}

@@ -1,0 +1,71 @@
+/**
+ * The state migration pass: rewrites every entry of a state that is not at the newest schema
+ * version, in batches, through the reader of its own version and the current writer.
+ *
+ * Crash safety: the version table (old versions and the new one) is saved before the pass starts,
+ * and each batch is written atomically with the new version id, so reopening after a crash runs the
+ * pass again and skips what is done; no entry is converted twice, none half-converted. When no old
+ * entry is left, the old versions are retired from the metadata.
+ */
+import { keyGroupInRange } from '@stateshift/core';
+import type { BackgroundMigration, LsmBackend } from './backend.js';
+import { entryValue, parseKey, parseValue, prefixEnd, statePrefix } from './layout.js';
+import { bytesOf, readAll, type StateRuntime } from './state-runtime.js';
+
+export interface MigrationProgress {
+  operator: string;
+  state: string;
+  done: number;
+  total: number;
+  /** Entries per second so far. */
+  rate: number;
+}
+
+const BATCH = 1000;
+
+export async function migrateState(
+  backend: LsmBackend,
+  state: StateRuntime,
+  options: { onProgress?(p: MigrationProgress): void; rate?: number; control?: BackgroundMigration },
+): Promise<void> {
+  const prefix = statePrefix(state.id);
+  const end = prefixEnd(prefix);
+  const db = backend.db;
+  let total = 0;
+  for await (const value of db.values({ gte: prefix, lt: end })) if (parseValue(value).version !== state.newest) total++;
+  const started = Date.now();
+  let done = 0;
+  let after: Uint8Array | undefined;
+  for (;;) {
+    if (options.control && !(await options.control.checkpoint())) return;
+    const batch = await db.iterator(after ? { gt: after, lt: end, limit: BATCH } : { gte: prefix, lt: end, limit: BATCH }).all();
+    if (!batch.length) break;
+    after = batch[batch.length - 1][0];
+    const stale = batch.filter(([key, value]) => parseValue(value).version !== state.newest && keyGroupInRange(parseKey(key).keyGroup, backend.keyGroupRange));
+    if (stale.length) {
+      await backend.exclusive(async () => {
+        // Writes by the job may have landed since the batch was read: convert only what is unchanged.
+        const current = await db.getMany(stale.map(([key]) => key));
+        const ops = [];
+        for (let i = 0; i < stale.length; i++) {
+          const [key, value] = stale[i];
+          if (!current[i] || Buffer.compare(current[i]!, value) !== 0) continue;
+          const { version, bytes } = parseValue(value);
+          const reader = state.readers.get(version);
+          if (!reader) throw new TypeError(`state "${state.uid}/${state.descriptor.name}" has entries of version ${version}, which the metadata does not list`);
+          ops.push({ type: 'put' as const, key, value: entryValue(state.newest, bytesOf(state.writer, readAll(reader, bytes))) });
+        }
+        if (ops.length) await db.batch(ops, { sync: true });
+      });
+      done += stale.length;
+      const seconds = (Date.now() - started) / 1000;
+      options.onProgress?.({ operator: state.uid, state: state.descriptor.name, done, total, rate: seconds > 0 ? done / seconds : done });
+      if (options.rate) {
+        const due = (done / options.rate) * 1000 - (Date.now() - started);
+        if (due > 0) await new Promise((r) => setTimeout(r, due));
+      }
+    }
+  }
+  const versions = backend.meta.layout.operators[state.operatorIndex].states[state.stateIndex].versions;
+  await backend.setVersions(state, versions.filter((v) => v.id === state.newest));
+}
