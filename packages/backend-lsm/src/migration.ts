@@ -35,31 +35,51 @@ export async function migrateState(
   for await (const value of db.values({ gte: prefix, lt: end })) if (parseValue(value).version !== state.newest) total++;
   const started = Date.now();
   let done = 0;
-  let after: Uint8Array | undefined;
-  for (;;) {
-    if (options.control && !(await options.control.checkpoint())) return;
-    const batch = await db.iterator(after ? { gt: after, lt: end, limit: BATCH } : { gte: prefix, lt: end, limit: BATCH }).all();
-    if (!batch.length) break;
-    after = batch[batch.length - 1][0];
-    const stale = batch.filter(([key, value]) => parseValue(value).version !== state.newest && keyGroupInRange(parseKey(key).keyGroup, backend.keyGroupRange));
-    if (stale.length) {
+  const report = () => {
+    const seconds = (Date.now() - started) / 1000;
+    options.onProgress?.({ operator: state.uid, state: state.descriptor.name, done, total, rate: seconds > 0 ? done / seconds : done });
+  };
+  const convert = (value: Uint8Array) => {
+    const { version, bytes } = parseValue(value);
+    const reader = state.readers.get(version);
+    if (!reader) throw new TypeError(`state "${state.uid}/${state.descriptor.name}" has entries of version ${version}, which the metadata does not list`);
+    return entryValue(state.newest, bytesOf(state.writer, readAll(reader, bytes)));
+  };
+  const stale = ([key, value]: [Uint8Array, Uint8Array]) => parseValue(value).version !== state.newest && keyGroupInRange(parseKey(key).keyGroup, backend.keyGroupRange);
+
+  if (!options.control) {
+    // While opening, nothing else writes: one pass over one iterator, a batch at a time.
+    const iterator = db.iterator({ gte: prefix, lt: end });
+    try {
+      for (;;) {
+        const read = await iterator.nextv(BATCH);
+        if (!read.length) break;
+        const batch = read.filter(stale);
+        if (!batch.length) continue;
+        await db.batch(batch.map(([key, value]) => ({ type: 'put' as const, key, value: convert(value) })));
+        done += batch.length;
+        report();
+      }
+    } finally {
+      await iterator.close();
+    }
+  } else {
+    let after: Uint8Array | undefined;
+    for (;;) {
+      if (!(await options.control.checkpoint())) return;
+      const batch = await db.iterator(after ? { gt: after, lt: end, limit: BATCH } : { gte: prefix, lt: end, limit: BATCH }).all();
+      if (!batch.length) break;
+      after = batch[batch.length - 1][0];
+      const todo = batch.filter(stale);
+      if (!todo.length) continue;
       await backend.exclusive(async () => {
         // Writes by the job may have landed since the batch was read: convert only what is unchanged.
-        const current = await db.getMany(stale.map(([key]) => key));
-        const ops = [];
-        for (let i = 0; i < stale.length; i++) {
-          const [key, value] = stale[i];
-          if (!current[i] || Buffer.compare(current[i]!, value) !== 0) continue;
-          const { version, bytes } = parseValue(value);
-          const reader = state.readers.get(version);
-          if (!reader) throw new TypeError(`state "${state.uid}/${state.descriptor.name}" has entries of version ${version}, which the metadata does not list`);
-          ops.push({ type: 'put' as const, key, value: entryValue(state.newest, bytesOf(state.writer, readAll(reader, bytes))) });
-        }
-        if (ops.length) await db.batch(ops, { sync: true });
+        const current = await db.getMany(todo.map(([key]) => key));
+        const ops = todo.filter(([, value], i) => current[i] && Buffer.compare(current[i]!, value) === 0).map(([key, value]) => ({ type: 'put' as const, key, value: convert(value) }));
+        if (ops.length) await db.batch(ops);
       });
-      done += stale.length;
-      const seconds = (Date.now() - started) / 1000;
-      options.onProgress?.({ operator: state.uid, state: state.descriptor.name, done, total, rate: seconds > 0 ? done / seconds : done });
+      done += todo.length;
+      report();
       if (options.rate) {
         const due = (done / options.rate) * 1000 - (Date.now() - started);
         if (due > 0) await new Promise((r) => setTimeout(r, due));
@@ -69,3 +89,4 @@ export async function migrateState(
   const versions = backend.meta.layout.operators[state.operatorIndex].states[state.stateIndex].versions;
   await backend.setVersions(state, versions.filter((v) => v.id === state.newest));
 }
+
