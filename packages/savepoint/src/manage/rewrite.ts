@@ -1,0 +1,219 @@
+/**
+ * Writing a new savepoint from an existing one, offline: through a new job's declaration (new
+ * serializers migrate every entry, added states start empty, operators the job lacks are dropped
+ * with `allowNonRestoredState`), with operators renamed, values transformed, or maxParallelism
+ * changed (every key re-assigned to its key group). The source is never modified; the output's
+ * `_metadata` is written last, atomically.
+ *
+ * Work splits by key-group range (`rewritePart`), so worker threads or machines can each write the
+ * files of one range and the caller commits them together.
+ */
+import {
+  DataOutput,
+  keyGroupInRange,
+  keyGroupOf,
+  type JobDeclaration,
+  type KeyGroupRange,
+  type Serializer,
+} from '@stateshift/core';
+import { DataFileWriter, type RawEntry } from '../data-file.js';
+import { entryDecoder } from '../decode-entries.js';
+import { dataFileName } from '../format.js';
+import { FIRST_VERSION } from '../layout.js';
+import type { DataFileMetadata, SavepointMetadata } from '../metadata.js';
+import { openSavepoint, type Savepoint } from '../reader.js';
+import { assertRestorable, planRestore, type OperatorPlan, type RestorePlan } from '../restore-plan.js';
+import { SavepointWriter, type SavepointLayout } from '../writer.js';
+
+/** Changes a value on its way into the new savepoint; `undefined` drops the entry. */
+export type ValueTransform = (value: unknown, entry: { key: unknown; namespace: unknown; mapKey?: unknown }) => unknown;
+
+export interface RewriteOptions {
+  /** The job the new savepoint is for: its serializers, states and maxParallelism. */
+  job: JobDeclaration;
+  allowNonRestoredState?: boolean;
+  /** Operator uids to change, old to new (applied before matching the job). */
+  renameOperators?: Record<string, string>;
+  /** Value transforms by "uid/state" (the new uid), applied after migration. */
+  transform?: Record<string, ValueTransform>;
+}
+
+export interface PreparedRewrite {
+  savepoint: Savepoint;
+  plan: RestorePlan;
+  layout: SavepointLayout;
+  /** New uid to the uid in the source savepoint. */
+  sourceUid: Map<string, string>;
+  /** Keys must be decoded and their key groups recomputed. */
+  rekey: Set<string>;
+  options: RewriteOptions;
+}
+
+export interface RewriteProgress {
+  done: number;
+  total: number;
+}
+
+/** Decides the rewrite as a restore would (same rules), and the layout of the output. */
+export function prepareRewrite(savepoint: Savepoint, options: RewriteOptions): PreparedRewrite {
+  const { job } = options;
+  const renames = options.renameOperators ?? {};
+  for (const from of Object.keys(renames)) {
+    if (!savepoint.operator(from)) throw new TypeError(`cannot rename operator "${from}": the savepoint has no such operator`);
+  }
+  const sourceUid = new Map<string, string>();
+  const metadata: SavepointMetadata = {
+    ...savepoint.metadata,
+    // The job decides maxParallelism: a different one is a rescale, done by re-keying.
+    maxParallelism: job.maxParallelism,
+    operators: savepoint.metadata.operators.map((op) => {
+      const uid = renames[op.uid] ?? op.uid;
+      sourceUid.set(uid, op.uid);
+      return { ...op, uid };
+    }),
+  };
+  const plan = planRestore(metadata, job, { allowNonRestoredState: options.allowNonRestoredState });
+  assertRestorable(plan);
+  const rescale = job.maxParallelism !== savepoint.maxParallelism;
+  const rekey = new Set(plan.operators.filter((op) => op.status === 'matched' && (rescale || op.rekey)).map((op) => op.uid));
+  for (const key of Object.keys(options.transform ?? {})) {
+    const [uid, state] = key.split('/');
+    if (!job.operator(uid)?.state(state ?? '')) throw new TypeError(`cannot transform "${key}": the job declares no such operator/state`);
+  }
+  const layout: SavepointLayout = {
+    jobName: job.name,
+    maxParallelism: job.maxParallelism,
+    operators: job.operators.map((declaration) => {
+      const op = plan.operators.find((o) => o.uid === declaration.uid)!;
+      return {
+        uid: declaration.uid,
+        key: (op.keyWriter ?? declaration.keySerializer).snapshot(),
+        ...(declaration.namespaceSerializer ? { namespace: (op.namespaceWriter ?? declaration.namespaceSerializer).snapshot() } : {}),
+        states: declaration.states.map((descriptor) => {
+          const s = op.states.find((x) => x.state === descriptor.name)!;
+          return {
+            name: descriptor.name,
+            type: descriptor.type,
+            ...(descriptor.type === 'map' ? { mapKey: s.mapKeyWriter!.snapshot() } : {}),
+            versions: [{ id: FIRST_VERSION, snapshot: s.writer!.snapshot() }],
+          };
+        }),
+      };
+    }),
+  };
+  return { savepoint, plan, layout, sourceUid, rekey, options };
+}
+
+function bytesOf(serializer: Serializer<unknown>, value: unknown, out: DataOutput): Uint8Array {
+  out.reset();
+  serializer.serialize(value, out);
+  return out.toBytes();
+}
+
+/**
+ * Writes the output data files of the key groups in `range` into `outDir` (file names get
+ * `part`), returning their metadata for the commit. Without re-keying, each source file becomes one
+ * output file streamed in order; with re-keying (a key migration or a rescale) an operator's
+ * entries of the range are collected and sorted by their new key group first.
+ */
+export async function rewritePart(
+  prepared: PreparedRewrite,
+  outDir: string,
+  range: KeyGroupRange,
+  part: string,
+  onProgress?: (done: number) => void,
+): Promise<DataFileMetadata[]> {
+  const { plan, savepoint, layout, options } = prepared;
+  const files: DataFileMetadata[] = [];
+  const out = new DataOutput(256);
+  let done = 0;
+  for (const [operatorIndex, opLayout] of layout.operators.entries()) {
+    const op = plan.operators.find((o) => o.uid === opLayout.uid)!;
+    if (op.status !== 'matched') continue;
+    const decode = entryDecoder(op);
+    const source = prepared.sourceUid.get(op.uid)!;
+    const rekey = prepared.rekey.has(op.uid);
+    const stateIndex = new Map(opLayout.states.map((s, i) => [s.name, i]));
+    const convert = (raw: RawEntry): RawEntry | undefined => {
+      const entry = decode(raw);
+      if (!entry) return undefined;
+      let value = entry.value;
+      const transform = options.transform?.[`${op.uid}/${entry.state.state}`];
+      if (transform) {
+        value = transform(value, { key: entry.key, namespace: entry.namespace, mapKey: entry.mapKey });
+        if (value === undefined) return undefined;
+      }
+      const key = rekey ? bytesOf(op.keyWriter!, entry.key, out) : raw.key;
+      return {
+        state: stateIndex.get(entry.state.state)!,
+        keyGroup: rekey ? keyGroupOf(key, layout.maxParallelism) : raw.keyGroup,
+        key,
+        namespace: rekey && op.namespaceWriter ? bytesOf(op.namespaceWriter, entry.namespace, out) : raw.namespace,
+        mapKey: entry.state.type === 'map' ? bytesOf(entry.state.mapKeyWriter!, entry.mapKey, out) : raw.mapKey,
+        version: FIRST_VERSION,
+        value: bytesOf(entry.state.writer!, value, out),
+      };
+    };
+    const tick = () => {
+      done++;
+      if (onProgress && done % 1000 === 0) onProgress(done);
+    };
+    if (rekey) {
+      // Re-keyed entries may come from any source key group: read everything, keep this range.
+      const collected: RawEntry[] = [];
+      for await (const raw of savepoint.entries(source)) {
+        const entry = convert(raw);
+        tick();
+        if (entry && keyGroupInRange(entry.keyGroup, range)) collected.push(entry);
+      }
+      if (!collected.length) continue;
+      collected.sort((a, b) => a.keyGroup - b.keyGroup);
+      files.push(await writeFile(outDir, dataFileName(operatorIndex, range.start, range.end, part), operatorIndex, range, collected));
+      continue;
+    }
+    for (const [fileIndex, file] of savepoint.files(source, range).entries()) {
+      const fileRange = { start: Math.max(range.start, file.range.start), end: Math.min(range.end, file.range.end) };
+      const name = dataFileName(operatorIndex, fileRange.start, fileRange.end, `${part}f${fileIndex}`);
+      const writer = await DataFileWriter.create(outDir, name, operatorIndex, fileRange);
+      try {
+        for await (const raw of savepoint.entries(source, { range: fileRange })) {
+          tick();
+          const entry = convert(raw);
+          if (entry) await writer.append(entry);
+        }
+        files.push(await writer.close());
+      } catch (error) {
+        await writer.abort();
+        throw error;
+      }
+    }
+  }
+  onProgress?.(done);
+  return files;
+}
+
+async function writeFile(dir: string, name: string, operator: number, range: KeyGroupRange, entries: RawEntry[]): Promise<DataFileMetadata> {
+  const writer = await DataFileWriter.create(dir, name, operator, range);
+  for (const e of entries) await writer.append(e);
+  return writer.close();
+}
+
+/** Rewrites `src` into `out` (which must not exist or be empty) in this thread. */
+export async function rewriteSavepoint(
+  src: string,
+  out: string,
+  options: RewriteOptions & { keyGroups?: KeyGroupRange; onProgress?(p: RewriteProgress): void },
+): Promise<SavepointMetadata> {
+  const prepared = prepareRewrite(await openSavepoint(src), options);
+  const range = options.keyGroups ?? { start: 0, end: options.job.maxParallelism - 1 };
+  const total = prepared.savepoint.metadata.files.reduce((n, f) => n + f.entries, 0);
+  const writer = await SavepointWriter.create(out, prepared.layout);
+  try {
+    const files = await rewritePart(prepared, out, range, 'p', (done) => options.onProgress?.({ done, total }));
+    for (const f of files) writer.addFile(f);
+    return await writer.commit();
+  } catch (error) {
+    await writer.abort();
+    throw error;
+  }
+}
