@@ -389,7 +389,12 @@ function planSerializer(
       converter: true,
       reader: converterReader(previous, next, converter),
       rewrite: true,
-      changes: [{ path: '', message: 'values converted by the state\'s migrate function' }, ...changesOf(result)],
+      changes: [
+        { path: '', message: "values converted by the state's migrate function" },
+        ...(result.type === 'incompatible'
+          ? result.problems.map((p) => ({ path: p.path, message: 'changed incompatibly; the converter handles it' }))
+          : changesOf(result)),
+      ],
       problems: [],
     };
   }

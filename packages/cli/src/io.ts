@@ -1,0 +1,83 @@
+/** Where commands write, and how: colour and progress only on a terminal, JSON in a documented form. */
+export interface Io {
+  out(text: string): void;
+  err(text: string): void;
+  /** stdout is a terminal (tables may use colour). */
+  tty: boolean;
+  /** stderr is a terminal (progress bars are drawn). */
+  errTty: boolean;
+  color: boolean;
+}
+
+export function processIo(): Io {
+  const tty = !!process.stdout.isTTY;
+  return {
+    out: (t) => process.stdout.write(t),
+    err: (t) => process.stderr.write(t),
+    tty,
+    errTty: !!process.stderr.isTTY,
+    color: tty && !process.env.NO_COLOR && process.env.TERM !== 'dumb',
+  };
+}
+
+const codes = { red: 31, green: 32, yellow: 33, bold: 1, dim: 2, cyan: 36 } as const;
+export type Style = keyof typeof codes;
+
+export function paint(io: Io, style: Style, text: string): string {
+  return io.color ? `\u001b[${codes[style]}m${text}\u001b[0m` : text;
+}
+
+/**
+ * Values as JSON: bigint as {"$bigint": "12"}, bytes as {"$bytes": base64}, Map as {"$map": [[k, v]]},
+ * Set as {"$set": [...]}; everything else as JSON.stringify does.
+ */
+export function toJson(value: unknown): unknown {
+  if (typeof value === 'bigint') return { $bigint: value.toString() };
+  if (value instanceof Uint8Array) return { $bytes: Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64') };
+  if (value instanceof Map) return { $map: [...value].map(([k, v]) => [toJson(k), toJson(v)]) };
+  if (value instanceof Set) return { $set: [...value].map(toJson) };
+  if (Array.isArray(value)) return value.map(toJson);
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, toJson(v)]));
+  return value;
+}
+
+export function json(value: unknown, pretty = false): string {
+  return `${JSON.stringify(toJson(value), null, pretty ? 2 : undefined)}\n`;
+}
+
+/** A plain text table: columns padded to their widest cell. */
+export function table(io: Io, header: string[], rows: string[][]): string {
+  const strip = (s: string) => s.replace(/\u001b\[\d+m/g, '');
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => strip(r[i] ?? '').length)));
+  const line = (cells: string[]) => cells.map((c, i) => c + ' '.repeat(widths[i] - strip(c).length)).join('  ').trimEnd();
+  return [paint(io, 'bold', line(header)), ...rows.map(line)].join('\n') + '\n';
+}
+
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 ** 2) return `${(n / 1024).toFixed(1)} KiB`;
+  if (n < 1024 ** 3) return `${(n / 1024 ** 2).toFixed(1)} MiB`;
+  return `${(n / 1024 ** 3).toFixed(2)} GiB`;
+}
+
+/** A progress bar on stderr, drawn only when stderr is a terminal. */
+export function progressBar(io: Io, label: string) {
+  const started = Date.now();
+  let last = 0;
+  return {
+    update(done: number, total: number) {
+      if (!io.errTty) return;
+      const now = Date.now();
+      if (now - last < 100 && done < total) return;
+      last = now;
+      const width = 30;
+      const ratio = total ? Math.min(1, done / total) : 0;
+      const filled = Math.round(ratio * width);
+      const rate = done / Math.max(0.001, (now - started) / 1000);
+      io.err(`\r${label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${(ratio * 100).toFixed(0)}% ${done}/${total} ${Math.round(rate)}/s`);
+    },
+    done() {
+      if (io.errTty) io.err('\n');
+    },
+  };
+}

@@ -1,0 +1,94 @@
+/** The `stateshift` command: argument parsing, dispatch, and exit codes. */
+import { parseArgs } from 'node:util';
+import { check, checkHelp } from './commands/check.js';
+import { dump, dumpHelp } from './commands/dump.js';
+import { inspect, inspectHelp } from './commands/inspect.js';
+import { migrate, migrateHelp } from './commands/migrate.js';
+import { demo, demoHelp } from './demo/run.js';
+import { describeError, EXIT_OK, EXIT_USAGE, UsageError } from './errors.js';
+import { processIo, type Io } from './io.js';
+
+const usage = `stateshift: keyed state that survives upgrades
+
+usage: stateshift <command> [options]
+
+commands:
+  inspect <savepoint>                      operators, states, schemas, sizes
+  dump <savepoint> --operator --state      a state's entries as JSON lines
+  check <savepoint> --job <module>         upgrade dry-run (exit 0 safe, 1 unsafe, 2 error)
+  migrate <savepoint> --job <module> --out <dir>   offline eager migration
+  demo                                     the upgrade story, end to end
+
+Run stateshift <command> --help for a command's options.
+`;
+
+const helps: Record<string, string> = { inspect: inspectHelp, dump: dumpHelp, check: checkHelp, migrate: migrateHelp, demo: demoHelp };
+
+const options = {
+  help: { type: 'boolean', short: 'h' },
+  json: { type: 'boolean' },
+  job: { type: 'string' },
+  out: { type: 'string' },
+  operator: { type: 'string' },
+  state: { type: 'string' },
+  limit: { type: 'string' },
+  'key-groups': { type: 'string' },
+  workers: { type: 'string' },
+  'allow-non-restored-state': { type: 'boolean' },
+  orders: { type: 'string' },
+  keep: { type: 'boolean' },
+} as const;
+
+/** Runs one command line; returns the exit code. */
+export async function main(argv: string[], io: Io = processIo()): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+  } catch (error) {
+    io.err(`stateshift: ${(error as Error).message}\n\n${usage}`);
+    return EXIT_USAGE;
+  }
+  const { values, positionals } = parsed;
+  const [command, ...rest] = positionals;
+  if (!command) {
+    io[values.help ? 'out' : 'err'](usage);
+    return values.help ? EXIT_OK : EXIT_USAGE;
+  }
+  if (!helps[command]) {
+    io.err(`stateshift: unknown command "${command}"\n\n${usage}`);
+    return EXIT_USAGE;
+  }
+  if (values.help) {
+    io.out(`${helps[command]}\n`);
+    return EXIT_OK;
+  }
+  try {
+    const needsSavepoint = command !== 'demo';
+    if (needsSavepoint && rest.length !== 1) throw new UsageError(`${command} needs exactly one savepoint directory\n\n${helps[command]}`);
+    if (!needsSavepoint && rest.length) throw new UsageError(`demo takes no arguments\n\n${helps.demo}`);
+    const dir = rest[0];
+    switch (command) {
+      case 'inspect':
+        return await inspect(io, dir, { json: values.json });
+      case 'dump':
+        return await dump(io, dir, { operator: values.operator, state: values.state, limit: values.limit, job: values.job });
+      case 'check':
+        return await check(io, dir, { job: values.job, allowNonRestoredState: values['allow-non-restored-state'], json: values.json });
+      case 'migrate':
+        return await migrate(io, dir, {
+          job: values.job,
+          out: values.out,
+          keyGroups: values['key-groups'],
+          workers: values.workers,
+          allowNonRestoredState: values['allow-non-restored-state'],
+          json: values.json,
+        });
+      default:
+        return await demo(io, { orders: values.orders, keep: values.keep });
+    }
+  } catch (error) {
+    io.err(`stateshift ${command}: ${describeError(error)}\n`);
+    if (values.json) io.out(`${JSON.stringify({ error: { name: (error as Error).name, message: (error as Error).message } })}\n`);
+    return EXIT_USAGE;
+  }
+}

@@ -1,0 +1,28 @@
+/** A worker thread of `stateshift migrate --workers n`: rewrites one key-group range. */
+import { parentPort, workerData } from 'node:worker_threads';
+import type { KeyGroupRange } from '@stateshift/core';
+import { openSavepoint, prepareRewrite, rewritePart, type DataFileMetadata } from '@stateshift/savepoint';
+import { loadJob } from './load-job.js';
+
+export interface WorkerTask {
+  src: string;
+  out: string;
+  jobModule: string;
+  range: KeyGroupRange;
+  part: string;
+  allowNonRestoredState: boolean;
+}
+
+export type WorkerReply = { type: 'progress'; done: number } | { type: 'done'; files: DataFileMetadata[] } | { type: 'error'; name: string; message: string };
+
+if (parentPort && workerData) {
+  const task = workerData as WorkerTask;
+  const port = parentPort;
+  (async () => {
+    // Job declarations hold functions, so each worker loads the module itself.
+    const job = await loadJob(task.jobModule);
+    const prepared = prepareRewrite(await openSavepoint(task.src), { job, allowNonRestoredState: task.allowNonRestoredState });
+    const files = await rewritePart(prepared, task.out, task.range, task.part, (done) => port.postMessage({ type: 'progress', done } satisfies WorkerReply));
+    port.postMessage({ type: 'done', files } satisfies WorkerReply);
+  })().catch((error: Error) => port.postMessage({ type: 'error', name: error.name, message: error.message } satisfies WorkerReply));
+}

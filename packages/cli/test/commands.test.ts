@@ -1,0 +1,172 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, test } from 'vitest';
+import { openHeapBackend } from '@stateshift/backend-heap';
+import { loadJob } from '../src/load-job.js';
+import { fixture, ordersSavepoint, run, tempDir } from './helpers.js';
+
+describe('inspect', () => {
+  test('lists operators, states, schemas and sizes', async () => {
+    const sp = await ordersSavepoint();
+    const { code, stdout } = await run('inspect', sp);
+    expect(code).toBe(0);
+    expect(stdout).toContain('orders-per-user');
+    expect(stdout).toMatch(/last-order\s+value\s+v1 pojo\s+200/);
+    const json = JSON.parse((await run('inspect', sp, '--json')).stdout);
+    expect(json.operators[0].states.map((s: { name: string }) => s.name)).toEqual(['count', 'last-order']);
+  });
+
+  test('a path that is not a savepoint: exit 2 and why', async () => {
+    const { code, stderr } = await run('inspect', await tempDir());
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/CorruptSavepointError: .*no _metadata here: .* is not a savepoint/);
+  });
+
+  test('a corrupted savepoint: exit 2 naming the file and offset', async () => {
+    const sp = await ordersSavepoint();
+    const meta = join(sp, '_metadata');
+    const bytes = await readFile(meta);
+    bytes[bytes.length - 3] ^= 0xff;
+    await writeFile(meta, bytes);
+    const { code, stderr } = await run('inspect', sp);
+    expect(code).toBe(2);
+    expect(stderr).toContain('_metadata');
+    expect(stderr).toMatch(/CorruptSavepointError/);
+  });
+});
+
+describe('dump', () => {
+  test('entries as JSON lines, bigint in its documented form, --limit', async () => {
+    const sp = await ordersSavepoint();
+    const { code, stdout } = await run('dump', sp, '--operator', 'orders-per-user', '--state', 'count', '--limit', '3');
+    expect(code).toBe(0);
+    const lines = stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines).toHaveLength(3);
+    expect(lines[0].value).toHaveProperty('$bigint');
+    expect(lines[0].key).toMatch(/^user-/);
+  });
+
+  test('through a new job module: values migrated on the fly', async () => {
+    const sp = await ordersSavepoint(5);
+    const { code, stdout } = await run('dump', sp, '--operator', 'orders-per-user', '--state', 'last-order', '--job', fixture('orders-v2.ts'));
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout.split('\n')[0]).value).toMatchObject({ orderId: expect.any(Number), amount: 0 });
+  });
+
+  test('unknown operator or state, missing options: exit 2', async () => {
+    const sp = await ordersSavepoint(5);
+    const op = await run('dump', sp, '--operator', 'nope', '--state', 'count');
+    expect(op.code).toBe(2);
+    expect(op.stderr).toContain('no operator "nope"; it has "orders-per-user"');
+    const state = await run('dump', sp, '--operator', 'orders-per-user', '--state', 'nope');
+    expect(state.code).toBe(2);
+    expect(state.stderr).toContain('no state "nope"; it has "count", "last-order"');
+    expect((await run('dump', sp)).code).toBe(2);
+    expect((await run('dump', sp, '--operator', 'orders-per-user', '--state', 'count', '--limit', 'x')).code).toBe(2);
+  });
+});
+
+describe('check', () => {
+  test('a safe upgrade (TypeScript job module with a converter): exit 0', async () => {
+    const sp = await ordersSavepoint();
+    const { code, stdout } = await run('check', sp, '--job', fixture('orders-v2.ts'));
+    expect(code).toBe(0);
+    expect(stdout).toContain('SAFE');
+    const json = JSON.parse((await run('check', sp, '--job', fixture('orders-v2.ts'), '--json')).stdout);
+    expect(json.ok).toBe(true);
+    expect(json.states.find((s: { state: string }) => s.state === 'last-order')).toMatchObject({ verdict: 'compatibleAfterMigration', converterUsed: true, entriesToMigrate: 200 });
+  });
+
+  test('an unsafe upgrade: exit 1 naming the field', async () => {
+    const sp = await ordersSavepoint();
+    const { code, stdout } = await run('check', sp, '--job', fixture('orders-v2-int.mjs'));
+    expect(code).toBe(1);
+    expect(stdout).toContain('UNSAFE');
+    expect(stdout).toContain('Order.orderId');
+    const json = JSON.parse((await run('check', sp, '--job', fixture('orders-v2-int.mjs'), '--json')).stdout);
+    expect(json).toMatchObject({ ok: false, error: { name: 'IncompatibleStateError' } });
+  });
+
+  test('a module that does not export a job, or does not exist: exit 2', async () => {
+    const sp = await ordersSavepoint(5);
+    const bad = await run('check', sp, '--job', fixture('not-a-job.mjs'));
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('does not export a job');
+    expect(bad.stderr).toContain('it exports answer');
+    const missing = await run('check', sp, '--job', fixture('missing.mjs'));
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('does not exist');
+    expect((await run('check', sp)).code).toBe(2);
+  });
+});
+
+describe('migrate', () => {
+  test('writes a migrated savepoint, with 1 or 2 workers, that restores as is', async () => {
+    const sp = await ordersSavepoint(300);
+    const job = await loadJob(fixture('orders-v2.ts'));
+    for (const workers of ['1', '2']) {
+      const out = join(await tempDir(), `out-${workers}`);
+      const { code, stdout, stderr } = await run('migrate', sp, '--job', fixture('orders-v2.ts'), '--out', out, '--workers', workers, '--json');
+      expect(code, stderr).toBe(0);
+      expect(JSON.parse(stdout)).toMatchObject({ entries: 600, workers: Number(workers) });
+      const check = await run('check', out, '--job', fixture('orders-v2.ts'), '--json');
+      expect(JSON.parse(check.stdout).states.every((s: { verdict: string }) => s.verdict === 'compatibleAsIs')).toBe(true);
+      const backend = await openHeapBackend({ job, restoreFrom: out });
+      expect(await backend.operator('orders-per-user').value('last-order').get('user-7')).toEqual({ orderId: 7, userId: 'user-7', createTs: 7n, amount: 0 });
+    }
+  });
+
+  test('--key-groups writes one range only', async () => {
+    const sp = await ordersSavepoint(300);
+    const out = join(await tempDir(), 'half');
+    const { code, stdout } = await run('migrate', sp, '--job', fixture('orders-v2.ts'), '--out', out, '--key-groups', '0-31', '--json');
+    expect(code).toBe(0);
+    const entries = JSON.parse(stdout).entries;
+    expect(entries).toBeGreaterThan(0);
+    expect(entries).toBeLessThan(600);
+  });
+
+  test('an unsafe upgrade or bad options: exit 2, nothing written', async () => {
+    const sp = await ordersSavepoint(5);
+    const out = join(await tempDir(), 'never');
+    const unsafe = await run('migrate', sp, '--job', fixture('orders-v2-int.mjs'), '--out', out);
+    expect(unsafe.code).toBe(2);
+    expect(unsafe.stderr).toContain('Order.orderId');
+    expect((await run('inspect', out)).code).toBe(2);
+    expect((await run('migrate', sp, '--job', fixture('orders-v2.ts'))).code).toBe(2);
+    expect((await run('migrate', sp, '--job', fixture('orders-v2.ts'), '--out', out, '--workers', '0')).code).toBe(2);
+  });
+});
+
+describe('usage', () => {
+  test('--help for every command, unknown commands and options', async () => {
+    for (const command of ['inspect', 'dump', 'check', 'migrate', 'demo']) {
+      const { code, stdout } = await run(command, '--help');
+      expect(code).toBe(0);
+      expect(stdout).toContain(`stateshift ${command}`);
+    }
+    expect((await run('--help')).code).toBe(0);
+    expect((await run()).code).toBe(2);
+    expect((await run('frobnicate')).stderr).toContain('unknown command "frobnicate"');
+    expect((await run('inspect', '--bogus')).code).toBe(2);
+  });
+
+  test('the installed bin runs', () => {
+    const bin = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
+    const result = spawnSync(process.execPath, [bin, 'inspect', '--help'], { encoding: 'utf8' });
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain('stateshift inspect');
+  });
+});
+
+test('demo runs the story end to end', async () => {
+  const { code, stdout } = await run('demo', '--orders', '2000');
+  expect(code).toBe(0);
+  expect(stdout).toContain('exit code 1: the upgrade is refused');
+  expect(stdout).toContain('Order.orderId');
+  expect(stdout).toContain('SAFE');
+  expect(stdout).toContain('lazy restore');
+  expect(stdout).toContain('savepoint-2');
+});
