@@ -1,0 +1,76 @@
+/** The Protobuf serializer: a varint length, then the message bytes (the usual delimited framing). */
+import protobuf from 'protobufjs';
+import { DecodeError, EncodeError, SchemaError, type DataInput, type DataOutput, type Deserializer, type Serializer } from '@stateshift/core';
+import { ProtobufSnapshot, PROTOBUF_KIND } from './snapshot.js';
+import { fromValue, toValue, type Type } from './values.js';
+
+export type ProtoSource = string | protobuf.INamespace;
+
+/** Parses .proto text (proto2 or proto3) or a protobufjs JSON descriptor, and finds the type. */
+export function loadType(source: ProtoSource, typeName: string): { root: protobuf.Root; type: Type } {
+  let root: protobuf.Root;
+  try {
+    root = typeof source === 'string' ? protobuf.parse(source, { keepCase: true }).root : protobuf.Root.fromJSON(source);
+    root.resolveAll();
+  } catch (error) {
+    throw new SchemaError(`invalid protobuf definition: ${(error as Error).message}`, { cause: error });
+  }
+  let type: Type;
+  try {
+    type = root.lookupType(typeName);
+  } catch {
+    throw new SchemaError(`no message type "${typeName}" in the protobuf definition`);
+  }
+  return { root, type };
+}
+
+export function readMessage(type: Type, input: DataInput): Record<string, unknown> {
+  const at = input.offset;
+  const length = input.readLength(`a ${type.name} message`);
+  const bytes = input.readRaw(length);
+  try {
+    return toValue(type, type.decode(bytes));
+  } catch (error) {
+    throw new DecodeError(`invalid ${type.name} message: ${(error as Error).message}`, at, { cause: error });
+  }
+}
+
+export class ProtobufSerializer<T> implements Serializer<T> {
+  readonly kind = PROTOBUF_KIND;
+
+  constructor(
+    readonly root: protobuf.Root,
+    readonly type: Type,
+  ) {}
+
+  serialize(value: T, out: DataOutput): void {
+    if (typeof value !== 'object' || value === null) throw new EncodeError('expected an object', this.type.name);
+    const object = fromValue(this.type, value as Record<string, unknown>);
+    let bytes: Uint8Array;
+    try {
+      const problem = this.type.verify(object);
+      if (problem) throw new EncodeError(problem, this.type.name);
+      bytes = this.type.encode(this.type.fromObject(object)).finish();
+    } catch (error) {
+      if (error instanceof EncodeError) throw error;
+      throw new EncodeError((error as Error).message, this.type.name, { cause: error });
+    }
+    out.writeBytes(bytes);
+  }
+
+  deserialize(input: DataInput): T {
+    return readMessage(this.type, input) as T;
+  }
+
+  snapshot(): ProtobufSnapshot<T> {
+    return new ProtobufSnapshot<T>(this.root, this.type);
+  }
+
+  zero(): T {
+    return toValue(this.type, this.type.create()) as T;
+  }
+}
+
+export function convertingReader<T>(read: (input: DataInput) => Record<string, unknown>, convert: (v: Record<string, unknown>) => Record<string, unknown>): Deserializer<T> {
+  return { deserialize: (input) => convert(read(input)) as T };
+}

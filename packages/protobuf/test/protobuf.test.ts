@@ -1,0 +1,124 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import * as fc from 'fast-check';
+import { expect, test } from 'vitest';
+import { DataInput, EncodeError, SchemaError, type CompatibilityType } from '@stateshift/core';
+import { encode, goldenSuite, serializerSuite, upgradeSuite, type UpgradeSpec } from '@stateshift/core/testing';
+import { protobuf } from '../src/index.js';
+
+const fixture = (name: string) => new URL(`./fixtures/${name}`, import.meta.url);
+const orderProto = readFileSync(fixture('order.proto'), 'utf8');
+const order = () => protobuf(orderProto, 'shop.Order');
+const base = { order_id: '', user_id: '', create_ts: 0n, amount: 0, status: 'NEW', items: [], tags: {}, deltas: [], checksum: new Uint8Array() };
+
+serializerSuite({
+  test,
+  fc,
+  name: 'protobuf Order',
+  factory: order,
+  samples: [
+    base,
+    { ...base, order_id: 'o-1', create_ts: -(1n << 63n), amount: -0.5, status: 'SHIPPED', items: [{ sku: 'a', qty: -3 }], tags: { k: 'v' }, deltas: [(1n << 63n) - 1n, -1n], checksum: new Uint8Array([0, 255]), card: '4111' },
+    { ...base, voucher: 7 },
+  ],
+  invalid: [null, 'x', { ...base, create_ts: 'soon' }, { ...base, items: [{ sku: 1 }] }],
+  arbitrary: (f) => {
+    const c = f as typeof fc;
+    const long = c.bigInt({ min: -(1n << 63n), max: (1n << 63n) - 1n });
+    return c.record(
+      {
+        order_id: c.string(),
+        user_id: c.string(),
+        create_ts: long,
+        amount: c.double({ noNaN: true }).filter((d) => !Object.is(d, -0)),
+        status: c.constantFrom('NEW', 'PAID', 'SHIPPED'),
+        items: c.array(c.record({ sku: c.string(), qty: c.integer() }, { noNullPrototype: true })),
+        tags: c.dictionary(c.string().filter((k) => k !== '__proto__'), c.string(), { noNullPrototype: true }),
+        deltas: c.array(long),
+        checksum: c.uint8Array(),
+      },
+      { noNullPrototype: true },
+    );
+  },
+});
+
+test('messages written by Debian python3-protobuf read back', () => {
+  const input = new DataInput(new Uint8Array(readFileSync(fixture('orders.bin'))));
+  const serializer = order();
+  expect(serializer.deserialize(input)).toEqual({
+    ...base,
+    order_id: 'o-1',
+    user_id: 'joha',
+    create_ts: 1_700_000_000_000n,
+    amount: 12.5,
+    status: 'PAID',
+    items: [{ sku: 'apple', qty: 3 }],
+    tags: { channel: 'web' },
+    deltas: [-1n, (1n << 63n) - 1n],
+    checksum: new Uint8Array([0, 1]),
+    card: '4111',
+  });
+  expect(serializer.deserialize(input)).toEqual({ ...base, order_id: 'o-2', user_id: 'nina', create_ts: -5n, voucher: 7 });
+  expect(input.atEnd).toBe(true);
+});
+
+test('bad definitions and values fail clearly', () => {
+  expect(() => protobuf('message {', 'M')).toThrow(SchemaError);
+  expect(() => protobuf(orderProto, 'shop.Nope')).toThrow(/no message type "shop.Nope"/);
+  expect(() => encode(order(), { ...base, create_ts: 'soon' })).toThrow(EncodeError);
+  expect(() => encode(order(), { ...base, create_ts: 'soon' })).toThrow(/create_ts/);
+});
+
+const p3 = (body: string, name = 'M') => `syntax = "proto3"; message ${name} { ${body} }`;
+function spec(name: string, before: string, samples: unknown[], after: string, expect: CompatibilityType, more: Partial<UpgradeSpec> = {}, typeName = 'M'): UpgradeSpec {
+  return { name, previous: () => protobuf(before, 'M'), samples, next: () => protobuf(after, typeName), expect, ...more };
+}
+const one = (type: string, value: unknown) => [p3(`${type} f = 1;`), [{ f: value }]] as const;
+const change = (name: string, from: string, value: unknown, to: string, expect: CompatibilityType, migrated?: unknown, more: Partial<UpgradeSpec> = {}) => {
+  const [before, samples] = one(from, value);
+  return spec(name, before, samples as unknown[], p3(`${to} f = 1;`), expect, { ...(migrated === undefined ? {} : { migrated: [{ f: migrated }] }), paths: ['M.f (#1)'], ...more });
+};
+
+upgradeSuite({
+  test,
+  name: 'protobuf rules',
+  specs: [
+    spec('identical', p3('string a = 1;'), [{ a: 'x' }], p3('string a = 1;'), 'compatibleAsIs'),
+    spec('field added', p3('string a = 1;'), [{ a: 'x' }], p3('string a = 1; int64 b = 2;'), 'compatibleAsIs', { migrated: [{ a: 'x', b: 0n }], paths: ['M.b (#2)'] }),
+    spec('field removed', p3('string a = 1; int64 b = 2;'), [{ a: 'x', b: 3n }], p3('string a = 1;'), 'compatibleAsIs', { migrated: [{ a: 'x' }], paths: ['M.b (#2)'] }),
+    spec('field renamed', p3('string a = 1;'), [{ a: 'x' }], p3('string name = 1;'), 'compatibleAsIs', { migrated: [{ name: 'x' }] }),
+    spec('message renamed', p3('string a = 1;'), [{ a: 'x' }], p3('string a = 1;', 'N'), 'compatibleAsIs', {}, 'N'),
+    change('int32 > int64 (same varint)', 'int32', -5, 'int64', 'compatibleAsIs', -5n),
+    change('int64 > int32 (cut, lossy)', 'int64', 5n, 'int32', 'compatibleAsIs', 5, { lossy: ['M.f (#1)'] }),
+    change('uint32 > uint64', 'uint32', 7, 'uint64', 'compatibleAsIs', 7n),
+    change('bool > int32', 'bool', true, 'int32', 'compatibleAsIs', 1),
+    change('int32 > bool (lossy)', 'int32', 1, 'bool', 'compatibleAsIs', true, { lossy: ['M.f (#1)'] }),
+    change('sint32 > sint64', 'sint32', -3, 'sint64', 'compatibleAsIs', -3n),
+    change('fixed32 > sfixed32 (lossy)', 'fixed32', 9, 'sfixed32', 'compatibleAsIs', 9, { lossy: ['M.f (#1)'] }),
+    change('fixed64 > sfixed64', 'fixed64', 9n, 'sfixed64', 'compatibleAsIs', 9n),
+    change('string > bytes', 'string', 'ab', 'bytes', 'compatibleAsIs', new Uint8Array([97, 98])),
+    change('bytes > string', 'bytes', new Uint8Array([97]), 'string', 'compatibleAsIs', 'a'),
+    spec('enum > int32', 'syntax = "proto3"; enum E { A = 0; B = 1; } message M { E f = 1; }', [{ f: 'B' }], p3('int32 f = 1;'), 'compatibleAsIs', { migrated: [{ f: 1 }] }),
+    spec('int32 > enum', p3('int32 f = 1;'), [{ f: 1 }], 'syntax = "proto3"; enum E { A = 0; B = 1; } message M { E f = 1; }', 'compatibleAsIs', { migrated: [{ f: 'B' }] }),
+    change('int32 > sint64 (bytes differ)', 'int32', -4, 'sint64', 'compatibleAfterMigration', -4n),
+    change('fixed32 > int64', 'fixed32', 4, 'int64', 'compatibleAfterMigration', 4n),
+    change('float > double', 'float', 0.5, 'double', 'compatibleAfterMigration', 0.5),
+    change('int32 > repeated int32', 'int32', 3, 'repeated int32', 'compatibleAfterMigration', [3]),
+    change('repeated int32 > int32 (last kept, lossy)', 'repeated int32', [1, 2], 'int32', 'compatibleAfterMigration', 2, { lossy: ['M.f (#1)'] }),
+    change('string > int32', 'string', 'x', 'int32', 'incompatible'),
+    change('double > int64', 'double', 1.5, 'int64', 'incompatible'),
+    change('sint64 > int64 (zigzag vs varint)', 'sint64', -5n, 'int64', 'compatibleAfterMigration', -5n),
+    spec('number reused for a message', p3('string f = 1;'), [{ f: 'x' }], 'syntax = "proto3"; message N { string s = 1; } message M { N f = 1; }', 'incompatible', { paths: ['M.f (#1)'] }),
+    spec('proto2 required field added', 'syntax = "proto2"; message M { optional string a = 1; }', [{ a: 'x' }], 'syntax = "proto2"; message M { optional string a = 1; required int32 b = 2; }', 'incompatible', { paths: ['M.b (#2)'] }),
+    spec('field moved into an existing oneof', p3('string a = 1; oneof o { int32 b = 2; }'), [{ a: 'x', b: 1 }], p3('oneof o { string a = 1; int32 b = 2; }'), 'incompatible', { paths: ['M.a (#1)'] }),
+    spec('nested message field widened as is', 'syntax = "proto3"; message N { int32 q = 1; } message M { N n = 1; }', [{ n: { q: 2 } }], 'syntax = "proto3"; message N { int64 q = 1; } message M { N n = 1; }', 'compatibleAsIs', { migrated: [{ n: { q: 2n } }], paths: ['N.q (#1)'] }),
+    spec('nested message field migrated', 'syntax = "proto3"; message N { float q = 1; } message M { N n = 1; repeated N ns = 2; }', [{ n: { q: 0.5 }, ns: [{ q: 1 }] }], 'syntax = "proto3"; message N { double q = 1; } message M { N n = 1; repeated N ns = 2; }', 'compatibleAfterMigration', { migrated: [{ n: { q: 0.5 }, ns: [{ q: 1 }] }] }),
+    spec('protobuf > other kind', p3('string a = 1;'), [{ a: 'x' }], p3('string a = 1;'), 'compatibleAsIs'),
+  ],
+});
+
+goldenSuite({
+  test,
+  dir: fileURLToPath(new URL('./golden', import.meta.url)),
+  cases: { 'protobuf-order': { serializer: order, samples: [{ ...base, order_id: 'o-1', create_ts: 5n, items: [{ sku: 'a', qty: 1 }], card: 'c' }] } },
+});
