@@ -103,6 +103,7 @@ upgradeSuite({
     change('int32 > sint64 (bytes differ)', 'int32', -4, 'sint64', 'compatibleAfterMigration', -4n),
     change('fixed32 > int64', 'fixed32', 4, 'int64', 'compatibleAfterMigration', 4n),
     change('float > double', 'float', 0.5, 'double', 'compatibleAfterMigration', 0.5),
+    spec('float > double with a field added: the new field reads its default', p3('float f = 1;'), [{ f: 0.5 }], p3('double f = 1; string g = 2; repeated int64 h = 3;'), 'compatibleAfterMigration', { migrated: [{ f: 0.5, g: '', h: [] }] }),
     change('int32 > repeated int32', 'int32', 3, 'repeated int32', 'compatibleAfterMigration', [3]),
     change('repeated int32 > int32 (last kept, lossy)', 'repeated int32', [1, 2], 'int32', 'compatibleAfterMigration', 2, { lossy: ['M.f (#1)'] }),
     change('string > int32', 'string', 'x', 'int32', 'incompatible'),
