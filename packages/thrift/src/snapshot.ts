@@ -1,0 +1,63 @@
+/** The Thrift snapshot: the IDL text, the struct name and the protocol. */
+import {
+  compatibleAfterMigration,
+  compatibleAsIs,
+  incompatible,
+  kindChanged,
+  registerSnapshotReader,
+  type Compatibility,
+  type DataOutput,
+  type SchemaDescription,
+  type Serializer,
+  type SerializerSnapshot,
+} from '@stateshift/core';
+import type { ProtocolName } from './codec.js';
+import { compareStructs, convertStruct } from './rules.js';
+import { ThriftSerializer } from './serializer.js';
+
+export const THRIFT_KIND = 'thrift';
+export const THRIFT_PACKAGE = '@stateshift/thrift';
+
+export class ThriftSnapshot<T> implements SerializerSnapshot<T> {
+  readonly kind = THRIFT_KIND;
+  readonly version = 1;
+  readonly packageName = THRIFT_PACKAGE;
+
+  constructor(readonly serializer: ThriftSerializer<T>) {}
+
+  write(out: DataOutput): void {
+    out.writeString(this.serializer.idl);
+    out.writeString(this.serializer.structName);
+    out.writeString(this.serializer.protocol);
+  }
+
+  restoreSerializer(): Serializer<T> {
+    return this.serializer;
+  }
+
+  resolveCompatibility(previous: SerializerSnapshot<unknown>): Compatibility<T> {
+    if (!(previous instanceof ThriftSnapshot)) return kindChanged(previous, this);
+    const next = this.serializer;
+    const prev = previous.serializer as ThriftSerializer<unknown>;
+    const verdict = compareStructs(next.model, prev.model, next.struct, prev.struct);
+    if (verdict.problems.length) return incompatible(verdict.problems);
+    const protocolChanged = prev.protocol !== next.protocol;
+    if (!verdict.migrate && !protocolChanged) return compatibleAsIs(verdict.changes);
+    const changes = protocolChanged ? [{ path: '', message: `protocol changed from ${prev.protocol} to ${next.protocol}` }, ...verdict.changes] : verdict.changes;
+    return compatibleAfterMigration(
+      { deserialize: (input) => convertStruct(next.model, prev.model, next.struct, prev.struct, prev.codec.readStruct(input, prev.struct)) as T },
+      changes,
+    );
+  }
+
+  describe(): SchemaDescription {
+    return { type: 'thrift', struct: this.serializer.structName, protocol: this.serializer.protocol, idl: this.serializer.idl };
+  }
+}
+
+registerSnapshotReader({
+  kind: THRIFT_KIND,
+  packageName: THRIFT_PACKAGE,
+  currentVersion: 1,
+  read: (input) => new ThriftSnapshot(new ThriftSerializer(input.readString(), input.readString(), input.readString() as ProtocolName)),
+});
