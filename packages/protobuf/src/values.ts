@@ -40,6 +40,10 @@ function normalize(type: Type, object: Record<string, unknown>): Record<string, 
 
 /** A stateshift value as protobufjs `verify` and `fromObject` input: bigints as Long. */
 export function fromValue(type: Type, value: Record<string, unknown>): Record<string, unknown> {
+  for (const key of Object.keys(value)) {
+    // protobufjs would drop an unknown key silently, losing the value.
+    if (!type.fields[key] && value[key] !== undefined) throw new EncodeError(`${type.name} has no field "${key}"; its fields are ${type.fieldsArray.map((f) => f.name).join(', ')}`, type.name);
+  }
   const out: Record<string, unknown> = { ...value };
   for (const field of type.fieldsArray) {
     const v = out[field.name];

@@ -67,6 +67,7 @@ test('bad definitions and values fail clearly', () => {
   expect(() => protobuf(orderProto, 'shop.Nope')).toThrow(/no message type "shop.Nope"/);
   expect(() => encode(order(), { ...base, create_ts: 'soon' })).toThrow(EncodeError);
   expect(() => encode(order(), { ...base, create_ts: 'soon' })).toThrow(/create_ts/);
+  expect(() => encode(order(), { ...base, orderId: 'o-1' })).toThrow(/Order has no field "orderId"; its fields are order_id/);
 });
 
 const p3 = (body: string, name = 'M') => `syntax = "proto3"; message ${name} { ${body} }`;
