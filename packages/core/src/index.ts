@@ -1,3 +1,9 @@
+/**
+ * @stateshift/core: bytes, the serializer / snapshot / compatibility contract, the snapshot
+ * registry, built-in serializers, state descriptors, jobs, key groups and errors.
+ *
+ * @module @stateshift/core
+ */
 export { DataInput, DataOutput } from './bytes.js';
 export * from './errors.js';
 export * from './contract.js';

@@ -1,3 +1,9 @@
+/**
+ * @stateshift/savepoint: the canonical savepoint format, the restore rules, the state API every
+ * backend implements, and offline reading, writing and dry-runs.
+ *
+ * @module @stateshift/savepoint
+ */
 export { crc32 } from './crc32.js';
 export { METADATA_FILE, FORMAT_VERSION, dataFileName } from './format.js';
 export {

@@ -8,6 +8,8 @@
  * import { serializerSuite } from '@stateshift/core/testing';
  * serializerSuite({ test, fc, name: 'string', factory: () => string(), samples: ['', 'a'], arbitrary: (fc) => fc.string() });
  * ```
+ *
+ * @module @stateshift/core/testing
  */
 export { serializerSuite, type SerializerSuiteOptions, type FastCheckLike } from './roundtrip.js';
 export { upgradeSuite, resolveSpec, type UpgradeSpec, type UpgradeSuiteOptions } from './upgrade.js';
