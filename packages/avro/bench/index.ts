@@ -2,7 +2,7 @@
 import { runSuite } from '@stateshift/bench';
 import { DataInput, DataOutput, readerFor, resolveSchemaCompatibility, snapshotFromBytes, snapshotToBytes } from '@stateshift/core';
 import avsc from 'avsc';
-import { avro } from '../src/index.js';
+import { avro, type AvroSchema } from '../src/index.js';
 
 const N = 1000;
 const v1Schema = {
@@ -16,11 +16,11 @@ const v1Schema = {
   ],
 };
 const v2Schema = { ...v1Schema, fields: [...v1Schema.fields.slice(0, 3), { name: 'qty', type: 'long' }, { name: 'channel', type: 'string', default: 'web' }] };
-const v1 = avro(v1Schema);
-const v2 = avro(v2Schema);
+const v1 = avro(v1Schema as unknown as AvroSchema);
+const v2 = avro(v2Schema as unknown as AvroSchema);
 // The raw baseline uses avsc's own long (numbers), as an avsc user would.
-const raw1 = avsc.Type.forSchema(v1Schema as avsc.Schema);
-const raw2 = avsc.Type.forSchema(v2Schema as avsc.Schema);
+const raw1 = avsc.Type.forSchema(v1Schema as unknown as avsc.Schema);
+const raw2 = avsc.Type.forSchema(v2Schema as unknown as avsc.Schema);
 const rawResolver = raw2.createResolver(raw1);
 const orders = Array.from({ length: N }, (_, i) => ({ orderId: `o-${i}`, userId: `u-${i % 97}`, createTs: 1_700_000_000_000n + BigInt(i), qty: i % 10 }));
 const rawOrders = orders.map((o) => ({ ...o, createTs: Number(o.createTs) }));

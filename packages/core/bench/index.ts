@@ -25,7 +25,7 @@ const subjects: Subject<any>[] = [ // eslint-disable-line @typescript-eslint/no-
   { name: 'nullable(string)', serializer: nullable(string()), values: Array.from({ length: N }, (_, i) => (i % 3 ? `v${i}` : null)) },
 ];
 
-const groups: BenchGroup[] = subjects.flatMap(({ name, serializer, values }) => {
+const groups: BenchGroup[] = subjects.flatMap(({ name, serializer, values }): BenchGroup[] => {
   const out = new DataOutput();
   for (const v of values) serializer.serialize(v, out);
   const ours = out.toBytes();

@@ -18,6 +18,7 @@ import {
   valueState,
   writeSnapshot,
   type SerializerSnapshot,
+  type StateDescriptor,
 } from '../src/index.js';
 
 const catchError = (fn: () => unknown): Error => {
@@ -106,7 +107,7 @@ test('readSnapshot: truncated framing is a DecodeError at every cut', () => {
   for (let cut = 0; cut < bytes.length; cut++) expect(() => snapshotFromBytes(bytes.subarray(0, cut))).toThrow(DecodeError);
 });
 
-const op = (uid: string, states = [valueState('count', int32())]) => operator({ uid, key: string(), states });
+const op = (uid: string, states: StateDescriptor[] = [valueState('count', int32())]) => operator({ uid, key: string(), states });
 
 test('defineJob: duplicate operator uids name the uid', () => {
   const e = catchError(() => defineJob({ name: 'orders', maxParallelism: 128, operators: [op('counter'), op('counter')] }));

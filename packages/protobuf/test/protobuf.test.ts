@@ -74,10 +74,10 @@ const p3 = (body: string, name = 'M') => `syntax = "proto3"; message ${name} { $
 function spec(name: string, before: string, samples: unknown[], after: string, expect: CompatibilityType, more: Partial<UpgradeSpec> = {}, typeName = 'M'): UpgradeSpec {
   return { name, previous: () => protobuf(before, 'M'), samples, next: () => protobuf(after, typeName), expect, ...more };
 }
-const one = (type: string, value: unknown) => [p3(`${type} f = 1;`), [{ f: value }]] as const;
+const one = (type: string, value: unknown): [string, unknown[]] => [p3(`${type} f = 1;`), [{ f: value }]];
 const change = (name: string, from: string, value: unknown, to: string, expect: CompatibilityType, migrated?: unknown, more: Partial<UpgradeSpec> = {}) => {
   const [before, samples] = one(from, value);
-  return spec(name, before, samples as unknown[], p3(`${to} f = 1;`), expect, { ...(migrated === undefined ? {} : { migrated: [{ f: migrated }] }), paths: ['M.f (#1)'], ...more });
+  return spec(name, before, samples, p3(`${to} f = 1;`), expect, { ...(migrated === undefined ? {} : { migrated: [{ f: migrated }] }), paths: ['M.f (#1)'], ...more });
 };
 
 upgradeSuite({

@@ -17,7 +17,7 @@ for (const [protocol, Protocol] of [['binary', thriftLib.TBinaryProtocol], ['com
   // What generated code does: one protocol call per field.
   const write = () => {
     let written: Buffer[] = [];
-    const transport = new thriftLib.TBufferedTransport(undefined, (b: Buffer) => written.push(b));
+    const transport = new thriftLib.TBufferedTransport(undefined, (b?: Buffer) => void written.push(b!));
     const p = new Protocol(transport);
     for (const o of orders) {
       p.writeStructBegin('Order');
