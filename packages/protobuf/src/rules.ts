@@ -7,7 +7,7 @@
  */
 import protobuf from 'protobufjs';
 import type { SchemaChange } from '@stateshift/core';
-import { isLong, toValue, type Field, type Type } from './values.js';
+import { defaults, isLong, type Field, type Type } from './codec.js';
 
 /** Scalar types that share a wire encoding, and so read each other's bytes. */
 const WIRE_GROUPS = [
@@ -121,7 +121,7 @@ function walk(next: Type, previous: Type, v: Verdict, seen: Set<string>): void {
 /** Converts a value of the stored type into the new type's shape, by field number. */
 export function convertValue(next: Type, previous: Type, value: Record<string, unknown>): Record<string, unknown> {
   // Fields the stored message lacks read as their defaults, as decoding would give them.
-  const out: Record<string, unknown> = toValue(next, next.create());
+  const out: Record<string, unknown> = defaults(next);
   for (const field of next.fieldsArray) {
     const old = previous.fieldsById[field.id];
     if (!old || value[old.name] === undefined || value[old.name] === null) continue;

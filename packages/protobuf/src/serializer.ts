@@ -1,8 +1,8 @@
 /** The Protobuf serializer: a varint length, then the message bytes (the usual delimited framing). */
 import protobuf from 'protobufjs';
-import { DecodeError, EncodeError, SchemaError, type DataInput, type DataOutput, type Deserializer, type Serializer } from '@stateshift/core';
+import { DecodeError, SchemaError, type DataInput, type DataOutput, type Deserializer, type Serializer } from '@stateshift/core';
 import { ProtobufSnapshot, PROTOBUF_KIND } from './snapshot.js';
-import { fromValue, toValue, type Type } from './values.js';
+import { decode, defaults, encode, type Type } from './codec.js';
 
 export type ProtoSource = string | protobuf.INamespace;
 
@@ -29,7 +29,7 @@ export function readMessage(type: Type, input: DataInput): Record<string, unknow
   const length = input.readLength(`a ${type.name} message`);
   const bytes = input.readRaw(length);
   try {
-    return toValue(type, type.decode(bytes));
+    return decode(type, bytes);
   } catch (error) {
     throw new DecodeError(`invalid ${type.name} message: ${(error as Error).message}`, at, { cause: error });
   }
@@ -44,18 +44,7 @@ export class ProtobufSerializer<T> implements Serializer<T> {
   ) {}
 
   serialize(value: T, out: DataOutput): void {
-    if (typeof value !== 'object' || value === null) throw new EncodeError('expected an object', this.type.name);
-    const object = fromValue(this.type, value as Record<string, unknown>);
-    let bytes: Uint8Array;
-    try {
-      const problem = this.type.verify(object);
-      if (problem) throw new EncodeError(problem, this.type.name);
-      bytes = this.type.encode(this.type.fromObject(object)).finish();
-    } catch (error) {
-      if (error instanceof EncodeError) throw error;
-      throw new EncodeError((error as Error).message, this.type.name, { cause: error });
-    }
-    out.writeBytes(bytes);
+    out.writeBytes(encode(this.type, value));
   }
 
   deserialize(input: DataInput): T {
@@ -67,7 +56,7 @@ export class ProtobufSerializer<T> implements Serializer<T> {
   }
 
   zero(): T {
-    return toValue(this.type, this.type.create()) as T;
+    return defaults(this.type) as T;
   }
 }
 

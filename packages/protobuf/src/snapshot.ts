@@ -14,7 +14,7 @@ import {
 } from '@stateshift/core';
 import { compareTypes, convertValue } from './rules.js';
 import { convertingReader, loadType, ProtobufSerializer, readMessage } from './serializer.js';
-import type { Type } from './values.js';
+import type { Type } from './codec.js';
 
 export const PROTOBUF_KIND = 'protobuf';
 export const PROTOBUF_PACKAGE = '@stateshift/protobuf';
