@@ -184,103 +184,36 @@ export function defaults(type: Type): Record<string, unknown> {
   return out;
 }
 
-export function encodeMessage(w: Writer, type: Type, value: unknown, path = type.name): void {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new EncodeError(`expected an object for ${type.name}, got ${describe(value)}`, path);
-  const record = value as Record<string, unknown>;
-  const plan = planOf(type);
-  for (const key in record) {
-    // protobufjs would drop an unknown key silently, losing the value.
-    if (!plan.names.has(key) && record[key] !== undefined) throw new EncodeError(`${type.name} has no field "${key}"; its fields are ${[...plan.names].join(', ')}`, path);
-  }
-  for (const p of plan.fields) {
-    const v = record[p.name];
-    if (v === undefined || v === null) {
-      if (p.required) throw new EncodeError('required field is missing', `${path}.${p.name}`);
-      continue;
-    }
-    const f = p.field;
-    if (p.map) {
-      const where = `${path}.${p.name}`;
-      if (typeof v !== 'object' || Array.isArray(v)) throw new EncodeError(`expected an object for map field, got ${describe(v)}`, where);
-      for (const [k, e] of Object.entries(v as Record<string, unknown>)) {
-        w.uint32((p.id << 3) | 2).fork();
-        w.uint32((1 << 3) | WIRE[p.keyType]);
-        writeScalar(w, f, p.keyType, p.keyType === 'bool' ? k === 'true' : LONG.has(p.keyType) ? BigInt(k) : p.keyType === 'string' ? k : Number(k), `${where}{key}`);
-        w.uint32((2 << 3) | p.wire);
-        if (p.message) {
-          w.fork();
-          encodeMessage(w, p.message, e, `${where}{value}`);
-          w.ldelim();
-        } else writeScalar(w, f, f.type, e, `${where}{value}`);
-        w.ldelim();
-      }
-    } else if (p.repeated) {
-      if (!Array.isArray(v)) throw new EncodeError(`expected an array, got ${describe(v)}`, `${path}.${p.name}`);
-      if (p.packed) {
-        if (!v.length) continue;
-        w.uint32((p.id << 3) | 2).fork();
-        for (let i = 0; i < v.length; i++) writeScalar(w, f, f.type, v[i], `${path}.${p.name}[${i}]`);
-        w.ldelim();
-      } else for (let i = 0; i < v.length; i++) writeOne(w, p, v[i], `${path}.${p.name}[${i}]`);
-    } else writeOne(w, p, v, `${path}.${p.name}`);
-  }
-}
-
-function writeOne(w: Writer, p: FieldPlan, v: unknown, where: string): void {
-  w.uint32((p.id << 3) | p.wire);
-  if (p.message) {
-    w.fork();
-    encodeMessage(w, p.message, v, where);
+/** A map field's entries (interpreted: maps are rare on hot paths). */
+export function encodeMap(w: Writer, p: FieldPlan, v: unknown, where: string, encodeValue: (w: Writer, type: Type, value: unknown, path: string) => void): void {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new EncodeError(`expected an object for map field, got ${describe(v)}`, where);
+  const f = p.field;
+  for (const [k, e] of Object.entries(v as Record<string, unknown>)) {
+    w.uint32((p.id << 3) | 2).fork();
+    w.uint32((1 << 3) | WIRE[p.keyType]);
+    writeScalar(w, f, p.keyType, p.keyType === 'bool' ? k === 'true' : LONG.has(p.keyType) ? BigInt(k) : p.keyType === 'string' ? k : Number(k), `${where}{key}`);
+    w.uint32((2 << 3) | p.wire);
+    if (p.message) {
+      w.fork();
+      encodeValue(w, p.message, e, `${where}{value}`);
+      w.ldelim();
+    } else writeScalar(w, f, f.type, e, `${where}{value}`);
     w.ldelim();
-  } else writeScalar(w, p.field, p.field.type, v, where);
-}
-
-export function decodeMessage(r: Reader, type: Type, length?: number): Record<string, unknown> {
-  const end = length === undefined ? r.len : r.pos + length;
-  const out = defaults(type);
-  const plan = planOf(type);
-  while (r.pos < end) {
-    const tag = r.uint32();
-    const p = plan.byId.get(tag >>> 3);
-    const wire = tag & 7;
-    if (!p) {
-      r.skipType(wire);
-      continue;
-    }
-    const f = p.field;
-    if (p.map) {
-      const entryEnd = r.uint32() + r.pos;
-      let k: unknown = scalarDefault(f, p.keyType);
-      let e: unknown = p.message ? defaults(p.message) : scalarDefault(f, f.type);
-      while (r.pos < entryEnd) {
-        const t = r.uint32();
-        if (t >>> 3 === 1) k = readScalar(r, f, p.keyType);
-        else if (t >>> 3 === 2) e = p.message ? decodeMessage(r, p.message, r.uint32()) : readScalar(r, f, f.type);
-        else r.skipType(t & 7);
-      }
-      (out[p.name] as Record<string, unknown>)[String(k)] = e;
-    } else if (p.repeated) {
-      const list = out[p.name] as unknown[];
-      if (wire === 2 && !p.message && (PACKABLE.has(f.type) || f.resolvedType)) {
-        const packedEnd = r.uint32() + r.pos;
-        while (r.pos < packedEnd) list.push(readScalar(r, f, f.type));
-      } else list.push(p.message ? decodeMessage(r, p.message, r.uint32()) : readScalar(r, f, f.type));
-    } else if (wire !== p.wire) {
-      r.skipType(wire);
-    } else {
-      out[p.name] = p.message ? decodeMessage(r, p.message, r.uint32()) : readScalar(r, f, f.type);
-    }
   }
-  if (r.pos > end) throw new DecodeError(`a ${type.name} message runs past its length`, r.pos);
-  return out;
 }
 
-export function encode(type: Type, value: unknown): Uint8Array {
-  const w = protobuf.Writer.create();
-  encodeMessage(w, type, value);
-  return w.finish();
+export function decodeMapEntry(r: Reader, p: FieldPlan, target: Record<string, unknown>, decodeValue: (r: Reader, type: Type, end: number) => unknown): void {
+  const f = p.field;
+  const entryEnd = r.uint32() + r.pos;
+  let k: unknown = scalarDefault(f, p.keyType);
+  let e: unknown = p.message ? defaults(p.message) : scalarDefault(f, f.type);
+  while (r.pos < entryEnd) {
+    const t = r.uint32();
+    if (t >>> 3 === 1) k = readScalar(r, f, p.keyType);
+    else if (t >>> 3 === 2) e = p.message ? decodeValue(r, p.message, r.uint32() + r.pos) : readScalar(r, f, f.type);
+    else r.skipType(t & 7);
+  }
+  target[String(k)] = e;
 }
 
-export function decode(type: Type, bytes: Uint8Array): Record<string, unknown> {
-  return decodeMessage(protobuf.Reader.create(bytes), type);
-}
+export { describe, planOf, readScalar, writeScalar, toBigInt, PACKABLE, LONG, RANGE, type FieldPlan, type TypePlan, type Writer, type Reader };

@@ -2,7 +2,8 @@
 import protobuf from 'protobufjs';
 import { DecodeError, SchemaError, type DataInput, type DataOutput, type Deserializer, type Serializer } from '@stateshift/core';
 import { ProtobufSnapshot, PROTOBUF_KIND } from './snapshot.js';
-import { decode, defaults, encode, type Type } from './codec.js';
+import { defaults, type Type } from './codec.js';
+import { decode, encode } from './compile.js';
 
 export type ProtoSource = string | protobuf.INamespace;
 
