@@ -44,6 +44,19 @@ const RANGES: Record<string, [number, number]> = { i8: [-128, 127], i16: [-32768
 const utf8 = new TextEncoder();
 const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
 
+/** UTF-8 to string: short ASCII (ids, names) without the decoder's call overhead. */
+function decodeUtf8(bytes: Uint8Array): string {
+  if (bytes.length <= 32) {
+    let s = '';
+    for (let i = 0; i < bytes.length; i++) {
+      if (bytes[i] > 0x7f) return utf8Decoder.decode(bytes);
+      s += String.fromCharCode(bytes[i]);
+    }
+    return s;
+  }
+  return utf8Decoder.decode(bytes);
+}
+
 function describe(v: unknown): string {
   return typeof v === 'bigint' ? `${v}n` : typeof v === 'string' ? JSON.stringify(v) : v instanceof Uint8Array ? 'bytes' : v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v;
 }
@@ -194,7 +207,7 @@ export abstract class Codec {
       case 'string': {
         const at = input.offset;
         try {
-          return utf8Decoder.decode(this.readBinary(input));
+          return decodeUtf8(this.readBinary(input));
         } catch (error) {
           if (error instanceof DecodeError) throw error;
           throw new DecodeError('invalid UTF-8 in a Thrift string', at);
