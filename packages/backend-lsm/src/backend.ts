@@ -90,10 +90,15 @@ export class LsmBackend implements StateBackend {
     return run;
   }
 
-  private runtime(uid: string, state: string, type: StateDescriptor['type'] | undefined): StateRuntime {
+  private operatorRuntime(uid: string): OperatorRuntime {
     if (this.closed) throw new TypeError('this backend is closed');
     const op = this.operators.get(uid);
     if (!op) throw new TypeError(`job "${this.job.name}" has no operator "${uid}"; it has ${[...this.operators.keys()].map((u) => `"${u}"`).join(', ')}`);
+    return op;
+  }
+
+  private runtime(uid: string, state: string, type: StateDescriptor['type'] | undefined): StateRuntime {
+    const op = this.operatorRuntime(uid);
     const runtime = op.states.get(state);
     if (!runtime) throw new TypeError(`operator "${uid}" has no state "${state}"; it declares ${[...op.states.keys()].map((s) => `"${s}"`).join(', ')}`);
     if (type && runtime.descriptor.type !== type) throw new TypeError(`state "${uid}"/"${state}" is a ${runtime.descriptor.type} state, not a ${type} state`);
@@ -123,14 +128,13 @@ export class LsmBackend implements StateBackend {
 
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   operator<K = any, N = undefined>(uid: string): OperatorStateHandle<K, N> {
-    const op = this.operators.get(uid);
-    if (!op || this.closed) this.runtime(uid, '', undefined);
+    const op = this.operatorRuntime(uid);
     return {
       uid,
       value: (state) => valueHandle(this.context(uid, state, 'value')),
       list: (state) => listHandle(this.context(uid, state, 'list')),
       map: (state) => mapHandle(this.context(uid, state, 'map')),
-      keys: (state) => this.keys<K, N>(this.runtime(uid, state, undefined), op!),
+      keys: (state) => this.keys<K, N>(this.runtime(uid, state, undefined), op),
     };
   }
 
