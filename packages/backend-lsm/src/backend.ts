@@ -32,7 +32,7 @@ import {
 } from '@stateshift/savepoint';
 import { ClassicLevel } from 'classic-level';
 import { listHandle, mapHandle, valueHandle, type HandleContext } from './handles.js';
-import { entryKey, entryValue, keyPart, parseKey, parseValue, prefixEnd, Sequence, splitRest, statePrefix } from './layout.js';
+import { entryKey, entryKeyOf, entryValue, keyPart, parseKey, parseValue, prefixEnd, Sequence, splitRest, statePrefix } from './layout.js';
 import { loadMetadata, saveMetadata, stateName, type Db, type LocalMetadata } from './local-metadata.js';
 import { migrateState, type MigrationProgress } from './migration.js';
 import { bytesOf, expiredBytes, locateKey, readAll, type OperatorRuntime, type StateRuntime } from './state-runtime.js';
@@ -53,6 +53,8 @@ export interface LsmOpenOptions extends BackendOpenOptions {
 }
 
 const BATCH = 1000;
+/** Restores copy bytes in larger batches: one native call each. */
+const INGEST_BATCH = 5000;
 
 function modeOf(options: LsmOpenOptions, uid: string, state: string): MigrationMode {
   const m = options.migration ?? 'eager';
@@ -364,7 +366,7 @@ async function restore(db: Db, options: LsmOpenOptions, range: KeyGroupRange): P
     }
   });
 
-  if (options.restoreFrom) await ingest(backend, options.restoreFrom, plan!, range);
+  const ingested = options.restoreFrom ? await ingest(backend, options.restoreFrom, plan!, range) : undefined;
   for (const id of retired) await db.clear({ gte: statePrefix(id), lt: prefixEnd(statePrefix(id)) });
   await saveMetadata(db, meta);
 
@@ -372,7 +374,7 @@ async function restore(db: Db, options: LsmOpenOptions, range: KeyGroupRange): P
   const lazy: StateRuntime[] = [];
   for (const state of migrations) {
     if (modeOf(options, state.uid, state.descriptor.name) === 'eager') {
-      await migrateState(backend, state, { onProgress: options.onProgress });
+      await migrateState(backend, state, { onProgress: options.onProgress, total: ingested?.get(state.id) });
     } else lazy.push(state);
   }
   if (lazy.length && options.backgroundMigration) {
@@ -384,8 +386,12 @@ async function restore(db: Db, options: LsmOpenOptions, range: KeyGroupRange): P
   return backend;
 }
 
-/** Copies a savepoint's entries in, as bytes; re-keys (decodes and re-encodes) only where keys migrate. */
-async function ingest(backend: LsmBackend, dir: string, plan: RestorePlan, range: KeyGroupRange): Promise<void> {
+/**
+ * Copies a savepoint's entries in, as bytes; re-keys (decodes and re-encodes) only where keys
+ * migrate. Returns, per state id, how many entries were copied as stored (left for a migration).
+ */
+async function ingest(backend: LsmBackend, dir: string, plan: RestorePlan, range: KeyGroupRange): Promise<Map<number, number>> {
+  const copied = new Map<number, number>();
   const savepoint = await openSavepoint(dir);
   const sequence = new Sequence(backend.meta.epoch - 1);
   for (const opPlan of plan.operators) {
@@ -395,34 +401,31 @@ async function ingest(backend: LsmBackend, dir: string, plan: RestorePlan, range
     for (const s of opPlan.states) if (s.status === 'restored') bySavepointIndex.set(s.savepointIndex!, op.states.get(s.state)!);
     const rekey = opPlan.rekey || opPlan.states.some((s) => s.rekeyMapKeys);
     const decode = rekey ? entryDecoder(opPlan) : undefined;
-    let batch = backend.db.batch();
+    let batch: { type: 'put'; key: Uint8Array; value: Uint8Array }[] = [];
     for await (const block of savepoint.blocks(opPlan.uid, rekey ? {} : { range })) {
       for (const raw of block) {
         const state = bySavepointIndex.get(raw.state);
         if (!state) continue;
-        let keyGroup = raw.keyGroup;
-        let keyNs = keyPart(raw.key, raw.namespace);
-        let mapKey = raw.mapKey;
-        let value = entryValue(raw.version, raw.value);
+        const suffixOf = (mapKey: Uint8Array) => (state.descriptor.type === 'map' ? mapKey : state.descriptor.type === 'list' ? sequence.next() : undefined);
         if (decode) {
+          // Re-keyed entries are decoded anyway: store them at the newest version.
           const entry = decode(raw)!;
           const at = locateKey(op.declaration, backend.job.maxParallelism, entry.key, entry.namespace);
-          keyGroup = at.keyGroup;
-          keyNs = at.keyNs;
-          if (state.descriptor.type === 'map') mapKey = bytesOf(state.mapKeyWriter!, entry.mapKey);
-          // Re-keyed entries are decoded anyway: store them at the newest version.
-          value = entryValue(state.newest, bytesOf(state.writer, entry.value));
+          if (!keyGroupInRange(at.keyGroup, range)) continue;
+          const mapKey = state.descriptor.type === 'map' ? bytesOf(state.mapKeyWriter!, entry.mapKey) : raw.mapKey;
+          batch.push({ type: 'put', key: entryKey(state.id, at.keyGroup, at.keyNs, suffixOf(mapKey)), value: entryValue(state.newest, bytesOf(state.writer, entry.value)) });
+        } else {
+          if (!keyGroupInRange(raw.keyGroup, range)) continue;
+          batch.push({ type: 'put', key: entryKeyOf(state.id, raw.keyGroup, raw.key, raw.namespace, suffixOf(raw.mapKey)), value: entryValue(raw.version, raw.value) });
         }
-        if (!keyGroupInRange(keyGroup, range)) continue;
-        const suffix = state.descriptor.type === 'map' ? mapKey : state.descriptor.type === 'list' ? sequence.next() : undefined;
-        batch.put(entryKey(state.id, keyGroup, keyNs, suffix), value);
-        if (batch.length >= BATCH) {
-          await batch.write();
-          batch = backend.db.batch();
+        if (!decode && raw.version !== state.newest) copied.set(state.id, (copied.get(state.id) ?? 0) + 1);
+        if (batch.length >= INGEST_BATCH) {
+          await backend.db.batch(batch);
+          batch = [];
         }
       }
     }
-    if (batch.length) await batch.write();
-    else await batch.close();
+    if (batch.length) await backend.db.batch(batch);
   }
+  return copied;
 }

@@ -28,6 +28,39 @@ export function prefixEnd(prefix: Uint8Array): Uint8Array {
   return new Uint8Array([0xff, 0xff, 0xff, 0xff]);
 }
 
+function varUintLength(n: number): number {
+  let len = 1;
+  while (n >= 0x80) {
+    n = Math.floor(n / 128);
+    len++;
+  }
+  return len;
+}
+
+function putVarUint(out: Uint8Array, at: number, n: number): number {
+  while (n >= 0x80) {
+    out[at++] = (n & 0x7f) | 0x80;
+    n = Math.floor(n / 128);
+  }
+  out[at++] = n;
+  return at;
+}
+
+/** A whole entry key in one allocation (the restore's hot path): as `entryKey(id, kg, keyPart(key, ns), suffix)`. */
+export function entryKeyOf(stateId: number, keyGroup: number, key: Uint8Array, namespace: Uint8Array, suffix?: Uint8Array): Uint8Array {
+  const out = new Uint8Array(4 + varUintLength(key.length) + key.length + varUintLength(namespace.length) + namespace.length + (suffix?.length ?? 0));
+  out[0] = stateId >> 8;
+  out[1] = stateId & 0xff;
+  out[2] = keyGroup >> 8;
+  out[3] = keyGroup & 0xff;
+  let at = putVarUint(out, 4, key.length);
+  out.set(key, at);
+  at = putVarUint(out, at + key.length, namespace.length);
+  out.set(namespace, at);
+  if (suffix) out.set(suffix, at + namespace.length);
+  return out;
+}
+
 /** The key and namespace part of an entry key. */
 export function keyPart(key: Uint8Array, namespace: Uint8Array): Uint8Array {
   const out = new DataOutput(key.length + namespace.length + 4);

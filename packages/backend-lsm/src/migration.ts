@@ -26,13 +26,14 @@ const BATCH = 1000;
 export async function migrateState(
   backend: LsmBackend,
   state: StateRuntime,
-  options: { onProgress?(p: MigrationProgress): void; rate?: number; control?: BackgroundMigration },
+  options: { onProgress?(p: MigrationProgress): void; rate?: number; control?: BackgroundMigration; total?: number },
 ): Promise<void> {
   const prefix = statePrefix(state.id);
   const end = prefixEnd(prefix);
   const db = backend.db;
-  let total = 0;
-  for await (const value of db.values({ gte: prefix, lt: end })) if (parseValue(value).version !== state.newest) total++;
+  // What is left, for progress: known after a restore, else counted (after a crash, part is done).
+  let total = options.total ?? 0;
+  if (options.total === undefined) for await (const value of db.values({ gte: prefix, lt: end })) if (parseValue(value).version !== state.newest) total++;
   const started = Date.now();
   let done = 0;
   const report = () => {
