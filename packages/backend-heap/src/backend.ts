@@ -18,7 +18,7 @@ import {
   layoutOfJob,
   openSavepoint,
   planRestore,
-  SavepointWriter,
+  writeSavepointEntries,
   FIRST_VERSION,
   type BackendOpenOptions,
   type OperatorStateHandle,
@@ -133,19 +133,7 @@ export class HeapBackend implements StateBackend {
   async savepoint(dir: string): Promise<SavepointMetadata> {
     const layout = layoutOfJob(this.job);
     const cut = this.job.operators.map((declaration) => ({ uid: declaration.uid, entries: this.encodeOperator(declaration) }));
-    const writer = await SavepointWriter.create(dir, layout);
-    try {
-      for (const { uid, entries } of cut) {
-        if (!entries.length) continue;
-        const file = await writer.openDataFile(uid, this.keyGroupRange);
-        for (const entry of entries) await file.append(entry);
-        await writer.closeDataFile(file);
-      }
-      return await writer.commit();
-    } catch (error) {
-      await writer.abort();
-      throw error;
-    }
+    return writeSavepointEntries(dir, layout, this.keyGroupRange, cut);
   }
 
   private encodeOperator(declaration: OperatorDeclaration): RawEntry[] {
@@ -171,8 +159,7 @@ export class HeapBackend implements StateBackend {
         }
       }
     });
-    // Stable: entries of one key keep their order (list elements).
-    return entries.sort((a, b) => a.keyGroup - b.keyGroup);
+    return entries;
   }
 
   async close(): Promise<void> {

@@ -18,7 +18,7 @@ export {
   type KeyGroupOffset,
 } from './metadata.js';
 export { DataFileWriter, readDataFileBlocks, type RawEntry, type ReadOptions } from './data-file.js';
-export { SavepointWriter, writeFileAtomically, type SavepointLayout } from './writer.js';
+export { SavepointWriter, writeFileAtomically, writeSavepointEntries, type SavepointLayout } from './writer.js';
 export { Savepoint, openSavepoint, type EntryFilter } from './reader.js';
 export { layoutOfJob, operatorMetadataOf, stateMetadataOf, FIRST_VERSION } from './layout.js';
 export {

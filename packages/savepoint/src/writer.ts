@@ -5,7 +5,7 @@
 import { mkdir, open, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { checkMaxParallelism, type KeyGroupRange } from '@stateshift/core';
-import { DataFileWriter } from './data-file.js';
+import { DataFileWriter, type RawEntry } from './data-file.js';
 import { dataFileName, METADATA_FILE } from './format.js';
 import { encodeMetadata, type DataFileMetadata, type OperatorMetadata, type SavepointMetadata } from './metadata.js';
 
@@ -100,6 +100,35 @@ export class SavepointWriter {
 
   private checkOpen(): void {
     if (this.done) throw new TypeError('this savepoint writer has already committed or aborted');
+  }
+}
+
+/**
+ * A savepoint of entries held in memory (a heap backend's cut, a bootstrap): one data file per
+ * operator over `range`, entries sorted by key group (stable, so list elements keep their order).
+ */
+export async function writeSavepointEntries(
+  dir: string,
+  layout: SavepointLayout,
+  range: KeyGroupRange,
+  operators: { uid: string; entries: RawEntry[] }[],
+): Promise<SavepointMetadata> {
+  const writer = await SavepointWriter.create(dir, layout);
+  try {
+    for (const { uid, entries } of operators) {
+      if (!entries.length) continue;
+      entries.sort((a, b) => a.keyGroup - b.keyGroup);
+      const file = await writer.openDataFile(uid, range);
+      for (const entry of entries) {
+        const flushing = file.append(entry);
+        if (flushing) await flushing;
+      }
+      await writer.closeDataFile(file);
+    }
+    return await writer.commit();
+  } catch (error) {
+    await writer.abort();
+    throw error;
   }
 }
 

@@ -1,12 +1,12 @@
 /**
  * A new savepoint from data (Flink's State Processor API "bootstrap"): entries for a job's states,
- * each key assigned to its key group. Entries are collected and sorted per operator before writing.
+ * each key assigned to its key group. Entries are collected in memory and sorted per operator.
  */
 import { DataOutput, keyGroupOf, storedValueSerializer, type JobDeclaration, type TtlValue } from '@stateshift/core';
 import type { RawEntry } from '../data-file.js';
 import { FIRST_VERSION, layoutOfJob } from '../layout.js';
 import type { SavepointMetadata } from '../metadata.js';
-import { SavepointWriter } from '../writer.js';
+import { writeSavepointEntries } from '../writer.js';
 
 export interface BootstrapEntry {
   operator: string;
@@ -51,17 +51,10 @@ export async function bootstrapSavepoint(dir: string, job: JobDeclaration, data:
       value: bytes((o) => stored.serialize(value, o)),
     });
   }
-  const writer = await SavepointWriter.create(dir, layoutOfJob(job));
-  try {
-    for (const [uid, entries] of byOperator) {
-      entries.sort((a, b) => a.keyGroup - b.keyGroup);
-      const file = await writer.openDataFile(uid, { start: 0, end: job.maxParallelism - 1 });
-      for (const e of entries) await file.append(e);
-      await writer.closeDataFile(file);
-    }
-    return await writer.commit();
-  } catch (error) {
-    await writer.abort();
-    throw error;
-  }
+  return writeSavepointEntries(
+    dir,
+    layoutOfJob(job),
+    { start: 0, end: job.maxParallelism - 1 },
+    [...byOperator].map(([uid, entries]) => ({ uid, entries })),
+  );
 }
