@@ -7,10 +7,10 @@
  * pass again and skips what is done; no entry is converted twice, none half-converted. When no old
  * entry is left, the old versions are retired from the metadata.
  */
-import { keyGroupInRange } from '@stateshift/core';
+import { DataInput, DataOutput, keyGroupInRange } from '@stateshift/core';
 import type { BackgroundMigration, LsmBackend } from './backend.js';
-import { entryValue, parseKey, parseValue, prefixEnd, statePrefix } from './layout.js';
-import { bytesOf, readAll, type StateRuntime } from './state-runtime.js';
+import { parseKey, parseValue, prefixEnd, statePrefix } from './layout.js';
+import type { StateRuntime } from './state-runtime.js';
 
 export interface MigrationProgress {
   operator: string;
@@ -40,11 +40,17 @@ export async function migrateState(
     const seconds = (Date.now() - started) / 1000;
     options.onProgress?.({ operator: state.uid, state: state.descriptor.name, done, total, rate: seconds > 0 ? done / seconds : done });
   };
+  const out = new DataOutput(256);
   const convert = (value: Uint8Array) => {
-    const { version, bytes } = parseValue(value);
+    const input = new DataInput(value);
+    const version = input.readVarUint();
     const reader = state.readers.get(version);
     if (!reader) throw new TypeError(`state "${state.uid}/${state.descriptor.name}" has entries of version ${version}, which the metadata does not list`);
-    return entryValue(state.newest, bytesOf(state.writer, readAll(reader, bytes)));
+    // Version id and value written straight into one buffer.
+    out.reset();
+    out.writeVarUint(state.newest);
+    state.writer.serialize(reader.deserialize(input), out);
+    return out.toBytes();
   };
   const stale = ([key, value]: [Uint8Array, Uint8Array]) => parseValue(value).version !== state.newest && keyGroupInRange(parseKey(key).keyGroup, backend.keyGroupRange);
 
