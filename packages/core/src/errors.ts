@@ -13,7 +13,10 @@ export type ErrorCode =
   | 'STATESHIFT_SNAPSHOT_VERSION'
   | 'STATESHIFT_INVALID_JOB'
   | 'STATESHIFT_RESTORE_ERROR'
-  | 'STATESHIFT_SCHEMA_ERROR';
+  | 'STATESHIFT_SCHEMA_ERROR'
+  | 'STATESHIFT_CLOSED'
+  | 'STATESHIFT_LOCKED'
+  | 'STATESHIFT_KEY_GROUP_NOT_SERVED';
 
 export interface StateshiftErrorOptions {
   cause?: unknown;
@@ -143,5 +146,29 @@ export class JobDefinitionError extends StateshiftError {
 export class RestoreError extends StateshiftError {
   constructor(message: string, options?: StateshiftErrorOptions) {
     super('STATESHIFT_RESTORE_ERROR', message, options);
+  }
+}
+
+/** A backend (or a handle of it) used after `close()`. */
+export class BackendClosedError extends StateshiftError {
+  constructor(message: string, options?: StateshiftErrorOptions) {
+    super('STATESHIFT_CLOSED', message, options);
+  }
+}
+
+/** A backend's directory is already open in another backend, in this process or another one. */
+export class BackendLockedError extends StateshiftError {
+  constructor(message: string, options?: StateshiftErrorOptions) {
+    super('STATESHIFT_LOCKED', message, options);
+  }
+}
+
+/** A key whose key group this backend instance does not serve (it belongs to another instance). */
+export class KeyGroupError extends StateshiftError {
+  readonly keyGroup: number;
+
+  constructor(message: string, keyGroup: number, options?: StateshiftErrorOptions) {
+    super('STATESHIFT_KEY_GROUP_NOT_SERVED', message, options);
+    this.keyGroup = keyGroup;
   }
 }

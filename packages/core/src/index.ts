@@ -25,6 +25,7 @@ export { ttl, TtlSerializer, TtlSnapshot, ttlReader, TTL_KIND, type TtlValue } f
 export { CORE_PACKAGE, kindChanged } from './builtins/common.js';
 export * from './key-groups.js';
 export * from './state.js';
+export * from './state-api.js';
 export { enumeration, EnumSerializer, EnumSnapshot } from './builtins/enumeration.js';
 export { list, ListSerializer } from './builtins/list.js';
 export { map, MapSerializer } from './builtins/map.js';

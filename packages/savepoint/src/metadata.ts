@@ -67,9 +67,13 @@ export interface SavepointMetadata {
   createdAt: number;
   operators: OperatorMetadata[];
   files: DataFileMetadata[];
+  /** The application position (a consumer's offsets) committed with this state, opaque bytes. */
+  position?: Uint8Array;
 }
 
 const STATE_TYPES: StateType[] = ['value', 'list', 'map'];
+/** Tags of the optional fields after the files. */
+const FIELD_POSITION = 1;
 
 export function newestVersion(state: StateMetadata): SchemaVersion {
   return state.versions[state.versions.length - 1];
@@ -117,6 +121,11 @@ export function encodeMetadata(metadata: SavepointMetadata): Uint8Array {
       body.writeVarUint(t.entries);
       body.writeVarUint(t.bytes);
     }
+  }
+  // Optional trailing fields: a reader of an older layout's files finds none.
+  if (metadata.position) {
+    body.writeUint8(FIELD_POSITION);
+    body.writeBytes(metadata.position);
   }
   const payload = body.peek();
   const out = new DataOutput(payload.length + 16);
@@ -199,6 +208,12 @@ function decodeBody(input: DataInput): SavepointMetadata {
     if (operator >= operators.length) throw new DecodeError(`data file ${name} names operator ${operator} of ${operators.length}`, input.offset);
     files.push({ name, operator, range, entries, size, checksum, index, stateTotals });
   }
-  input.expectEnd('the savepoint metadata');
-  return { jobName, maxParallelism, createdAt, operators, files };
+  let position: Uint8Array | undefined;
+  while (!input.atEnd) {
+    const fieldAt = input.offset;
+    const field = input.readUint8();
+    if (field === FIELD_POSITION) position = input.readBytes().slice();
+    else throw new DecodeError(`unknown optional metadata field ${field}`, fieldAt);
+  }
+  return { jobName, maxParallelism, createdAt, operators, files, ...(position ? { position } : {}) };
 }

@@ -13,6 +13,8 @@ export interface SavepointLayout {
   jobName: string;
   maxParallelism: number;
   operators: OperatorMetadata[];
+  /** The application position committed with the state (opaque bytes). */
+  position?: Uint8Array;
 }
 
 export class SavepointWriter {
@@ -85,6 +87,7 @@ export class SavepointWriter {
       createdAt: Date.now(),
       operators: this.layout.operators,
       files: [...this.files].sort((a, b) => a.operator - b.operator || a.range.start - b.range.start),
+      ...(this.layout.position ? { position: this.layout.position } : {}),
     };
     // Empty files hold nothing worth keeping.
     await writeFileAtomically(this.dir, METADATA_FILE, encodeMetadata(metadata));
