@@ -25,6 +25,7 @@ import {
 } from '@stateshift/core';
 import {
   assertRestorable,
+  FIRST_VERSION,
   layoutOfJob,
   openSavepoint,
   planRestore,
@@ -200,9 +201,20 @@ export abstract class AbstractStateBackend<J extends JobDeclaration = JobDeclara
     }
   }
 
-  /** The operators and states (with their schema version tables) a savepoint of this backend holds. */
+  /**
+   * The operators and states (with their schema version tables) a savepoint of this backend holds:
+   * one version per state, the serializer it writes with (a restore's reconfigured one included).
+   */
   protected savepointLayout(): SavepointLayout {
-    return layoutOfJob(this.job);
+    const layout = layoutOfJob(this.job);
+    for (const op of this.operatorSlots) {
+      for (const slot of op.states.values()) {
+        const state = layout.operators[op.index].states[slot.stateIndex];
+        state.versions = [{ id: FIRST_VERSION, snapshot: slot.writer.snapshot() }];
+        if (slot.mapKeyWriter) state.mapKey = slot.mapKeyWriter.snapshot();
+      }
+    }
+    return layout;
   }
 
   async close(): Promise<void> {

@@ -34,3 +34,10 @@ export function copierOf(serializer: Serializer<unknown>): Copier {
     return serializer.deserialize(new DataInput(out.peek()));
   };
 }
+
+/** Whether `copierOf(serializer)` copies without a round trip through bytes. */
+export function hasCheapCopy(serializer: Serializer<unknown>): boolean {
+  if (IMMUTABLE_KINDS.has(serializer.kind) || serializer.kind === 'core.int32') return true;
+  if (serializer instanceof TtlSerializer) return hasCheapCopy(serializer.inner as Serializer<unknown>);
+  return typeof (serializer as { copy?: unknown }).copy === 'function';
+}

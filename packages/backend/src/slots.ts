@@ -5,6 +5,7 @@
  */
 import {
   BackendClosedError,
+  DataInput,
   DataOutput,
   EncodeError,
   KeyGroupError,
@@ -17,7 +18,7 @@ import {
   type StateDescriptor,
   type TtlConfig,
 } from '@stateshift/core';
-import { copierOf, type Copier } from './copy.js';
+import { copierOf, hasCheapCopy, type Copier } from './copy.js';
 
 /** Where a key (and namespace) lives: its key group and the key-part bytes (key, then namespace, each length-prefixed). */
 export interface KeyLocation {
@@ -95,6 +96,8 @@ export class StateSlot {
   readonly ttl: TtlConfig | undefined;
   /** A copy of a stored value equal to what a round trip through `writer` gives. */
   copy: Copier;
+  /** Whether `copy` is cheaper than decoding the value's bytes again. */
+  copyIsCheap: boolean;
   readonly copyMapKey: Copier;
   /** Where `encode` writes: reused for every write of this state. */
   readonly out = new DataOutput(256);
@@ -109,6 +112,7 @@ export class StateSlot {
     this.mapKeyWriter = descriptor.type === 'map' ? descriptor.keySerializer : undefined;
     this.ttl = descriptor.options.ttl;
     this.copy = copierOf(this.writer);
+    this.copyIsCheap = hasCheapCopy(this.writer);
     this.copyMapKey = this.mapKeyWriter ? copierOf(this.mapKeyWriter) : (v) => v;
   }
 
@@ -124,7 +128,16 @@ export class StateSlot {
   useWriters(writer: Serializer<unknown>, mapKeyWriter?: Serializer<unknown>): void {
     this.writer = writer;
     this.copy = copierOf(writer);
+    this.copyIsCheap = hasCheapCopy(writer);
     if (mapKeyWriter) this.mapKeyWriter = mapKeyWriter;
+  }
+
+  /** Decodes stored values written one after the other by `encodeInto`. */
+  decodeAll(encoded: Uint8Array): unknown[] {
+    const input = new DataInput(encoded);
+    const values: unknown[] = [];
+    while (!input.atEnd) values.push(this.writer.deserialize(input));
+    return values;
   }
 
   /** Serializes stored values one after the other into `out`, failing with the operator and state named. */
