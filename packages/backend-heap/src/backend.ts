@@ -14,7 +14,9 @@
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
+  copierOf,
   DataOutput,
+  type Copier,
   keyGroupInRange,
   RestoreError,
   supports,
@@ -26,8 +28,6 @@ import {
 import {
   AbstractStateBackend,
   checkOpenOptions,
-  copierOf,
-  type Copier,
   type ExportCut,
   type MapEntryWrite,
   type OperatorSlot,

@@ -5,6 +5,7 @@
  */
 import {
   BackendClosedError,
+  copierOf,
   DataInput,
   DataOutput,
   EncodeError,
@@ -14,11 +15,12 @@ import {
   storedValueSerializer,
   type KeyGroupRange,
   type OperatorDeclaration,
+  hasCheapCopy,
+  type Copier,
   type Serializer,
   type StateDescriptor,
   type TtlConfig,
 } from '@stateshift/core';
-import { copierOf, hasCheapCopy, type Copier } from './copy.js';
 
 /** Where a key (and namespace) lives: its key group and the key-part bytes (key, then namespace, each length-prefixed). */
 export interface KeyLocation {

@@ -32,3 +32,4 @@ export { map, MapSerializer } from './builtins/map.js';
 export { tuple, TupleSerializer } from './builtins/tuple.js';
 export { nullable, NullableSerializer } from './builtins/nullable.js';
 export { CompositeSnapshot, type CompositeSpec } from './builtins/composite.js';
+export { copierOf, hasCheapCopy, type Copier } from './copy.js';

@@ -2,7 +2,7 @@
  * The pojo serializer: the fields one after another, each with its own serializer, in the order
  * the snapshot records. No field names are written; the snapshot holds them.
  */
-import { EncodeError, joinPath, SchemaError, type DataInput, type DataOutput, type Deserializer, type Serializer } from '@stateshift/core';
+import { copierOf, EncodeError, joinPath, SchemaError, type Copier, type DataInput, type DataOutput, type Deserializer, type Serializer } from '@stateshift/core';
 import type { Field } from './fields.js';
 import { PojoSnapshot, POJO_KIND } from './snapshot.js';
 
@@ -42,6 +42,8 @@ export function fieldReader<T>(
 export class PojoSerializer<T extends object> implements Serializer<T> {
   readonly kind = POJO_KIND;
   private readonly reader: Deserializer<T>;
+  private readonly copiers: Copier[];
+  private readonly create: () => Record<string, unknown>;
 
   constructor(
     readonly name: string,
@@ -54,6 +56,16 @@ export class PojoSerializer<T extends object> implements Serializer<T> {
       makeValue(options.class?.prototype ?? null),
       [],
     );
+    this.create = makeValue(options.class?.prototype ?? null);
+    this.copiers = fields.map((f) => copierOf(f.serializer));
+  }
+
+  /** A copy with the declared fields only, as a round trip would give. */
+  copy(value: T): T {
+    const record = value as Record<string, unknown>;
+    const out = this.create();
+    for (let i = 0; i < this.fields.length; i++) out[this.fields[i].name] = this.copiers[i](record[this.fields[i].name]);
+    return out as T;
   }
 
   serialize(value: T, out: DataOutput): void {
