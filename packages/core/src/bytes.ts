@@ -485,8 +485,14 @@ export class DataInput {
 
   /** Varint length, then that many bytes (a copy). */
   readBytes(): Uint8Array {
-    const n = this.readLength('bytes');
-    return this.readRaw(n).slice();
+    return this.readCopy(this.readLength('bytes'));
+  }
+
+  /** `n` raw bytes as a new Uint8Array (a plain one even when the input is a Buffer). */
+  readCopy(n: number): Uint8Array {
+    const out = new Uint8Array(n);
+    out.set(this.readRaw(n));
+    return out;
   }
 
   /** Varint byte length, then UTF-8, which must be valid. */
