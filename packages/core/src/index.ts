@@ -4,7 +4,8 @@
  *
  * @module @stateshift/core
  */
-export { DataInput, DataOutput } from './bytes.js';
+export { DataInput, DataOutput, MAX_DEPTH, utf8Length } from './bytes.js';
+export { Verdict, fieldPath, describeValue, isRecordValue } from './evolution.js';
 export * from './errors.js';
 export * from './contract.js';
 export {
