@@ -29,8 +29,8 @@ import {
   AbstractStateBackend,
   checkOpenOptions,
   type ExportCut,
+  RekeyStage,
   type MapEntryWrite,
-  type OperatorSlot,
   type StateSlot,
 } from '@stateshift/backend';
 import { entryDecoder, writeFileAtomically, FIRST_VERSION, type RawEntry, type SavepointWriter } from '@stateshift/savepoint';
@@ -254,33 +254,45 @@ export class HeapBackend<J extends JobDeclaration = JobDeclaration> extends Abst
     for (const t of this.tables) t.clear();
   }
 
-  /** Restores the matched operators of a savepoint: every entry decoded (and migrated) now. */
+  /**
+   * Restores the matched operators of a savepoint: every entry decoded (and migrated) now. Operators
+   * whose keys or map keys migrate go through a RekeyStage, which refuses (or merges) collisions.
+   */
   async restore(location: string, options: BackendOpenOptions<J>): Promise<void> {
     const { savepoint, plan } = await this.restoreFrom(location, options);
     const range = this.keyGroupRange;
+    const served = (keyGroup: number) => keyGroupInRange(keyGroup, range);
     for (const opPlan of plan.operators) {
       if (opPlan.status !== 'matched') continue;
       const op = this.operatorSlot(opPlan.uid);
       const decode = entryDecoder(opPlan);
+      const stage = opPlan.rekey || opPlan.states.some((s) => s.rekeyMapKeys) ? new RekeyStage(opPlan, op, served) : undefined;
       // Re-keyed entries may move into this range from anywhere, so then every file is read.
       for await (const block of savepoint.blocks(opPlan.uid, opPlan.rekey ? {} : { range })) {
         for (const raw of block) {
-          if (!opPlan.rekey && !keyGroupInRange(raw.keyGroup, range)) continue;
+          if (!opPlan.rekey && !served(raw.keyGroup)) continue;
           const entry = decode(raw);
           if (!entry) continue;
-          this.insert(op, op.states.get(entry.state.state)!, entry.key, entry.namespace, entry.mapKey, entry.value);
+          const slot = op.states.get(entry.state.state)!;
+          if (stage) stage.add(slot, raw, entry);
+          else this.insert(slot, entry.key, entry.namespace, [[entry.mapKey, entry.value]]);
         }
       }
+      if (stage) for (const [slot, row] of stage.rows()) this.insert(slot, row.key, row.namespace, row.type === 'map' ? row.stored : row.type === 'list' ? row.stored.map((v) => [undefined, v]) : [[undefined, row.stored]]);
     }
   }
 
-  private insert(op: OperatorSlot, slot: StateSlot, key: unknown, namespace: unknown, mapKey: unknown, stored: unknown): void {
-    const at = op.locate(key, namespace);
-    if (!keyGroupInRange(at.keyGroup, this.keyGroupRange)) return;
-    const encoded = slot.encodeInto([stored]);
-    if (slot.descriptor.type === 'value') this._put(slot, key, namespace, stored, encoded);
-    else if (slot.descriptor.type === 'list') this._appendList(slot, key, namespace, [stored], encoded);
-    else this._putMapValues(slot, key, namespace, [{ mapKey, mapKeyBytes: slot.encodeMapKey(mapKey), stored, encoded: encoded.slice() }]);
+  /** Adds restored stored values (list: elements; map: [mapKey, value]) to a key's row. */
+  private insert(slot: StateSlot, key: unknown, namespace: unknown, all: [unknown, unknown][]): void {
+    // Values whose TTL has passed are not restored.
+    const now = this.now();
+    const items = slot.ttl ? all.filter(([, v]) => (v as TtlValue<unknown>).timestamp + slot.ttl!.ttlMs > now) : all;
+    if (!items.length) return;
+    const stored = items.map((i) => i[1]);
+    const encoded = slot.encodeInto(stored);
+    if (slot.descriptor.type === 'value') this._put(slot, key, namespace, stored[0], encoded);
+    else if (slot.descriptor.type === 'list') this._appendList(slot, key, namespace, stored, encoded);
+    else this._putMapValues(slot, key, namespace, items.map(([mapKey, value]) => ({ mapKey, mapKeyBytes: slot.encodeMapKey(mapKey), stored: value, encoded: slot.encodeInto([value]).slice() })));
   }
 }
 

@@ -231,7 +231,7 @@ export abstract class AbstractStateBackend<J extends JobDeclaration = JobDeclara
    */
   protected async restoreFrom(location: string, options: BackendOpenOptions<J>): Promise<{ savepoint: Savepoint; plan: RestorePlan }> {
     const savepoint = await openSavepoint(location);
-    const plan = planRestore(savepoint.metadata, this.job, { allowNonRestoredState: options.allowNonRestoredState });
+    const plan = planRestore(savepoint.metadata, this.job, { allowNonRestoredState: options.allowNonRestoredState, now: this.clock });
     assertRestorable(plan);
     this.restorePlan = plan;
     this.applyPlanWriters(plan);

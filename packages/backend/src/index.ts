@@ -9,3 +9,4 @@ export { AbstractStateBackend, checkOpenOptions, checkPosition, servedRange, typ
 export { OperatorSlot, StateSlot, withPlace, type KeyLocation } from './slots.js';
 export type { PrivateStateApi, MapEntryWrite } from './private-api.js';
 export { valueHandle, listHandle, mapHandle, type HandleHost } from './handles.js';
+export { RekeyStage, type RekeyedRow } from './rekey.js';

@@ -9,6 +9,7 @@ import {
   DataInput,
   DataOutput,
   EncodeError,
+  formatKey,
   KeyGroupError,
   keyGroupInRange,
   keyGroupOf,
@@ -50,6 +51,19 @@ export class OperatorSlot {
    * EncodeError for a key the key serializer cannot write, KeyGroupError for a key served elsewhere.
    */
   locate(key: unknown, namespace: unknown): KeyLocation {
+    const at = this.locateUnchecked(key, namespace);
+    if (!keyGroupInRange(at.keyGroup, this.range)) {
+      throw new KeyGroupError(
+        `operator "${this.uid}": key ${formatKey(key)} is in key group ${at.keyGroup}, which this instance (key groups ${this.range.start}-${this.range.end}) does not serve; ` +
+          'route it to the instance whose range holds it (keyGroupRangeForOperator)',
+        at.keyGroup,
+      );
+    }
+    return at;
+  }
+
+  /** As `locate`, without the check that this instance serves the key group (restores filter themselves). */
+  locateUnchecked(key: unknown, namespace: unknown): KeyLocation {
     const { keySerializer, namespaceSerializer } = this.declaration;
     const out = this.out;
     out.reset();
@@ -61,13 +75,6 @@ export class OperatorSlot {
     }
     const keyLength = out.length;
     const keyGroup = keyGroupOf(out.peek(), this.maxParallelism);
-    if (!keyGroupInRange(keyGroup, this.range)) {
-      throw new KeyGroupError(
-        `operator "${this.uid}": key ${describeKey(key)} is in key group ${keyGroup}, which this instance (key groups ${this.range.start}-${this.range.end}) does not serve; ` +
-          'route it to the instance whose range holds it (keyGroupRangeForOperator)',
-        keyGroup,
-      );
-    }
     const part = this.part;
     part.reset();
     part.writeVarUint(keyLength);
@@ -173,13 +180,6 @@ export function withPlace(error: unknown, place: string): unknown {
   if (!(error instanceof EncodeError)) return error;
   const message = error.path && error.message.startsWith(`${error.path}: `) ? error.message.slice(error.path.length + 2) : error.message;
   return new EncodeError(`${message} (${place})`, error.path, { cause: error });
-}
-
-function describeKey(key: unknown): string {
-  if (typeof key === 'string') return JSON.stringify(key.length > 64 ? `${key.slice(0, 64)}…` : key);
-  if (typeof key === 'bigint') return `${key}n`;
-  if (typeof key === 'object') return 'object';
-  return String(key);
 }
 
 export function checkOpen(closed: boolean, what: string): void {

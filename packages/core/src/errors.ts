@@ -16,7 +16,9 @@ export type ErrorCode =
   | 'STATESHIFT_SCHEMA_ERROR'
   | 'STATESHIFT_CLOSED'
   | 'STATESHIFT_LOCKED'
-  | 'STATESHIFT_KEY_GROUP_NOT_SERVED';
+  | 'STATESHIFT_KEY_GROUP_NOT_SERVED'
+  | 'STATESHIFT_KEY_COLLISION'
+  | 'STATESHIFT_CONVERTER_ERROR';
 
 export interface StateshiftErrorOptions {
   cause?: unknown;
@@ -170,5 +172,26 @@ export class KeyGroupError extends StateshiftError {
   constructor(message: string, keyGroup: number, options?: StateshiftErrorOptions) {
     super('STATESHIFT_KEY_GROUP_NOT_SERVED', message, options);
     this.keyGroup = keyGroup;
+  }
+}
+
+/**
+ * Keys (or namespaces, or map keys) that migrate so that two old keys become one new key: the restore
+ * refuses rather than keep one value and lose the other, unless the state gives `mergeOnCollision`.
+ */
+export class KeyCollisionError extends StateshiftError {
+  readonly operator: string;
+  readonly state: string;
+  constructor(operator: string, state: string, message: string, options?: StateshiftErrorOptions) {
+    super('STATESHIFT_KEY_COLLISION', message, options);
+    this.operator = operator;
+    this.state = state;
+  }
+}
+
+/** A `migrate` converter that threw, or returned a value the new serializer cannot write. */
+export class ConverterError extends StateshiftError {
+  constructor(message: string, options?: StateshiftErrorOptions) {
+    super('STATESHIFT_CONVERTER_ERROR', message, options);
   }
 }

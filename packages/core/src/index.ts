@@ -20,7 +20,7 @@ export {
   isOpaqueSnapshot,
   type SnapshotReader,
 } from './registry.js';
-export { resolveSchemaCompatibility } from './resolve.js';
+export { resolveSchemaCompatibility, type ResolveOptions } from './resolve.js';
 export { string, boolean, int32, int64, float64, bytes, PrimitiveSerializer, PrimitiveSnapshot } from './builtins/primitives.js';
 export { ttl, TtlSerializer, TtlSnapshot, ttlReader, TTL_KIND, type TtlValue } from './builtins/ttl.js';
 export { CORE_PACKAGE, kindChanged } from './builtins/common.js';
@@ -34,3 +34,4 @@ export { tuple, TupleSerializer } from './builtins/tuple.js';
 export { nullable, NullableSerializer } from './builtins/nullable.js';
 export { CompositeSnapshot, type CompositeSpec } from './builtins/composite.js';
 export { copierOf, hasCheapCopy, type Copier } from './copy.js';
+export { formatKey } from './format-key.js';

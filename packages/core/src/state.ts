@@ -24,6 +24,13 @@ export interface StateOptions<T> {
   migrate?: (previous: unknown) => T;
   /** Run `migrate` even when the serializers are compatible. */
   migrateAlways?: boolean;
+  /**
+   * When keys (or namespaces, or map keys) migrate so that two old keys become one new key, how
+   * their values become one: `(a, b) => merged`, for a value state two values, for a list state two
+   * lists, for a map state the two values of one map key. Without it such a restore fails with
+   * KeyCollisionError naming the keys.
+   */
+  mergeOnCollision?: (a: never, b: never) => unknown;
 }
 
 export interface MapStateOptions<K, V> extends StateOptions<V> {
@@ -77,12 +84,13 @@ function checkOptions(what: string, options: StateOptions<unknown>): void {
     throw new TypeError(`${what}: ttl.ttlMs must be a positive number of milliseconds`);
   }
   if (options.migrate !== undefined && typeof options.migrate !== 'function') throw new TypeError(`${what}: migrate must be a function`);
+  if (options.mergeOnCollision !== undefined && typeof options.mergeOnCollision !== 'function') throw new TypeError(`${what}: mergeOnCollision must be a function`);
 }
 
 export function valueState<T, const Name extends string = string>(
   name: Name,
   serializer: Serializer<T>,
-  options: StateOptions<T> = {},
+  options: StateOptions<T> & { mergeOnCollision?: (a: T, b: T) => T } = {},
 ): ValueStateDescriptor<T, Name> {
   checkName('valueState', name);
   checkSerializer(`valueState "${name}"`, serializer);
@@ -93,7 +101,7 @@ export function valueState<T, const Name extends string = string>(
 export function listState<E, const Name extends string = string>(
   name: Name,
   element: Serializer<E>,
-  options: StateOptions<E> = {},
+  options: StateOptions<E> & { mergeOnCollision?: (a: E[], b: E[]) => E[] } = {},
 ): ListStateDescriptor<E, Name> {
   checkName('listState', name);
   checkSerializer(`listState "${name}"`, element);
@@ -105,7 +113,7 @@ export function mapState<K, V, const Name extends string = string>(
   name: Name,
   key: Serializer<K>,
   value: Serializer<V>,
-  options: MapStateOptions<K, V> = {},
+  options: MapStateOptions<K, V> & { mergeOnCollision?: (a: V, b: V) => V } = {},
 ): MapStateDescriptor<K, V, Name> {
   checkName('mapState', name);
   checkSerializer(`mapState "${name}" key`, key);

@@ -42,8 +42,9 @@ export type {
   ListStateHandle,
   MapStateHandle,
 } from './backend.js';
-export { entryDecoder, type DecodedEntry } from './decode-entries.js';
+export { entryDecoder, describeKeyBytes, type DecodedEntry } from './decode-entries.js';
 export { describeSavepoint, readState, type SavepointSummary, type StateSummary, type StateEntry, type ReadStateOptions } from './manage/inspect.js';
 export { checkUpgrade, type UpgradeCheck, type StateCheck } from './manage/check-upgrade.js';
 export { prepareRewrite, rewritePart, rewriteSavepoint, type PreparedRewrite, type RewriteOptions, type RewriteProgress, type ValueTransform } from './manage/rewrite.js';
 export { bootstrapSavepoint, type BootstrapEntry } from './manage/bootstrap.js';
+export { CollisionTracker, keyCollisionError } from './collisions.js';

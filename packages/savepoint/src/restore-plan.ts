@@ -13,6 +13,9 @@
  */
 import {
   changesOf,
+  ConverterError,
+  DataOutput,
+  EncodeError,
   IncompatibleStateError,
   MissingAdapterError,
   readerFor,
@@ -40,6 +43,8 @@ import type { OperatorMetadata, SavepointMetadata, StateMetadata } from './metad
 export interface RestoreOptions {
   /** Restore even though operators or states of the savepoint are not in the new job (they are dropped). */
   allowNonRestoredState?: boolean;
+  /** The clock that stamps values when TTL is turned on or a converter runs on a TTL state. Default `Date.now`. */
+  now?: () => number;
 }
 
 export type SerializerRole = 'key' | 'namespace' | 'mapKey' | 'value';
@@ -148,7 +153,7 @@ export function planRestore(savepoint: SavepointMetadata, job: JobDeclaration, o
       });
       return;
     }
-    operators.push(planOperator(declaration, metadata, savepointIndex, missing));
+    operators.push(planOperator(declaration, metadata, savepointIndex, missing, options));
   });
   for (const declaration of job.operators) {
     if (savepoint.operators.some((op) => op.uid === declaration.uid)) continue;
@@ -226,11 +231,12 @@ function groupProblems(operator: string, state: string, problems: StatePlan['pro
   return [...byRole.values()];
 }
 
-function planOperator(declaration: OperatorDeclaration, metadata: OperatorMetadata, savepointIndex: number, missing: MissingAdapterError[]): OperatorPlan {
-  const key = planSerializer('key', declaration.keySerializer, metadata.key, declaration.migrateKey, false, missing);
+function planOperator(declaration: OperatorDeclaration, metadata: OperatorMetadata, savepointIndex: number, missing: MissingAdapterError[], options: RestoreOptions): OperatorPlan {
+  const where = (role: string) => ({ operator: declaration.uid, state: '', role, now: options.now });
+  const key = planSerializer('key', declaration.keySerializer, metadata.key, declaration.migrateKey, false, missing, where('key'));
   let namespace: SerializerPlan | undefined;
   if (metadata.namespace && declaration.namespaceSerializer) {
-    namespace = planSerializer('namespace', declaration.namespaceSerializer, metadata.namespace, declaration.migrateNamespace, false, missing);
+    namespace = planSerializer('namespace', declaration.namespaceSerializer, metadata.namespace, declaration.migrateNamespace, false, missing, where('namespace'));
   } else if (metadata.namespace || declaration.namespaceSerializer) {
     namespace = unrestorable(
       'namespace',
@@ -243,7 +249,7 @@ function planOperator(declaration: OperatorDeclaration, metadata: OperatorMetada
   const states: StatePlan[] = [];
   metadata.states.forEach((stateMeta, index) => {
     const descriptor = declaration.state(stateMeta.name);
-    states.push(descriptor ? planState(declaration.uid, descriptor, stateMeta, index, missing) : droppedState(declaration.uid, stateMeta, index));
+    states.push(descriptor ? planState(declaration.uid, descriptor, stateMeta, index, missing, options) : droppedState(declaration.uid, stateMeta, index));
   });
   for (const descriptor of declaration.states) {
     if (!metadata.states.some((s) => s.name === descriptor.name)) states.push(newState(declaration.uid, descriptor));
@@ -272,7 +278,15 @@ function planOperator(declaration: OperatorDeclaration, metadata: OperatorMetada
   };
 }
 
-function planState(operator: string, descriptor: StateDescriptor, metadata: StateMetadata, savepointIndex: number, missing: MissingAdapterError[]): StatePlan {
+function planState(
+  operator: string,
+  descriptor: StateDescriptor,
+  metadata: StateMetadata,
+  savepointIndex: number,
+  missing: MissingAdapterError[],
+  options: RestoreOptions,
+): StatePlan {
+  const where = (role: string) => ({ operator, state: descriptor.name, role, now: options.now });
   const base = { operator, state: descriptor.name, status: 'restored' as const, type: descriptor.type, previousType: metadata.type, descriptor, metadata, savepointIndex };
   if (descriptor.type !== metadata.type) {
     return {
@@ -292,10 +306,13 @@ function planState(operator: string, descriptor: StateDescriptor, metadata: Stat
     };
   }
   const stored = storedValueSerializer(descriptor);
-  const values = metadata.versions.map((v) => ({ ...planSerializer('value', stored, v.snapshot, descriptor.options.migrate, !!descriptor.options.migrateAlways, missing), version: v.id }));
+  const values = metadata.versions.map((v) => ({
+    ...planSerializer('value', stored, v.snapshot, descriptor.options.migrate, !!descriptor.options.migrateAlways, missing, where('value')),
+    version: v.id,
+  }));
   let mapKey: SerializerPlan | undefined;
   if (descriptor.type === 'map') {
-    mapKey = planSerializer('mapKey', descriptor.keySerializer, metadata.mapKey!, descriptor.options.migrateKey, false, missing);
+    mapKey = planSerializer('mapKey', descriptor.keySerializer, metadata.mapKey!, descriptor.options.migrateKey, false, missing, where('mapKey'));
   }
   const parts = mapKey ? [...values, mapKey] : values;
   const problems = parts.flatMap((p) =>
@@ -373,10 +390,11 @@ function planSerializer(
   converter: Converter | undefined,
   always: boolean,
   missing: MissingAdapterError[],
+  where: ConverterPlace,
 ): SerializerPlan {
   let result: Compatibility<unknown>;
   try {
-    result = resolveSchemaCompatibility(next.snapshot(), previous);
+    result = resolveSchemaCompatibility(next.snapshot(), previous, { now: where.now });
   } catch (error) {
     if (!(error instanceof MissingAdapterError)) throw error;
     missing.push(error);
@@ -387,7 +405,7 @@ function planSerializer(
       role,
       result,
       converter: true,
-      reader: converterReader(previous, next, converter),
+      reader: converterReader(previous, next, converter, where),
       rewrite: true,
       changes: [
         { path: '', message: "values converted by the state's migrate function" },
@@ -410,19 +428,55 @@ function planSerializer(
   };
 }
 
-/** Old bytes through the stored snapshot's serializer, then the converter; TTL timestamps are kept. */
-function converterReader(previous: SerializerSnapshot<unknown>, next: Serializer<unknown>, convert: Converter): Deserializer<unknown> {
+/** Where a converter runs, for its errors; and the clock for TTL. */
+interface ConverterPlace {
+  operator: string;
+  state: string;
+  role: string;
+  now?: () => number;
+}
+
+/**
+ * Old bytes through the stored snapshot's serializer, then the converter; TTL timestamps are kept.
+ * The converter's output is checked by writing it with the new serializer: a value it cannot write
+ * (a missing field, NaN for an int, a number for a bigint) fails here, on every path that reads
+ * through this reader (restores eager and lazy, offline rewrites, the dry-run's sample), never later.
+ */
+function converterReader(previous: SerializerSnapshot<unknown>, next: Serializer<unknown>, convert: Converter, where: ConverterPlace): Deserializer<unknown> {
   const old = previous.restoreSerializer();
   const previousTtl = previous instanceof TtlSnapshot;
   const nextTtl = next instanceof TtlSerializer;
+  const now = where.now ?? Date.now;
+  const check = new DataOutput(256);
+  const name = where.role === 'value' ? 'migrate' : where.role === 'mapKey' ? 'migrateKey' : where.role === 'key' ? 'migrateKey (operator)' : 'migrateNamespace';
+  const place = where.state ? `operator "${where.operator}" state "${where.state}"` : `operator "${where.operator}"`;
+  const run = (value: unknown): unknown => {
+    try {
+      return convert(value);
+    } catch (error) {
+      throw new ConverterError(`${place}: the ${name} converter threw on a stored value: ${(error as Error)?.message ?? String(error)}`, { cause: error });
+    }
+  };
   return {
     deserialize(input) {
       const value = old.deserialize(input);
+      let converted: unknown;
       if (previousTtl) {
         const { timestamp, value: inner } = value as TtlValue<unknown>;
-        return nextTtl ? { timestamp, value: convert(inner) } : convert(inner);
+        converted = nextTtl ? { timestamp, value: run(inner) } : run(inner);
+      } else converted = nextTtl ? { timestamp: now(), value: run(value) } : run(value);
+      check.reset();
+      try {
+        next.serialize(converted, check);
+      } catch (error) {
+        if (!(error instanceof EncodeError)) throw error;
+        throw new ConverterError(
+          `${place}: the ${name} converter returned a value the new ${where.role === 'value' ? 'value' : where.role} serializer cannot write (${error.message}); ` +
+            'a converter must return a complete value of the new type',
+          { cause: error },
+        );
       }
-      return nextTtl ? { timestamp: Date.now(), value: convert(value) } : convert(value);
+      return converted;
     },
   };
 }
