@@ -209,12 +209,20 @@ export type StatesOf<O> = O extends OperatorDeclaration<infer _K, infer _N, infe
 export type ValueOf<D> = D extends { readonly serializer: Serializer<infer T> } ? T : unknown;
 /** The map-key type of a map state descriptor. */
 export type MapKeyOf<D> = D extends { readonly keySerializer: Serializer<infer K> } ? K : unknown;
-/** The descriptor named `Name` among `S`, of state type `Type`. */
-export type StateNamed<S extends readonly StateDescriptor[], Name extends string, Type extends StateType> = Extract<S[number], { readonly name: Name; readonly type: Type }>;
+/** `T`, or `Fallback` when `T` is never. */
+type OrElse<T, Fallback> = [T] extends [never] ? Fallback : T;
+/**
+ * The descriptor named `Name` among `S`, of state type `Type`. Untyped states (names typed `string`,
+ * as tools see them) match no literal name: then any state of that type (values `unknown`).
+ */
+export type StateNamed<S extends readonly StateDescriptor[], Name extends string, Type extends StateType> = OrElse<
+  Extract<S[number], { readonly name: Name; readonly type: Type }>,
+  Extract<S[number], { readonly type: Type }>
+>;
 /** The names of the states of type `Type` among `S`. */
 export type StateNames<S extends readonly StateDescriptor[], Type extends StateType> = Extract<S[number], { readonly type: Type }>['name'];
-/** The operator declared with uid `Uid` in a job's operators. */
-export type OperatorNamed<O extends readonly OperatorDeclaration[], Uid extends string> = Extract<O[number], { readonly uid: Uid }>;
+/** The operator declared with uid `Uid` in a job's operators (any of them for an untyped job, whose uids are `string`). */
+export type OperatorNamed<O extends readonly OperatorDeclaration[], Uid extends string> = OrElse<Extract<O[number], { readonly uid: Uid }>, O[number]>;
 
 const JOB_MARK = Symbol.for('stateshift.job');
 
