@@ -126,13 +126,14 @@ export abstract class AbstractStateBackend<J extends JobDeclaration = JobDeclara
     const uid = typeof operator === 'string' ? operator : operator?.uid;
     if (typeof uid !== 'string') throw new TypeError('operator() needs an operator declaration or its uid');
     this.checkOpen(`operator("${uid}")`);
-    const cached = this.handleCache.get(uid);
-    if (cached) return cached;
     const op = this.byUid.get(uid);
     if (!op) throw new TypeError(`job "${this.job.name}" has no operator "${uid}"; it has ${[...this.byUid.keys()].map((u) => `"${u}"`).join(', ')}`);
+    // Checked before the cache, so a look-alike declaration is refused on every call, not only the first.
     if (typeof operator !== 'string' && operator !== op.declaration) {
       throw new TypeError(`operator "${uid}" is not the declaration this backend's job holds; pass the one from its defineJob (or its uid)`);
     }
+    const cached = this.handleCache.get(uid);
+    if (cached) return cached;
     const handles = new Map<string, unknown>();
     const handle = (state: unknown, type: StateType): unknown => {
       const name = typeof state === 'string' ? state : (state as StateDescriptor | undefined)?.name;
