@@ -3,7 +3,7 @@
  * cannot write. Every write is all or nothing, and what `set` accepts is what `get` returns.
  */
 import { deepStrictEqual, equal, ok, rejects, throws } from 'node:assert/strict';
-import { int32, operator, string, valueState } from '@stateshift/core';
+import { int32, int64, operator, string, valueState } from '@stateshift/core';
 import { coded, collect, misuse, session, type Common } from './common.js';
 import { countsJob, valuesJob } from './fixtures.js';
 
@@ -22,6 +22,7 @@ export function all(test: Common['test'], common: Common): void {
     // A declaration the job does not hold (same uid, another object) is refused too.
     const stranger = operator({ uid: 'counter', key: string(), states: [valueState('count', int32())] });
     throws(() => backend.operator(stranger as never), misuse('counter'));
+    throws(() => backend.operator(counter).value(valueState('count', int64()) as never), misuse('count'));
   }));
 
   test(`${prefix}bad input: a value of the wrong type fails at set with EncodeError naming operator and state; nothing is written`, session(common, async (s) => {
