@@ -1,182 +1,300 @@
 /**
- * The LSM backend: state as bytes in LevelDB (classic-level). A restore copies the savepoint's
- * bytes as they are; states that must migrate are rewritten eagerly (a resumable pass) or lazily
- * (each read decodes through its entry's schema version; writes use the newest).
+ * The LSM backend: state as bytes in LevelDB (classic-level). Everything the backends share
+ * (handles, TTL, validation, copy semantics, the restore rules) is `AbstractStateBackend`'s; this
+ * file keeps entries in LevelDB behind a write buffer (write-buffer.ts).
+ *
+ * - Point access is synchronous: writes go to the buffer, reads to the buffer then `getSync`.
+ * - A value or map value is one entry; a list is one entry holding every element.
+ * - Entries carry their schema version id: states compatible after migration are rewritten eagerly
+ *   when the backend opens (a resumable pass) or lazily (reads decode through their version's
+ *   reader, writes use the newest), optionally with a background pass.
+ * - A restore copies the savepoint's bytes as they are (decoding only to re-key); an interrupted
+ *   restore is detected on the next open.
  */
 import {
+  BackendLockedError,
+  ConverterError,
+  DataInput,
+  DecodeError,
+  formatKey,
   keyGroupInRange,
-  keyGroupRangeForOperator,
   RestoreError,
   snapshotToBytes,
-  storedValueSerializer,
+  supports,
   TTL_KIND,
+  type BackendOpenOptions,
+  type BackendSupports,
+  type Deserializer,
   type JobDeclaration,
-  type KeyGroupRange,
-  type StateDescriptor,
 } from '@stateshift/core';
+import { AbstractStateBackend, checkOpenOptions, RekeyStage, type ExportCut, type MapEntryWrite, type StateSlot } from '@stateshift/backend';
 import {
-  assertRestorable,
   entryDecoder,
   layoutOfJob,
-  openSavepoint,
   planRestore,
-  SavepointWriter,
-  stateMetadataOf,
-  type BackendOpenOptions,
-  type DataFileWriter,
-  type OperatorStateHandle,
+  assertRestorable,
   type RestorePlan,
-  type SavepointMetadata,
-  type StateBackend,
-  type StateMetadata,
+  type Savepoint,
+  type SavepointLayout,
+  type SavepointWriter,
+  type SchemaVersion,
+  type StatePlan,
 } from '@stateshift/savepoint';
 import { ClassicLevel } from 'classic-level';
-import { listHandle, mapHandle, valueHandle, type HandleContext } from './handles.js';
-import { entryKey, entryKeyOf, entryValue, keyPart, parseKey, parseValue, prefixEnd, Sequence, splitRest, statePrefix } from './layout.js';
-import { loadMetadata, saveMetadata, stateName, type Db, type LocalMetadata } from './local-metadata.js';
+import { entryKey, entryKeyOf, latin1, MAX_STATE_ID, parseKey, prefixEnd, splitRest, statePrefix, versioned } from './layout.js';
+import { loadMetadata, markRestoring, metadataOps, saveMetadata, type BatchOp, type Db, type LocalMetadata } from './local-metadata.js';
 import { migrateState, type MigrationProgress } from './migration.js';
-import { bytesOf, expiredBytes, locateKey, readAll, type OperatorRuntime, type StateRuntime } from './state-runtime.js';
+import { recoverUndoLog, WriteBuffer } from './write-buffer.js';
 
 export type MigrationMode = 'eager' | 'lazy';
 
-export interface LsmOpenOptions extends BackendOpenOptions {
-  /** The database directory. Reopening it restores the state it holds, no savepoint needed. */
+export interface LsmOpenOptions<J extends JobDeclaration = JobDeclaration> extends BackendOpenOptions<J> {
+  /** The database directory. Reopening it gives back the last checkpoint, no savepoint needed. */
   dir: string;
-  /** How states that must migrate are migrated: one mode, or a default and modes per "uid/state". Default eager. */
+  /** How states that must migrate are migrated: one mode, or a default and modes per state ("uid/state" or [uid, state] keys). Default eager. */
   migration?: MigrationMode | { default: MigrationMode; states?: Record<string, MigrationMode> };
   /** Called during eager passes (and the background pass) after every batch. */
   onProgress?(progress: MigrationProgress): void;
-  /** Lazy mode: start a background pass that migrates the rest, at most this many entries per second (0: no limit). */
+  /** Lazy mode: a background pass migrates the rest, at most `rate` entries per second (0: no limit). */
   backgroundMigration?: { rate?: number };
-  /** Sync every write to disk (survives power loss, not only a process crash). Default false. */
+  /** Checkpoints sync LevelDB's log to disk, so they survive power loss, not only a process crash. Default true. */
   sync?: boolean;
+  /** Buffered writes before they are written to LevelDB ahead of a checkpoint (undoable until it). Default 50000. */
+  writeBufferSize?: number;
+}
+
+/** What the backend keeps per state: its id, and how each stored schema version reads. */
+export interface LsmState {
+  id: number;
+  slot: StateSlot;
+  /** The version id new writes carry. */
+  newest: number;
+  /** Per version id: a reader giving the newest shape (TTL-wrapped where the state has a TTL). */
+  readers: Map<number, Deserializer<unknown>>;
+  /** Per version id: that version's own serializer, to split list values into elements. */
+  splitters: Map<number, Deserializer<unknown>>;
+  /** Versions whose values begin with a TTL timestamp. */
+  ttlVersions: Set<number>;
+  versions: SchemaVersion[];
+  /** Versions no entry uses any more, retired from the metadata at the next checkpoint. */
+  retire?: SchemaVersion[];
+}
+
+/** What the backend uses of a LevelDB iterator. */
+interface EntryIterator {
+  nextv(size: number): Promise<[Uint8Array, Uint8Array][]>;
+  close(): Promise<void>;
+}
+
+interface LsmCut extends ExportCut {
+  ready: Promise<EntryIterator | undefined>;
+  now: number;
 }
 
 const BATCH = 1000;
-/** Restores copy bytes in larger batches: one native call each. */
 const INGEST_BATCH = 5000;
 
 function modeOf(options: LsmOpenOptions, uid: string, state: string): MigrationMode {
   const m = options.migration ?? 'eager';
   if (typeof m === 'string') return m;
-  return m.states?.[stateName(uid, state)] ?? m.default;
+  return m.states?.[`${uid}/${state}`] ?? m.default;
 }
 
-export class LsmBackend implements StateBackend {
-  private lock: Promise<unknown> = Promise.resolve();
-  private closed = false;
-  private readonly sequence: Sequence;
-  readonly operators = new Map<string, OperatorRuntime>();
-  readonly byId = new Map<number, StateRuntime>();
-  /** The background pass of lazy migration, when one runs. */
+export class LsmBackend<J extends JobDeclaration = JobDeclaration> extends AbstractStateBackend<J> {
+  readonly supports: BackendSupports = supports({ persistence: true, lazyMigration: true, keepsOldVersions: true, backgroundMigration: true });
+  readonly buffer: WriteBuffer;
+  /** Per state slot index. */
+  readonly states: LsmState[] = [];
+  readonly byId = new Map<number, LsmState>();
+  meta!: LocalMetadata;
+  /** The lazy mode's background pass, when one runs. */
   background?: BackgroundMigration;
 
   constructor(
     readonly db: Db,
-    readonly job: JobDeclaration,
-    readonly keyGroupRange: KeyGroupRange,
-    readonly restorePlan: RestorePlan | undefined,
-    readonly meta: LocalMetadata,
-    private readonly options: LsmOpenOptions,
+    private readonly options: LsmOpenOptions<J>,
   ) {
-    this.sequence = new Sequence(meta.epoch);
+    super(options);
+    this.buffer = new WriteBuffer(db, options.writeBufferSize ?? 50_000, () => this.meta.checkpoint + 1);
   }
 
-  now(): number {
-    return (this.options.now ?? Date.now)();
+  /** The whole entry key (and its id) of a key in a state; for map state with `suffix` the map key. */
+  private keyOf(state: LsmState, key: unknown, namespace: unknown, suffix?: Uint8Array): [Uint8Array, string] {
+    const at = state.slot.operator.locate(key, namespace);
+    const bytes = entryKey(state.id, at.keyGroup, at.keyNs, suffix);
+    return [bytes, latin1(bytes)];
   }
 
-  exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.lock.then(fn, fn);
-    this.lock = run.catch(() => undefined);
-    return run;
+  /** Decodes a stored value (list: every element) through the reader of its version. */
+  private decode(state: LsmState, stored: Uint8Array, key: unknown, list: boolean): unknown {
+    const input = new DataInput(stored);
+    const version = input.readVarUint();
+    const reader = state.readers.get(version);
+    if (!reader) {
+      throw new DecodeError(`operator "${state.slot.uid}" state "${state.slot.name}" key ${formatKey(key)}: an entry of schema version ${version}, which the local metadata does not list`, 0);
+    }
+    try {
+      if (!list) return reader.deserialize(input);
+      const out: unknown[] = [];
+      while (!input.atEnd) out.push(reader.deserialize(input));
+      return out;
+    } catch (error) {
+      if (error instanceof ConverterError) throw new ConverterError(`${error.message} (key ${formatKey(key)})`, { cause: error });
+      if (error instanceof DecodeError) {
+        throw new DecodeError(`operator "${state.slot.uid}" state "${state.slot.name}" key ${formatKey(key)}: ${error.message.replace(/ \(at byte offset \d+\)$/, '')}`, error.offset, { cause: error });
+      }
+      throw error;
+    }
   }
 
-  private operatorRuntime(uid: string): OperatorRuntime {
-    if (this.closed) throw new TypeError('this backend is closed');
-    const op = this.operators.get(uid);
-    if (!op) throw new TypeError(`job "${this.job.name}" has no operator "${uid}"; it has ${[...this.operators.keys()].map((u) => `"${u}"`).join(', ')}`);
-    return op;
+  _get(slot: StateSlot, key: unknown, namespace: unknown): unknown {
+    const state = this.states[slot.index];
+    const [k, id] = this.keyOf(state, key, namespace);
+    const stored = this.buffer.get(k, id);
+    return stored && this.decode(state, stored, key, false);
   }
 
-  private runtime(uid: string, state: string, type: StateDescriptor['type'] | undefined): StateRuntime {
-    const op = this.operatorRuntime(uid);
-    const runtime = op.states.get(state);
-    if (!runtime) throw new TypeError(`operator "${uid}" has no state "${state}"; it declares ${[...op.states.keys()].map((s) => `"${s}"`).join(', ')}`);
-    if (type && runtime.descriptor.type !== type) throw new TypeError(`state "${uid}"/"${state}" is a ${runtime.descriptor.type} state, not a ${type} state`);
-    return runtime;
+  _put(slot: StateSlot, key: unknown, namespace: unknown, _stored: unknown, encoded: Uint8Array): void {
+    const state = this.states[slot.index];
+    const [k, id] = this.keyOf(state, key, namespace);
+    this.buffer.put(k, id, versioned(state.newest, encoded));
   }
 
-  private context(uid: string, state: string, type: StateDescriptor['type']): HandleContext {
-    const runtime = this.runtime(uid, state, type);
-    const declaration = this.operators.get(uid)!.declaration;
-    const range = this.keyGroupRange;
-    return {
-      db: this.db,
-      state: runtime,
-      sequence: this.sequence,
-      now: () => this.now(),
-      exclusive: (fn) => this.exclusive(fn),
-      writeOptions: { sync: !!this.options.sync },
-      locate: (key, namespace) => {
-        const at = locateKey(declaration, this.job.maxParallelism, key, namespace);
-        if (!keyGroupInRange(at.keyGroup, range)) {
-          throw new RangeError(`key ${String(key)} is in key group ${at.keyGroup}, which this instance (key groups ${range.start}-${range.end}) does not serve`);
-        }
-        return at;
-      },
-    };
+  _delete(slot: StateSlot, key: unknown, namespace: unknown): void {
+    const state = this.states[slot.index];
+    const [k, id] = this.keyOf(state, key, namespace);
+    if (slot.descriptor.type === 'map') this.buffer.clearPrefix(k, id);
+    else this.buffer.put(k, id, null);
   }
 
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  operator<K = any, N = undefined>(uid: string): OperatorStateHandle<K, N> {
-    const op = this.operatorRuntime(uid);
-    return {
-      uid,
-      value: (state) => valueHandle(this.context(uid, state, 'value')),
-      list: (state) => listHandle(this.context(uid, state, 'list')),
-      map: (state) => mapHandle(this.context(uid, state, 'map')),
-      keys: (state) => this.keys<K, N>(this.runtime(uid, state, undefined), op),
-    };
+  _getList(slot: StateSlot, key: unknown, namespace: unknown): unknown[] {
+    const state = this.states[slot.index];
+    const [k, id] = this.keyOf(state, key, namespace);
+    const stored = this.buffer.get(k, id);
+    return stored ? (this.decode(state, stored, key, true) as unknown[]) : [];
   }
 
-  private keys<K, N>(state: StateRuntime, op: OperatorRuntime): AsyncIterable<{ key: K; namespace: N }> {
-    const db = this.db;
-    const prefix = statePrefix(state.id);
+  _putList(slot: StateSlot, key: unknown, namespace: unknown, _stored: unknown[], encoded: Uint8Array): void {
+    const state = this.states[slot.index];
+    const [k, id] = this.keyOf(state, key, namespace);
+    this.buffer.put(k, id, versioned(state.newest, encoded));
+  }
+
+  /** Appending never decodes the list when it is at the newest version: its bytes are extended. */
+  _appendList(slot: StateSlot, key: unknown, namespace: unknown, _stored: unknown[], encoded: Uint8Array): void {
+    const state = this.states[slot.index];
+    const [k, id] = this.keyOf(state, key, namespace);
+    const existing = this.buffer.get(k, id);
+    if (!existing) return this.buffer.put(k, id, versioned(state.newest, encoded));
+    const input = new DataInput(existing);
+    if (input.readVarUint() === state.newest) {
+      const out = new Uint8Array(existing.length + encoded.length);
+      out.set(existing);
+      out.set(encoded, existing.length);
+      return this.buffer.put(k, id, out);
+    }
+    // An older version: the list is rewritten at the newest one.
+    const added = encoded.slice();
+    const old = this.decode(state, existing, key, true) as unknown[];
+    this.buffer.put(k, id, versioned(state.newest, slot.encodeInto(old, 'element'), added));
+  }
+
+  _getMapValue(slot: StateSlot, key: unknown, namespace: unknown, mapKeyBytes: Uint8Array): unknown {
+    const state = this.states[slot.index];
+    const [prefix, prefixId] = this.keyOf(state, key, namespace);
+    const full = concat(prefix, mapKeyBytes);
+    const stored = this.buffer.get(full, latin1(full), prefixId);
+    return stored && this.decode(state, stored, key, false);
+  }
+
+  _putMapValues(slot: StateSlot, key: unknown, namespace: unknown, entries: MapEntryWrite[]): void {
+    const state = this.states[slot.index];
+    const [prefix, prefixId] = this.keyOf(state, key, namespace);
+    for (const e of entries) {
+      const full = concat(prefix, e.mapKeyBytes);
+      this.buffer.put(full, latin1(full), versioned(state.newest, e.encoded), prefixId);
+    }
+  }
+
+  _deleteMapValue(slot: StateSlot, key: unknown, namespace: unknown, mapKeyBytes: Uint8Array): void {
+    const state = this.states[slot.index];
+    const [prefix, prefixId] = this.keyOf(state, key, namespace);
+    const full = concat(prefix, mapKeyBytes);
+    this.buffer.put(full, latin1(full), null, prefixId);
+  }
+
+  _mapEntries(slot: StateSlot, key: unknown, namespace: unknown): AsyncIterable<[unknown, unknown]> {
+    const state = this.states[slot.index];
+    const [prefix] = this.keyOf(state, key, namespace);
+    const mapKeys = slot.mapKeyWriter!;
+    return this.scan(prefix, (k, v) => [mapKeys.deserialize(new DataInput(k.subarray(prefix.length))), this.decode(state, v, key, false)] as [unknown, unknown]);
+  }
+
+  _keys(slot: StateSlot): AsyncIterable<{ key: unknown; namespace: unknown }> {
+    const decl = slot.operator.declaration;
+    let last: string | undefined;
+    const prefix = statePrefix(this.states[slot.index].id);
+    return this.scan(prefix, (k) => {
+      const { key, namespace } = splitRest(parseKey(k).rest);
+      const keyNs = `${latin1(key)}\u0000${latin1(namespace)}`;
+      if (keyNs === last) return undefined;
+      last = keyNs;
+      return {
+        key: decl.keySerializer.deserialize(new DataInput(key)),
+        namespace: decl.namespaceSerializer ? decl.namespaceSerializer.deserialize(new DataInput(namespace)) : undefined,
+      };
+    });
+  }
+
+  /** Entries under a prefix as of now: the buffer is written first (undoably), then LevelDB is read. */
+  private scan<T>(prefix: Uint8Array, map: (key: Uint8Array, value: Uint8Array) => T | undefined): AsyncIterable<T> {
+    const opened = this.buffer.flush((): EntryIterator => this.db.iterator({ gte: prefix, lt: prefixEnd(prefix) }));
     return (async function* () {
-      let last: Uint8Array | undefined;
-      for await (const key of db.keys({ gte: prefix, lt: prefixEnd(prefix) })) {
-        const { key: keyBytes, namespace } = splitRest(parseKey(key).rest);
-        const keyNs = keyPart(keyBytes, namespace);
-        if (last && Buffer.compare(last, keyNs) === 0) continue;
-        last = keyNs;
-        yield {
-          key: readAll(op.declaration.keySerializer, keyBytes) as K,
-          namespace: (op.declaration.namespaceSerializer ? readAll(op.declaration.namespaceSerializer, namespace) : undefined) as N,
-        };
+      const iterator = (await opened)!;
+      try {
+        for (;;) {
+          const batch = await iterator.nextv(BATCH);
+          if (!batch.length) break;
+          for (const [k, v] of batch) {
+            const item = map(k, v);
+            if (item !== undefined) yield item;
+          }
+        }
+      } finally {
+        await iterator.close();
       }
     })();
   }
 
-  /**
-   * Streams a savepoint from one LevelDB snapshot (an iterator made before anything is awaited), so
-   * writes that follow are not in it. Entries keep their schema version ids: nothing is re-encoded.
-   */
-  async savepoint(dir: string): Promise<SavepointMetadata> {
-    if (this.closed) throw new TypeError('this backend is closed');
-    const iterator = this.db.iterator({ gte: statePrefix(0), lt: statePrefix(0xffff) });
-    const now = this.now();
-    const layout = { ...this.meta.layout, jobName: this.job.name };
-    const ttlVersions = new Map<number, Set<number>>();
-    for (const state of this.byId.values()) {
-      const versions = layout.operators[state.operatorIndex].states[state.stateIndex].versions;
-      ttlVersions.set(state.id, new Set(versions.filter((v) => v.snapshot.kind === TTL_KIND).map((v) => v.id)));
+  protected async _checkpoint(position: Uint8Array | undefined): Promise<void> {
+    const next: LocalMetadata = { ...this.meta, checkpoint: this.meta.checkpoint + 1, ...(position ? { position } : {}) };
+    if (!position) delete next.position;
+    for (const state of this.states) {
+      if (!state.retire) continue;
+      state.versions = state.versions.filter((v) => !state.retire!.includes(v));
+      delete state.retire;
+      this.layoutState(state).versions = state.versions;
     }
-    let writer: SavepointWriter | undefined;
+    const committing = this.buffer.commit(metadataOps(next), this.options.sync ?? true);
+    this.meta = next;
+    await committing;
+  }
+
+  protected _beginExport(): LsmCut {
+    return {
+      ready: this.buffer.flush((): EntryIterator => this.db.iterator({ gte: statePrefix(0), lt: statePrefix(MAX_STATE_ID + 1) })),
+      now: this.now(),
+    };
+  }
+
+  /** One data file per state, entries as stored (with their version ids); lists split into elements. */
+  protected async _exportState(writer: SavepointWriter, cut: ExportCut): Promise<void> {
+    const { ready, now } = cut as LsmCut;
+    const iterator = (await ready)!;
+    let file: Awaited<ReturnType<SavepointWriter['openDataFile']>> | undefined;
+    let current: LsmState | undefined;
+    const empty = new Uint8Array(0);
     try {
-      writer = await SavepointWriter.create(dir, layout);
-      let file: DataFileWriter | undefined;
-      let current: StateRuntime | undefined;
       for (;;) {
         const batch = await iterator.nextv(BATCH);
         if (!batch.length) break;
@@ -187,50 +305,308 @@ export class LsmBackend implements StateBackend {
           if (state !== current) {
             if (file) await writer.closeDataFile(file);
             current = state;
-            file = await writer.openDataFile(state.uid, this.keyGroupRange, `s${state.stateIndex}`);
+            file = await writer.openDataFile(state.slot.uid, this.keyGroupRange, `s${state.slot.stateIndex}`);
           }
-          const { version, bytes } = parseValue(value);
-          if (expiredBytes(state, version, bytes, now, ttlVersions.get(stateId)!)) continue;
           const parts = splitRest(rest);
-          const flushing = file!.append({
-            state: state.stateIndex,
-            keyGroup,
-            key: parts.key,
-            namespace: parts.namespace,
-            mapKey: state.descriptor.type === 'map' ? parts.suffix : new Uint8Array(0),
-            version,
-            value: bytes,
-          });
-          if (flushing) await flushing;
+          const input = new DataInput(value);
+          const version = input.readVarUint();
+          const ttl = state.ttlVersions.has(version) ? state.slot.ttl : undefined;
+          const base = { state: state.slot.stateIndex, keyGroup, key: parts.key, namespace: parts.namespace, version };
+          const elements: Uint8Array[] = [];
+          if (state.slot.descriptor.type === 'list') {
+            const splitter = state.splitters.get(version)!;
+            while (!input.atEnd) {
+              const start = input.offset;
+              splitter.deserialize(input);
+              elements.push(value.subarray(start, input.offset));
+            }
+          } else elements.push(value.subarray(input.offset));
+          for (const bytes of elements) {
+            if (ttl && ttl.ttlMs + new DataInput(bytes).readVarUint() <= now) continue;
+            const flushing = file!.append({ ...base, mapKey: state.slot.descriptor.type === 'map' ? parts.suffix : empty, value: bytes });
+            if (flushing) await flushing;
+          }
         }
       }
       if (file) await writer.closeDataFile(file);
-      return await writer.commit();
-    } catch (error) {
-      await writer?.abort();
-      throw error;
     } finally {
       await iterator.close();
     }
   }
 
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    await this.background?.stop();
-    await this.lock;
-    await this.db.close();
+  protected override savepointLayout(): SavepointLayout {
+    const layout = layoutOfJob(this.job);
+    for (const state of this.states) {
+      const target = layout.operators[state.slot.operator.index].states[state.slot.stateIndex];
+      target.versions = state.versions;
+      if (state.slot.mapKeyWriter) target.mapKey = state.slot.mapKeyWriter.snapshot();
+    }
+    return layout;
   }
 
-  /** Replaces a state's version table (after a pass), keeping the rest of the metadata. */
-  async setVersions(state: StateRuntime, versions: StateMetadata['versions']): Promise<void> {
-    this.meta.layout.operators[state.operatorIndex].states[state.stateIndex].versions = versions;
-    for (const id of [...state.readers.keys()]) if (!versions.some((v) => v.id === id)) state.readers.delete(id);
+  private layoutState(state: LsmState) {
+    return this.meta.layout.operators[state.slot.operator.index].states[state.slot.stateIndex];
+  }
+
+  protected async _close(): Promise<void> {
+    await this.background?.stop();
+    try {
+      await this.buffer.settle();
+    } finally {
+      await this.db.close();
+    }
+  }
+
+  /** After a pass: versions other than the newest are retired at the next checkpoint. */
+  retireOldVersions(state: LsmState): void {
+    const old = state.versions.filter((v) => v.id !== state.newest);
+    if (old.length) state.retire = old;
+  }
+
+  /** Sets up the state ids, version tables and readers, restoring or reopening as the options say. */
+  async open(): Promise<void> {
+    const { db, options } = this;
+    const stored = await loadMetadata(db, options.dir);
+    if (stored) await recoverUndoLog(db, stored.checkpoint);
+    if (stored?.restoring !== undefined) {
+      if (options.restoreFrom === undefined) {
+        throw new RestoreError(
+          `${options.dir} holds an interrupted restore from ${stored.restoring}: open it again with restoreFrom: ${JSON.stringify(stored.restoring)} ` +
+            '(the restore starts over), or remove the directory',
+        );
+      }
+      // Starting over: nothing of the interrupted restore is kept.
+      await db.clear();
+    } else if (stored && options.restoreFrom !== undefined) {
+      throw new RestoreError(`${options.dir} already holds state; restore a savepoint into an empty directory, or reopen without restoreFrom`);
+    }
+    if (options.restoreFrom !== undefined) return this.restore(options.restoreFrom);
+    if (stored) return this.reopen(stored);
+    this.meta = { layout: { ...layoutOfJob(this.job), createdAt: Date.now(), files: [] }, stateIds: [], checkpoint: 0 };
+    this.setUpStates(undefined, undefined);
+    await saveMetadata(db, this.meta);
+  }
+
+  /** Assigns state ids and reads each state's versions from a plan (none: a fresh state). */
+  private setUpStates(plan: RestorePlan | undefined, storedIds: LocalMetadata['stateIds'] | undefined): number[] {
+    const ids = this.meta.stateIds;
+    const fresh: number[] = [];
+    for (const op of this.operatorSlots) {
+      const opPlan = plan?.operators.find((o) => o.uid === op.uid && o.status === 'matched');
+      for (const slot of op.states.values()) {
+        const existing = storedIds?.findIndex((p) => p !== null && p[0] === op.uid && p[1] === slot.name) ?? -1;
+        let id = existing;
+        if (id < 0) {
+          id = ids.length;
+          if (id > MAX_STATE_ID) throw new RestoreError(`${this.options.dir}: no state ids left (${MAX_STATE_ID}); restore from a savepoint into a new directory`);
+          ids.push([op.uid, slot.name]);
+          fresh.push(id);
+        }
+        const statePlan = opPlan?.states.find((s) => s.state === slot.name && s.status === 'restored');
+        const state = this.stateFrom(id, slot, statePlan);
+        this.states[slot.index] = state;
+        this.byId.set(id, state);
+        this.meta.layout.operators[op.index].states[slot.stateIndex].versions = state.versions;
+      }
+    }
+    return fresh;
+  }
+
+  private stateFrom(id: number, slot: StateSlot, plan: StatePlan | undefined): LsmState {
+    const writer = slot.writer;
+    const readers = new Map<number, Deserializer<unknown>>();
+    const splitters = new Map<number, Deserializer<unknown>>();
+    let versions: SchemaVersion[] = [{ id: 1, snapshot: writer.snapshot() }];
+    if (plan) {
+      const storedVersions = plan.metadata!.versions;
+      for (const v of plan.values) readers.set(v.version!, v.reader!);
+      for (const v of storedVersions) splitters.set(v.id, v.snapshot.restoreSerializer());
+      const newest = storedVersions[storedVersions.length - 1];
+      const same = Buffer.compare(snapshotToBytes(newest.snapshot), snapshotToBytes(writer.snapshot())) === 0;
+      versions = same ? storedVersions : [...storedVersions, { id: Math.max(...storedVersions.map((v) => v.id)) + 1, snapshot: writer.snapshot() }];
+    }
+    const newest = versions[versions.length - 1].id;
+    readers.set(newest, writer);
+    splitters.set(newest, writer);
+    const ttlVersions = new Set(versions.filter((v) => v.snapshot.kind === TTL_KIND).map((v) => v.id));
+    return { id, slot, newest, readers, splitters, ttlVersions, versions };
+  }
+
+  /** Reopens a database: the local metadata is the savepoint, planned with the same rules. */
+  private async reopen(stored: LocalMetadata): Promise<void> {
+    const openedAt = this.now();
+    const plan = planRestore(stored.layout, this.job, { allowNonRestoredState: this.options.allowNonRestoredState, now: () => openedAt });
+    assertRestorable(plan);
+    const rekeyed = plan.operators.filter((op) => op.rekey || op.states.some((s) => s.rekeyMapKeys)).map((op) => `"${op.uid}"`);
+    if (rekeyed.length) {
+      throw new RestoreError(
+        `the key, namespace or map-key serializer of operator${rekeyed.length > 1 ? 's' : ''} ${rekeyed.join(', ')} changed, so entries must be re-keyed: ` +
+          'take a savepoint with the previous version and restore it into a new directory (re-keying happens while restoring)',
+      );
+    }
+    this.restorePlan = plan;
+    this.applyPlanWriters(plan);
+    this.position = stored.position;
+    this.meta = { layout: { ...layoutOfJob(this.job), createdAt: Date.now(), files: [] }, stateIds: stored.stateIds.slice(), checkpoint: stored.checkpoint, ...(stored.position ? { position: stored.position } : {}) };
+    this.setUpStates(plan, stored.stateIds);
+    // States no longer declared: their entries go, their ids are never reused.
+    for (let id = 0; id < this.meta.stateIds.length; id++) {
+      if (this.meta.stateIds[id] !== null && !this.byId.has(id)) {
+        await this.db.clear({ gte: statePrefix(id), lt: prefixEnd(statePrefix(id)) });
+        this.meta.stateIds[id] = null;
+      }
+    }
     await saveMetadata(this.db, this.meta);
+    await this.migrate(undefined);
+  }
+
+  /** Restores a savepoint: marked as under way first, entries copied, marked done with the position. */
+  private async restore(location: string): Promise<void> {
+    const { savepoint, plan } = await this.restoreFrom(location, this.options);
+    this.meta = { layout: { ...layoutOfJob(this.job), createdAt: Date.now(), files: [] }, stateIds: [], checkpoint: 0, restoring: location };
+    this.setUpStates(plan, undefined);
+    await markRestoring(this.db, location);
+    const copied = await this.ingest(savepoint, plan);
+    delete this.meta.restoring;
+    this.meta.checkpoint = 1;
+    if (this.position) this.meta.position = this.position;
+    await saveMetadata(this.db, this.meta);
+    await this.migrate(copied);
+  }
+
+  /** States with entries at older versions: eager ones are rewritten now; lazy ones may get a background pass. */
+  private async migrate(copied: Map<number, number> | undefined): Promise<void> {
+    const lazy: LsmState[] = [];
+    for (const state of this.states) {
+      if (state.versions.length < 2) continue;
+      // TTL turned on or off migrates eagerly in any mode: old entries' timestamps must not outlive
+      // the versions that gave them meaning (a later savepoint would carry them).
+      const ttlChanged = state.versions.some((v) => state.ttlVersions.has(v.id) !== state.ttlVersions.has(state.newest));
+      if (ttlChanged || modeOf(this.options, state.slot.uid, state.slot.name) === 'eager') {
+        await migrateState(this, state, { onProgress: this.options.onProgress, total: copied?.get(state.id) });
+        this.retireOldVersions(state);
+        // Retired now: no undo record can hold an old version yet (nothing was written since the open).
+        await this._checkpoint(this.position);
+      } else lazy.push(state);
+    }
+    if (lazy.length && this.options.backgroundMigration) {
+      const rate = this.options.backgroundMigration.rate ?? 0;
+      this.background = new BackgroundMigration(async (control) => {
+        for (const state of lazy) {
+          await migrateState(this, state, { onProgress: this.options.onProgress, rate, control });
+          this.retireOldVersions(state);
+        }
+      });
+    }
+  }
+
+  /**
+   * Copies a savepoint's entries in as bytes; decodes only to re-key (through a RekeyStage, which
+   * refuses collisions). Consecutive elements of one list become one entry. Returns, per state id,
+   * how many entries were copied at an older version (left for a migration).
+   */
+  private async ingest(savepoint: Savepoint, plan: RestorePlan): Promise<Map<number, number>> {
+    const copied = new Map<number, number>();
+    const range = this.keyGroupRange;
+    const served = (kg: number) => keyGroupInRange(kg, range);
+    let batch: BatchOp[] = [];
+    const put = async (key: Uint8Array, value: Uint8Array) => {
+      batch.push({ type: 'put', key, value });
+      if (batch.length >= INGEST_BATCH) {
+        await this.db.batch(batch);
+        batch = [];
+      }
+    };
+    for (const opPlan of plan.operators) {
+      if (opPlan.status !== 'matched') continue;
+      const op = this.operatorSlot(opPlan.uid);
+      const bySavepointIndex = new Map<number, LsmState>();
+      for (const s of opPlan.states) if (s.status === 'restored') bySavepointIndex.set(s.savepointIndex!, this.states[op.states.get(s.state)!.index]);
+      const rekey = opPlan.rekey || opPlan.states.some((s) => s.rekeyMapKeys);
+      if (rekey) {
+        const stage = new RekeyStage(opPlan, op, served);
+        const decode = entryDecoder(opPlan);
+        for await (const block of savepoint.blocks(opPlan.uid, {})) {
+          for (const raw of block) {
+            const entry = decode(raw);
+            if (entry) stage.add(op.states.get(entry.state.state)!, raw, entry);
+          }
+        }
+        for (const [slot, row] of stage.rows()) {
+          const state = this.states[slot.index];
+          const at = op.locateUnchecked(row.key, row.namespace);
+          if (row.type === 'map') {
+            for (const [mapKey, value] of row.stored) await put(entryKey(state.id, at.keyGroup, at.keyNs.slice(), slot.encodeMapKey(mapKey)), versioned(state.newest, slot.encodeInto([value])));
+          } else {
+            const values = row.type === 'list' ? row.stored : [row.stored];
+            await put(entryKey(state.id, at.keyGroup, at.keyNs.slice()), versioned(state.newest, slot.encodeInto(values)));
+          }
+        }
+        continue;
+      }
+      // As stored. A list's elements come one after the other; they are gathered into one entry.
+      let list: { key: Uint8Array; id: string; state: LsmState; version: number; chunks: Uint8Array[] } | undefined;
+      const seenLists = new Set<string>();
+      const endList = async () => {
+        if (!list) return;
+        const { key, state, version, chunks } = list;
+        list = undefined;
+        const total = chunks.reduce((n, c) => n + c.length, 0);
+        const joined = new Uint8Array(total);
+        let at = 0;
+        for (const c of chunks) {
+          joined.set(c, at);
+          at += c.length;
+        }
+        await put(key, versioned(version, joined));
+      };
+      for await (const block of savepoint.blocks(opPlan.uid, { range })) {
+        for (const raw of block) {
+          const state = bySavepointIndex.get(raw.state);
+          if (!state || !served(raw.keyGroup)) continue;
+          if (raw.version !== state.newest) copied.set(state.id, (copied.get(state.id) ?? 0) + 1);
+          const type = state.slot.descriptor.type;
+          if (type !== 'list') {
+            await put(entryKeyOf(state.id, raw.keyGroup, raw.key, raw.namespace, type === 'map' ? raw.mapKey : undefined), versioned(raw.version, raw.value));
+            continue;
+          }
+          const key = entryKeyOf(state.id, raw.keyGroup, raw.key, raw.namespace);
+          const id = latin1(key);
+          if (list && list.id === id && list.version === raw.version) {
+            list.chunks.push(raw.value.slice());
+            continue;
+          }
+          await endList();
+          if (seenLists.has(id)) {
+            throw new RestoreError(
+              `operator "${opPlan.uid}" state "${state.slot.name}": the elements of one list are not stored together, or mix schema versions, in ${location(savepoint)}; ` +
+                'rewrite the savepoint (rewriteSavepoint) or restore it with the heap backend',
+            );
+          }
+          seenLists.add(id);
+          list = { key, id, state, version: raw.version, chunks: [raw.value.slice()] };
+        }
+      }
+      await endList();
+    }
+    if (batch.length) await this.db.batch(batch);
+    return copied;
   }
 }
 
-/** The lazy mode's background pass: rate-limited, pausable, retires old versions when done. */
+function location(savepoint: Savepoint): string {
+  const s = savepoint as unknown as { dir?: string; location?: string };
+  return s.location ?? s.dir ?? 'the savepoint';
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}
+
+/** The lazy mode's background pass: rate-limited, pausable; old versions retire at the next checkpoint. */
 export class BackgroundMigration {
   private paused = false;
   private stopped = false;
@@ -263,169 +639,30 @@ export class BackgroundMigration {
   }
 }
 
-/** Opens (or creates) the database in `options.dir`, restoring from a savepoint or from what it holds. */
-export async function openLsmBackend(options: LsmOpenOptions): Promise<LsmBackend> {
-  const { job } = options;
-  if (!job || !Array.isArray(job.operators)) throw new TypeError('openLsmBackend() needs { job } (a defineJob result)');
+/** Opens (or creates) the database in `options.dir`: from a savepoint, from what it holds, or empty. */
+export async function openLsmBackend<J extends JobDeclaration>(options: LsmOpenOptions<J>): Promise<LsmBackend<J>> {
+  checkOpenOptions(options, 'openLsmBackend');
   if (typeof options.dir !== 'string' || !options.dir) throw new TypeError('openLsmBackend() needs { dir }, the database directory');
-  const range =
-    options.parallelism === undefined ? { start: 0, end: job.maxParallelism - 1 } : keyGroupRangeForOperator(options.index ?? 0, options.parallelism, job.maxParallelism);
+  if (options.writeBufferSize !== undefined && !(Number.isInteger(options.writeBufferSize) && options.writeBufferSize > 0)) {
+    throw new TypeError('openLsmBackend(): writeBufferSize must be a positive whole number of entries');
+  }
   const db: Db = new ClassicLevel<Uint8Array, Uint8Array>(options.dir, { keyEncoding: 'view', valueEncoding: 'view' });
-  await db.open();
   try {
-    return await restore(db, options, range);
+    await db.open();
+  } catch (error) {
+    const cause = (error as { cause?: { code?: string } }).cause;
+    if (cause?.code === 'LEVEL_LOCKED') {
+      throw new BackendLockedError(`${options.dir} is open in another backend (this process or another one); close it first, or open another directory`, { cause: error });
+    }
+    throw error;
+  }
+  const backend = new LsmBackend(db, options);
+  try {
+    await backend.open();
+    return backend;
   } catch (error) {
     await db.close();
     throw error;
   }
 }
 
-async function restore(db: Db, options: LsmOpenOptions, range: KeyGroupRange): Promise<LsmBackend> {
-  const { job } = options;
-  const stored = await loadMetadata(db, options.dir);
-  if (stored && options.restoreFrom) {
-    throw new TypeError(`${options.dir} already holds state; restore a savepoint into an empty directory (or reopen without restoreFrom)`);
-  }
-  const epoch = Math.max(Date.now(), (stored?.epoch ?? 0) + 1);
-  let plan: RestorePlan | undefined;
-  let previous: SavepointMetadata | undefined;
-  if (options.restoreFrom) {
-    const savepoint = await openSavepoint(options.restoreFrom);
-    previous = savepoint.metadata;
-    plan = planRestore(previous, job, { allowNonRestoredState: options.allowNonRestoredState });
-    assertRestorable(plan);
-  } else if (stored) {
-    previous = stored.layout;
-    plan = planRestore(previous, job, { allowNonRestoredState: options.allowNonRestoredState });
-    assertRestorable(plan);
-    const rekeyed = plan.operators.filter((op) => op.rekey || op.states.some((s) => s.rekeyMapKeys)).map((op) => `"${op.uid}"`);
-    if (rekeyed.length) {
-      throw new RestoreError(
-        `the key, namespace or map-key serializer of operator${rekeyed.length > 1 ? 's' : ''} ${rekeyed.join(', ')} changed, so entries must be re-keyed: ` +
-          'take a savepoint with the previous version and restore it into a new directory (re-keying happens while restoring)',
-      );
-    }
-  }
-
-  // The layout: every operator and state of the job; restored states keep their stored versions.
-  const layout: SavepointMetadata = { ...layoutOfJob(job), createdAt: Date.now(), files: [] };
-  const stateIds = stored?.stateIds.slice() ?? [];
-  const meta: LocalMetadata = { layout, stateIds, epoch };
-  const backend = new LsmBackend(db, job, range, plan, meta, options);
-  const migrations: StateRuntime[] = [];
-  job.operators.forEach((declaration, operatorIndex) => {
-    const opPlan = plan?.operators.find((o) => o.uid === declaration.uid);
-    const states = new Map<string, StateRuntime>();
-    declaration.states.forEach((descriptor, stateIndex) => {
-      const name = stateName(declaration.uid, descriptor.name);
-      let id = stateIds.indexOf(name);
-      if (id < 0 || options.restoreFrom) {
-        if (options.restoreFrom && id >= 0) stateIds[id] = null;
-        id = stateIds.push(name) - 1;
-      }
-      const statePlan = opPlan?.states.find((s) => s.state === descriptor.name);
-      const writer = statePlan?.writer ?? storedValueSerializer(descriptor);
-      const readers: StateRuntime['readers'] = new Map();
-      let versions = stateMetadataOf(descriptor).versions;
-      let migrates = false;
-      if (statePlan?.status === 'restored') {
-        // Stored versions stay readable through the plan's readers; a new writer gets a new version id.
-        const storedVersions = statePlan.metadata!.versions;
-        for (const v of statePlan.values) readers.set(v.version!, v.reader!);
-        const newest = storedVersions[storedVersions.length - 1];
-        const same = Buffer.compare(snapshotToBytes(newest.snapshot), snapshotToBytes(writer.snapshot())) === 0;
-        versions = same ? storedVersions : [...storedVersions, { id: Math.max(...storedVersions.map((v) => v.id)) + 1, snapshot: writer.snapshot() }];
-        migrates = versions.length > 1;
-      }
-      const newestId = versions[versions.length - 1].id;
-      readers.set(newestId, writer);
-      layout.operators[operatorIndex].states[stateIndex] = { ...layout.operators[operatorIndex].states[stateIndex], versions };
-      const runtime: StateRuntime = {
-        id,
-        uid: declaration.uid,
-        descriptor,
-        operatorIndex,
-        stateIndex,
-        writer,
-        newest: newestId,
-        readers,
-        mapKeyWriter: statePlan?.mapKeyWriter ?? (descriptor.type === 'map' ? descriptor.keySerializer : undefined),
-      };
-      if (migrates) migrations.push(runtime);
-      states.set(descriptor.name, runtime);
-      backend.byId.set(id, runtime);
-    });
-    backend.operators.set(declaration.uid, { declaration, index: operatorIndex, states });
-  });
-  // Ids of states no longer declared are retired; their entries are removed below.
-  const retired: number[] = [];
-  stateIds.forEach((name, id) => {
-    if (name !== null && !backend.byId.has(id)) {
-      retired.push(id);
-      stateIds[id] = null;
-    }
-  });
-
-  const ingested = options.restoreFrom ? await ingest(backend, options.restoreFrom, plan!, range) : undefined;
-  for (const id of retired) await db.clear({ gte: statePrefix(id), lt: prefixEnd(statePrefix(id)) });
-  await saveMetadata(db, meta);
-
-  // States whose entries must change: eager now, or lazy (reads decode per version).
-  const lazy: StateRuntime[] = [];
-  for (const state of migrations) {
-    if (modeOf(options, state.uid, state.descriptor.name) === 'eager') {
-      await migrateState(backend, state, { onProgress: options.onProgress, total: ingested?.get(state.id) });
-    } else lazy.push(state);
-  }
-  if (lazy.length && options.backgroundMigration) {
-    const rate = options.backgroundMigration.rate ?? 0;
-    backend.background = new BackgroundMigration(async (control) => {
-      for (const state of lazy) await migrateState(backend, state, { onProgress: options.onProgress, rate, control });
-    });
-  }
-  return backend;
-}
-
-/**
- * Copies a savepoint's entries in, as bytes; re-keys (decodes and re-encodes) only where keys
- * migrate. Returns, per state id, how many entries were copied as stored (left for a migration).
- */
-async function ingest(backend: LsmBackend, dir: string, plan: RestorePlan, range: KeyGroupRange): Promise<Map<number, number>> {
-  const copied = new Map<number, number>();
-  const savepoint = await openSavepoint(dir);
-  const sequence = new Sequence(backend.meta.epoch - 1);
-  for (const opPlan of plan.operators) {
-    if (opPlan.status !== 'matched') continue;
-    const op = backend.operators.get(opPlan.uid)!;
-    const bySavepointIndex = new Map<number, StateRuntime>();
-    for (const s of opPlan.states) if (s.status === 'restored') bySavepointIndex.set(s.savepointIndex!, op.states.get(s.state)!);
-    const rekey = opPlan.rekey || opPlan.states.some((s) => s.rekeyMapKeys);
-    const decode = rekey ? entryDecoder(opPlan) : undefined;
-    let batch: { type: 'put'; key: Uint8Array; value: Uint8Array }[] = [];
-    for await (const block of savepoint.blocks(opPlan.uid, rekey ? {} : { range })) {
-      for (const raw of block) {
-        const state = bySavepointIndex.get(raw.state);
-        if (!state) continue;
-        const suffixOf = (mapKey: Uint8Array) => (state.descriptor.type === 'map' ? mapKey : state.descriptor.type === 'list' ? sequence.next() : undefined);
-        if (decode) {
-          // Re-keyed entries are decoded anyway: store them at the newest version.
-          const entry = decode(raw)!;
-          const at = locateKey(op.declaration, backend.job.maxParallelism, entry.key, entry.namespace);
-          if (!keyGroupInRange(at.keyGroup, range)) continue;
-          const mapKey = state.descriptor.type === 'map' ? bytesOf(state.mapKeyWriter!, entry.mapKey) : raw.mapKey;
-          batch.push({ type: 'put', key: entryKey(state.id, at.keyGroup, at.keyNs, suffixOf(mapKey)), value: entryValue(state.newest, bytesOf(state.writer, entry.value)) });
-        } else {
-          if (!keyGroupInRange(raw.keyGroup, range)) continue;
-          batch.push({ type: 'put', key: entryKeyOf(state.id, raw.keyGroup, raw.key, raw.namespace, suffixOf(raw.mapKey)), value: entryValue(raw.version, raw.value) });
-        }
-        if (!decode && raw.version !== state.newest) copied.set(state.id, (copied.get(state.id) ?? 0) + 1);
-        if (batch.length >= INGEST_BATCH) {
-          await backend.db.batch(batch);
-          batch = [];
-        }
-      }
-    }
-    if (batch.length) await backend.db.batch(batch);
-  }
-  return copied;
-}

@@ -1,16 +1,19 @@
 /**
- * The LevelDB key and value layout.
+ * The LevelDB key and value layout (local layout version 2).
  *
  * Key: state id (2 bytes big-endian), key group (2 bytes big-endian), the key bytes and the
- * namespace bytes each with a varuint length, then the map key bytes (map state) or a sequence
- * number (list state, one entry per element). Length-prefixed parts make prefix scans exact and let
- * a savepoint split a key without decoding it.
- * Value: the schema version id (varuint), then the value bytes.
- * State id 0xffff holds the database's own metadata.
+ * namespace bytes each with a varuint length, then the map key bytes (map state). Length-prefixed
+ * parts make prefix scans exact and let a savepoint split a key without decoding it.
+ * Value: the schema version id (varuint), then the value bytes; for a list state, every element's
+ * bytes one after the other (a list is one entry, so reading it is one point read).
+ * State id 0xffff holds the database's own metadata, 0xfffe the undo log of uncommitted flushes.
  */
 import { DataInput, DataOutput } from '@stateshift/core';
 
 export const META_STATE = 0xffff;
+export const UNDO_STATE = 0xfffe;
+/** State ids are below the reserved ones. */
+export const MAX_STATE_ID = 0xfffd;
 
 export function statePrefix(stateId: number): Uint8Array {
   return new Uint8Array([stateId >> 8, stateId & 0xff]);
@@ -99,41 +102,22 @@ export function parseKey(key: Uint8Array): ParsedKey {
   return { stateId: (key[0] << 8) | key[1], keyGroup: (key[2] << 8) | key[3], rest: key.subarray(4) };
 }
 
-const versionOut = new DataOutput(16);
-
-export function entryValue(version: number, bytes: Uint8Array): Uint8Array {
-  versionOut.reset();
-  versionOut.writeVarUint(version);
-  const head = versionOut.peek();
-  const out = new Uint8Array(head.length + bytes.length);
-  out.set(head);
-  out.set(bytes, head.length);
-  return out;
-}
-
 export function parseValue(value: Uint8Array): { version: number; bytes: Uint8Array } {
   const input = new DataInput(value);
   const version = input.readVarUint();
   return { version, bytes: value.subarray(input.offset) };
 }
 
-/** List element suffix: a 10-byte big-endian sequence (open time in ms, then a counter). */
-export class Sequence {
-  private counter = 0;
-  constructor(private readonly epoch: number) {}
+export function latin1(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
+}
 
-  next(): Uint8Array {
-    const out = new Uint8Array(10);
-    let t = this.epoch;
-    for (let i = 5; i >= 0; i--) {
-      out[i] = t % 256;
-      t = Math.floor(t / 256);
-    }
-    let c = this.counter++;
-    for (let i = 9; i >= 6; i--) {
-      out[i] = c & 0xff;
-      c >>>= 8;
-    }
-    return out;
-  }
+/** An entry value: version id then the given bytes, in one allocation. */
+export function versioned(version: number, bytes: Uint8Array, more?: Uint8Array): Uint8Array {
+  const head = varUintLength(version);
+  const out = new Uint8Array(head + bytes.length + (more?.length ?? 0));
+  putVarUint(out, 0, version);
+  out.set(bytes, head);
+  if (more) out.set(more, head + bytes.length);
+  return out;
 }

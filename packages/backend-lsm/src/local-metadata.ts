@@ -1,48 +1,89 @@
 /**
  * The database's own metadata, so a restart needs no savepoint: the layout (operators, states and
  * their schema version tables, in the savepoint metadata encoding), the state id of every
- * "uid/state", and the last open time (list sequence numbers start above it).
+ * (operator uid, state name), the last checkpoint's counter and position, and, while a restore runs,
+ * the savepoint it restores from.
  */
+import { RestoreError } from '@stateshift/core';
 import { decodeMetadata, encodeMetadata, type SavepointMetadata } from '@stateshift/savepoint';
 import type { ClassicLevel } from 'classic-level';
 import { entryKey, META_STATE } from './layout.js';
 
+/** Local layout versions: 2 stores a list as one entry and names states by [uid, state] pairs. */
+export const LOCAL_LAYOUT_VERSION = 2;
+
 export interface LocalMetadata {
   layout: SavepointMetadata;
-  /** Index = state id; null for retired ids (never reused). */
-  stateIds: (string | null)[];
-  epoch: number;
+  /** Index = state id; [operator uid, state name], or null for retired ids (never reused). */
+  stateIds: ([string, string] | null)[];
+  /** Checkpoints committed so far. */
+  checkpoint: number;
+  /** The position committed with the last checkpoint. */
+  position?: Uint8Array;
+  /** Set while a restore copies a savepoint in: the location it restores from. */
+  restoring?: string;
 }
 
 const utf8 = new TextEncoder();
+const text = new TextDecoder();
 const metaKey = (name: string) => entryKey(META_STATE, 0, utf8.encode(name));
 const LAYOUT = metaKey('layout');
 const IDS = metaKey('state-ids');
-const EPOCH = metaKey('epoch');
+const VERSION = metaKey('layout-version');
+const CHECKPOINT = metaKey('checkpoint');
+const POSITION = metaKey('position');
+const RESTORING = metaKey('restoring');
 
 export type Db = ClassicLevel<Uint8Array, Uint8Array>;
+export type BatchOp = { type: 'put'; key: Uint8Array; value: Uint8Array } | { type: 'del'; key: Uint8Array };
 
 export async function loadMetadata(db: Db, dir: string): Promise<LocalMetadata | undefined> {
-  const [layout, ids, epoch] = await db.getMany([LAYOUT, IDS, EPOCH]);
-  if (!layout) return undefined;
-  if (!ids || !epoch) throw new TypeError(`the database in ${dir} has a layout but no state ids or epoch: it was not written by @stateshift/backend-lsm`);
+  const [layout, ids, version, checkpoint, position, restoring] = await db.getMany([LAYOUT, IDS, VERSION, CHECKPOINT, POSITION, RESTORING]);
+  if (!layout) {
+    if (restoring) return { layout: emptyLayout(), stateIds: [], checkpoint: 0, restoring: text.decode(restoring) };
+    return undefined;
+  }
+  if (!version) {
+    throw new RestoreError(
+      `the database in ${dir} was written by an earlier release of @stateshift/backend-lsm (local layout 1: lists stored per element, states named "uid/state"); ` +
+        'open it with that release, take a savepoint, and restore the savepoint into a new directory with this one',
+    );
+  }
+  if (Number(text.decode(version)) !== LOCAL_LAYOUT_VERSION) {
+    throw new RestoreError(`the database in ${dir} has local layout ${text.decode(version)}; this release reads layout ${LOCAL_LAYOUT_VERSION}: upgrade @stateshift/backend-lsm`);
+  }
+  if (!ids) throw new RestoreError(`the database in ${dir} has a layout but no state ids: it was not written by @stateshift/backend-lsm`);
   return {
     layout: decodeMetadata(layout, `${dir} (local metadata)`),
-    stateIds: JSON.parse(new TextDecoder().decode(ids)) as (string | null)[],
-    epoch: Number(new TextDecoder().decode(epoch)),
+    stateIds: JSON.parse(text.decode(ids)) as ([string, string] | null)[],
+    checkpoint: checkpoint ? Number(text.decode(checkpoint)) : 0,
+    ...(position ? { position: new Uint8Array(position) } : {}),
+    ...(restoring ? { restoring: text.decode(restoring) } : {}),
   };
+}
+
+function emptyLayout(): SavepointMetadata {
+  return { jobName: '', maxParallelism: 1, createdAt: 0, operators: [], files: [] };
+}
+
+/** The batch operations that write the metadata (with a checkpoint's data, or alone). */
+export function metadataOps(meta: LocalMetadata): BatchOp[] {
+  return [
+    { type: 'put', key: LAYOUT, value: encodeMetadata({ ...meta.layout, files: [], position: undefined }) },
+    { type: 'put', key: IDS, value: utf8.encode(JSON.stringify(meta.stateIds)) },
+    { type: 'put', key: VERSION, value: utf8.encode(String(LOCAL_LAYOUT_VERSION)) },
+    { type: 'put', key: CHECKPOINT, value: utf8.encode(String(meta.checkpoint)) },
+    meta.position ? { type: 'put', key: POSITION, value: meta.position } : { type: 'del', key: POSITION },
+    meta.restoring !== undefined ? { type: 'put', key: RESTORING, value: utf8.encode(meta.restoring) } : { type: 'del', key: RESTORING },
+  ];
 }
 
 /** Writes the metadata in one synced batch: it survives a crash whole or not at all. */
 export async function saveMetadata(db: Db, meta: LocalMetadata): Promise<void> {
-  await db.batch(
-    [
-      { type: 'put', key: LAYOUT, value: encodeMetadata({ ...meta.layout, files: [] }) },
-      { type: 'put', key: IDS, value: utf8.encode(JSON.stringify(meta.stateIds)) },
-      { type: 'put', key: EPOCH, value: utf8.encode(String(meta.epoch)) },
-    ],
-    { sync: true },
-  );
+  await db.batch(metadataOps(meta), { sync: true });
 }
 
-export const stateName = (uid: string, state: string) => `${uid}/${state}`;
+/** Marks the start of a restore, before any entry is copied in. */
+export async function markRestoring(db: Db, location: string): Promise<void> {
+  await db.put(RESTORING, utf8.encode(location), { sync: true });
+}

@@ -4,13 +4,15 @@
  *
  * Crash safety: the version table (old versions and the new one) is saved before the pass starts,
  * and each batch is written atomically with the new version id, so reopening after a crash runs the
- * pass again and skips what is done; no entry is converted twice, none half-converted. When no old
- * entry is left, the old versions are retired from the metadata.
+ * pass again and skips what is done; no entry is converted twice, none half-converted. Old versions
+ * retire from the metadata (at the next checkpoint) when no entry is left at them.
+ *
+ * The background pass runs while the job writes: it never touches a key with a buffered write, and
+ * each of its batches is written in order with the write buffer's flushes.
  */
 import { DataInput, DataOutput, keyGroupInRange } from '@stateshift/core';
-import type { BackgroundMigration, LsmBackend } from './backend.js';
-import { parseKey, parseValue, prefixEnd, statePrefix } from './layout.js';
-import type { StateRuntime } from './state-runtime.js';
+import type { BackgroundMigration, LsmBackend, LsmState } from './backend.js';
+import { latin1, parseKey, prefixEnd, statePrefix } from './layout.js';
 
 export interface MigrationProgress {
   operator: string;
@@ -25,34 +27,35 @@ const BATCH = 1000;
 
 export async function migrateState(
   backend: LsmBackend,
-  state: StateRuntime,
+  state: LsmState,
   options: { onProgress?(p: MigrationProgress): void; rate?: number; control?: BackgroundMigration; total?: number },
 ): Promise<void> {
   const prefix = statePrefix(state.id);
   const end = prefixEnd(prefix);
   const db = backend.db;
+  const list = state.slot.descriptor.type === 'list';
+  const versionOf = (value: Uint8Array) => new DataInput(value).readVarUint();
   // What is left, for progress: known after a restore, else counted (after a crash, part is done).
   let total = options.total ?? 0;
-  if (options.total === undefined) for await (const value of db.values({ gte: prefix, lt: end })) if (parseValue(value).version !== state.newest) total++;
+  if (options.total === undefined) for await (const value of db.values({ gte: prefix, lt: end })) if (versionOf(value) !== state.newest) total++;
   const started = Date.now();
   let done = 0;
   const report = () => {
     const seconds = (Date.now() - started) / 1000;
-    options.onProgress?.({ operator: state.uid, state: state.descriptor.name, done, total, rate: seconds > 0 ? done / seconds : done });
+    options.onProgress?.({ operator: state.slot.uid, state: state.slot.name, done, total, rate: seconds > 0 ? done / seconds : done });
   };
   const out = new DataOutput(256);
   const convert = (value: Uint8Array) => {
     const input = new DataInput(value);
-    const version = input.readVarUint();
-    const reader = state.readers.get(version);
-    if (!reader) throw new TypeError(`state "${state.uid}/${state.descriptor.name}" has entries of version ${version}, which the metadata does not list`);
-    // Version id and value written straight into one buffer.
+    const reader = state.readers.get(input.readVarUint())!;
+    // Version id and value (or every element) written straight into one buffer.
     out.reset();
     out.writeVarUint(state.newest);
-    state.writer.serialize(reader.deserialize(input), out);
+    do state.slot.writer.serialize(reader.deserialize(input), out);
+    while (list && !input.atEnd);
     return out.toBytes();
   };
-  const stale = ([key, value]: [Uint8Array, Uint8Array]) => parseValue(value).version !== state.newest && keyGroupInRange(parseKey(key).keyGroup, backend.keyGroupRange);
+  const stale = ([key, value]: [Uint8Array, Uint8Array]) => versionOf(value) !== state.newest && keyGroupInRange(parseKey(key).keyGroup, backend.keyGroupRange);
 
   if (!options.control) {
     // While opening, nothing else writes: one pass over one iterator, a batch at a time.
@@ -70,30 +73,41 @@ export async function migrateState(
     } finally {
       await iterator.close();
     }
-  } else {
-    let after: Uint8Array | undefined;
-    for (;;) {
-      if (!(await options.control.checkpoint())) return;
-      const batch = await db.iterator(after ? { gt: after, lt: end, limit: BATCH } : { gte: prefix, lt: end, limit: BATCH }).all();
-      if (!batch.length) break;
-      after = batch[batch.length - 1][0];
-      const todo = batch.filter(stale);
-      if (!todo.length) continue;
-      await backend.exclusive(async () => {
-        // Writes by the job may have landed since the batch was read: convert only what is unchanged.
-        const current = await db.getMany(todo.map(([key]) => key));
-        const ops = todo.filter(([, value], i) => current[i] && Buffer.compare(current[i]!, value) === 0).map(([key, value]) => ({ type: 'put' as const, key, value: convert(value) }));
-        if (ops.length) await db.batch(ops);
-      });
-      done += todo.length;
-      report();
-      if (options.rate) {
-        const due = (done / options.rate) * 1000 - (Date.now() - started);
-        if (due > 0) await new Promise((r) => setTimeout(r, due));
-      }
+    return;
+  }
+  let after: Uint8Array | undefined;
+  for (;;) {
+    if (!(await options.control.checkpoint())) return;
+    const batch = await db.iterator(after ? { gt: after, lt: end, limit: BATCH } : { gte: prefix, lt: end, limit: BATCH }).all();
+    if (!batch.length) break;
+    after = batch[batch.length - 1][0];
+    const todo = batch.filter(stale);
+    if (!todo.length) continue;
+    await backend.buffer.exclusive(async () => {
+      // The job may have written since the batch was read: convert only what is unchanged in LevelDB
+      // and has no buffered write (the buffer's value would shadow, and later replace, it).
+      const ops = todo
+        .filter(([key, value]) => {
+          const now = db.getSync(key);
+          if (!now || Buffer.compare(now, value) !== 0) return false;
+          return !backend.buffer.pending(latin1(key), state.slot.descriptor.type === 'map' ? mapPrefixId(key, parseKey(key).rest) : undefined);
+        })
+        .map(([key, value]) => ({ type: 'put' as const, key, value: convert(value) }));
+      if (ops.length) await db.batch(ops);
+    });
+    done += todo.length;
+    report();
+    if (options.rate) {
+      const due = (done / options.rate) * 1000 - (Date.now() - started);
+      if (due > 0) await new Promise((r) => setTimeout(r, due));
     }
   }
-  const versions = backend.meta.layout.operators[state.operatorIndex].states[state.stateIndex].versions;
-  await backend.setVersions(state, versions.filter((v) => v.id === state.newest));
 }
 
+/** The map prefix (state, key group, key and namespace) of a map entry key, as the buffer names it. */
+function mapPrefixId(key: Uint8Array, rest: Uint8Array): string {
+  const input = new DataInput(rest);
+  input.readRaw(input.readLength('an entry key'));
+  input.readRaw(input.readLength('an entry namespace'));
+  return latin1(key.subarray(0, 4 + input.offset));
+}

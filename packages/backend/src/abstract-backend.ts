@@ -232,7 +232,9 @@ export abstract class AbstractStateBackend<J extends JobDeclaration = JobDeclara
    */
   protected async restoreFrom(location: string, options: BackendOpenOptions<J>): Promise<{ savepoint: Savepoint; plan: RestorePlan }> {
     const savepoint = await openSavepoint(location);
-    const plan = planRestore(savepoint.metadata, this.job, { allowNonRestoredState: options.allowNonRestoredState, now: this.clock });
+    // Values that gain a TTL get the time of the restore, also when they are read (migrated) later.
+    const restoredAt = this.clock();
+    const plan = planRestore(savepoint.metadata, this.job, { allowNonRestoredState: options.allowNonRestoredState, now: () => restoredAt });
     assertRestorable(plan);
     this.restorePlan = plan;
     this.applyPlanWriters(plan);
