@@ -1,7 +1,7 @@
 // The kit's shared tables: the value model every format reads and writes, and decoder fuzzing.
 import * as fc from 'fast-check';
 import { expect, test } from 'vitest';
-import { DataInput, DecodeError, MAX_DEPTH, boolean, bytes, enumeration, float64, int32, int64, list, map, nullable, readerFor, resolveSchemaCompatibility, snapshotFromBytes, snapshotToBytes, string } from '@stateshift/core';
+import { DataInput, DecodeError, MAX_DEPTH, boolean, bytes, enumeration, float64, int32, int64, list, map, nullable, readerFor, resolveSchemaCompatibility, snapshotFromBytes, snapshotToBytes, string, type Serializer } from '@stateshift/core';
 import { decoderFuzzSuite, encode, sampleValue, valuesSuite } from '@stateshift/core/testing';
 import { pojo } from '../src/index.js';
 
@@ -38,7 +38,7 @@ decoderFuzzSuite({
 
 test('pojo: records nested hundreds deep read back; deeper is a DecodeError', () => {
   const nest = (depth: number) => {
-    let s = pojo('Leaf', { x: int32() });
+    let s: Serializer<unknown> = pojo('Leaf', { x: int32() });
     let v: unknown = { x: 1 };
     for (let i = 0; i < depth; i++) {
       s = pojo('Node', { inner: s });
