@@ -78,6 +78,12 @@ function checkOptions(what: string, options: StateOptions<unknown>): void {
   if (options.migrate !== undefined && typeof options.migrate !== 'function') throw new TypeError(`${what}: migrate must be a function`);
 }
 
+function names(what: string, list: unknown): readonly string[] {
+  if (list === undefined) return Object.freeze([]);
+  if (!Array.isArray(list) || list.some((n) => typeof n !== 'string' || n.length === 0)) throw new TypeError(`${what} must be an array of non-empty strings`);
+  return Object.freeze([...new Set(list as string[])]);
+}
+
 export function valueState<T>(name: string, serializer: Serializer<T>, options: StateOptions<T> = {}): ValueStateDescriptor<T> {
   checkName('valueState', name);
   checkSerializer(`valueState "${name}"`, serializer);
@@ -124,6 +130,10 @@ export interface OperatorOptions<K, N> {
   migrateKey?: (previous: unknown) => K;
   /** A converter for namespaces written by the previous version. */
   migrateNamespace?: (previous: unknown) => N;
+  /** Uids this operator had before (a rename): their stored state restores into it. */
+  previousUids?: string[];
+  /** Stored states of this operator that the job no longer keeps (left behind on restore). */
+  dropStates?: string[];
 }
 
 export interface OperatorDeclaration<K = unknown, N = unknown> {
@@ -133,6 +143,8 @@ export interface OperatorDeclaration<K = unknown, N = unknown> {
   readonly states: readonly StateDescriptor[];
   readonly migrateKey?: (previous: unknown) => K;
   readonly migrateNamespace?: (previous: unknown) => N;
+  readonly previousUids: readonly string[];
+  readonly dropStates: readonly string[];
   state(name: string): StateDescriptor | undefined;
 }
 
@@ -149,6 +161,12 @@ export function operator<K, N = never>(options: OperatorOptions<K, N>): Operator
     }
     seen.add(s.name);
   }
+  const previousUids = names(`operator "${options.uid}" previousUids`, options.previousUids);
+  if (previousUids.includes(options.uid)) throw new JobDefinitionError(`operator "${options.uid}" lists its own uid in previousUids; list only the uids it had before`);
+  const dropStates = names(`operator "${options.uid}" dropStates`, options.dropStates);
+  for (const name of dropStates) {
+    if (seen.has(name)) throw new JobDefinitionError(`operator "${options.uid}" both declares state "${name}" and drops it (dropStates); keep one`);
+  }
   const states = Object.freeze([...options.states]);
   const byName = new Map(states.map((s) => [s.name, s]));
   return Object.freeze({
@@ -158,6 +176,8 @@ export function operator<K, N = never>(options: OperatorOptions<K, N>): Operator
     states,
     migrateKey: options.migrateKey,
     migrateNamespace: options.migrateNamespace,
+    previousUids,
+    dropStates,
     state: (name: string) => byName.get(name),
   });
 }
@@ -168,6 +188,8 @@ export interface JobOptions {
   maxParallelism: number;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   operators: OperatorDeclaration<any, any>[];
+  /** Uids of stored operators that the job no longer has (their state is left behind on restore). */
+  dropOperators?: string[];
 }
 
 export interface JobDeclaration {
@@ -175,6 +197,7 @@ export interface JobDeclaration {
   readonly maxParallelism: number;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   readonly operators: readonly OperatorDeclaration<any, any>[];
+  readonly dropOperators: readonly string[];
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   operator(uid: string): OperatorDeclaration<any, any> | undefined;
 }
@@ -196,11 +219,26 @@ export function defineJob(options: JobOptions): JobDeclaration {
     if (byUid.has(op.uid)) throw new JobDefinitionError(`job "${options.name}" declares operator uid "${op.uid}" twice; uids must be unique`);
     byUid.set(op.uid, op);
   }
+  const previous = new Map<string, string>();
+  for (const op of options.operators) {
+    for (const old of op.previousUids ?? []) {
+      if (byUid.has(old)) throw new JobDefinitionError(`job "${options.name}": operator "${op.uid}" lists previous uid "${old}", which is the uid of another operator of the job`);
+      const other = previous.get(old);
+      if (other) throw new JobDefinitionError(`job "${options.name}": operators "${other}" and "${op.uid}" both list previous uid "${old}"; one stored operator restores into one operator`);
+      previous.set(old, op.uid);
+    }
+  }
+  const dropOperators = names(`job "${options.name}" dropOperators`, options.dropOperators);
+  for (const uid of dropOperators) {
+    const owner = byUid.has(uid) ? uid : previous.get(uid);
+    if (owner) throw new JobDefinitionError(`job "${options.name}" drops operator "${uid}" (dropOperators) but operator "${owner}" restores it; keep one`);
+  }
   return Object.freeze({
     [JOB_MARK]: true,
     name: options.name,
     maxParallelism,
     operators: Object.freeze([...options.operators]),
+    dropOperators,
     operator: (uid: string) => byUid.get(uid),
   });
 }

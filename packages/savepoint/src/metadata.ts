@@ -15,6 +15,7 @@ import {
 } from '@stateshift/core';
 import { crc32 } from './crc32.js';
 import { FORMAT_VERSION, METADATA_FILE, METADATA_MAGIC } from './format.js';
+import { isFullRange, normalizeRanges } from './key-group-ranges.js';
 
 export interface SchemaVersion {
   /** Entries name their version by this id. */
@@ -67,12 +68,22 @@ export interface SavepointMetadata {
   createdAt: number;
   operators: OperatorMetadata[];
   files: DataFileMetadata[];
+  /**
+   * The key groups this savepoint holds, sorted and disjoint. Absent (as in savepoints written
+   * before it was recorded) means all of them; fewer than all makes the savepoint partial.
+   */
+  keyGroupRanges?: KeyGroupRange[];
 }
 
 const STATE_TYPES: StateType[] = ['value', 'list', 'map'];
 
 export function newestVersion(state: StateMetadata): SchemaVersion {
   return state.versions[state.versions.length - 1];
+}
+
+/** The key groups a savepoint holds (all of them unless it records fewer). */
+export function keyGroupRangesOf(metadata: Pick<SavepointMetadata, 'maxParallelism' | 'keyGroupRanges'>): KeyGroupRange[] {
+  return metadata.keyGroupRanges ?? [{ start: 0, end: metadata.maxParallelism - 1 }];
 }
 
 export function encodeMetadata(metadata: SavepointMetadata): Uint8Array {
@@ -116,6 +127,15 @@ export function encodeMetadata(metadata: SavepointMetadata): Uint8Array {
     for (const t of file.stateTotals) {
       body.writeVarUint(t.entries);
       body.writeVarUint(t.bytes);
+    }
+  }
+  // Optional trailing section (absent: every key group).
+  if (metadata.keyGroupRanges && !isFullRange(metadata.keyGroupRanges, metadata.maxParallelism)) {
+    const ranges = normalizeRanges(metadata.keyGroupRanges);
+    body.writeVarUint(ranges.length);
+    for (const r of ranges) {
+      body.writeVarUint(r.start);
+      body.writeVarUint(r.end);
     }
   }
   const payload = body.peek();
@@ -199,6 +219,19 @@ function decodeBody(input: DataInput): SavepointMetadata {
     if (operator >= operators.length) throw new DecodeError(`data file ${name} names operator ${operator} of ${operators.length}`, input.offset);
     files.push({ name, operator, range, entries, size, checksum, index, stateTotals });
   }
+  let keyGroupRanges: KeyGroupRange[] | undefined;
+  if (!input.atEnd) {
+    keyGroupRanges = [];
+    for (let k = input.readVarUint(); k > 0; k--) {
+      const at = input.offset;
+      const range = { start: input.readVarUint(), end: input.readVarUint() };
+      const previous = keyGroupRanges[keyGroupRanges.length - 1];
+      if (range.end < range.start || range.end >= maxParallelism || (previous && range.start <= previous.end + 1)) {
+        throw new DecodeError(`key-group range ${range.start}-${range.end} is not sorted, disjoint and within 0-${maxParallelism - 1}`, at);
+      }
+      keyGroupRanges.push(range);
+    }
+  }
   input.expectEnd('the savepoint metadata');
-  return { jobName, maxParallelism, createdAt, operators, files };
+  return { jobName, maxParallelism, createdAt, operators, files, ...(keyGroupRanges ? { keyGroupRanges } : {}) };
 }

@@ -1,5 +1,5 @@
 import type { JobDeclaration } from '@stateshift/core';
-import { checkUpgrade, openSavepoint, type UpgradeCheck } from '@stateshift/savepoint';
+import { checkUpgrade, openSavepoint, type OperatorCheck, type UpgradeCheck } from '@stateshift/savepoint';
 import { json, paint, table, type Io } from '../io.js';
 import { EXIT_OK, EXIT_UNSAFE, UsageError } from '../errors.js';
 import { loadJob } from '../load-job.js';
@@ -9,6 +9,19 @@ export const checkHelp = `stateshift check <savepoint> --job <module> [--allow-n
 The upgrade dry-run: applies the restore rules to the savepoint and the job module's declaration,
 exactly as a restore would, without touching data. Exit code 0 when the upgrade is safe, 1 when a
 restore would fail (the reasons are printed), 2 for usage or I/O errors. --json prints the report.`;
+
+function operatorText(o: OperatorCheck): string {
+  switch (o.status) {
+    case 'renamed':
+      return `renamed from "${o.previousUid}"`;
+    case 'dropped':
+      return o.dropReason === 'declared' ? 'dropped (declared in dropOperators)' : 'dropped (allowNonRestoredState)';
+    case 'missing':
+      return 'only in the savepoint, not declared (rename: previousUids; drop: dropOperators)';
+    default:
+      return 'new in the job';
+  }
+}
 
 export function printCheck(io: Io, report: UpgradeCheck): void {
   const verdictColor = (v: string) => (v === 'incompatible' ? 'red' : v === 'compatibleAsIs' || v === 'new' ? 'green' : 'yellow');
@@ -20,7 +33,7 @@ export function printCheck(io: Io, report: UpgradeCheck): void {
     s.entriesToMigrate ? String(s.entriesToMigrate) : '',
     [...s.problems.map((p) => `${p.path || '(value)'}: ${p.message}`), ...s.changes.map((c) => `${c.path || '(value)'}: ${c.message}`)].join('; '),
   ]);
-  const operators = report.operators.filter((o) => o.status !== 'matched').map((o) => `  operator "${o.uid}": ${o.status === 'onlyInSavepoint' ? 'only in the savepoint' : 'new in the job'}`);
+  const operators = report.operators.filter((o) => o.status !== 'matched').map((o) => `  operator "${o.uid}": ${operatorText(o)}`);
   io.out(`job ${report.jobName} from savepoint of ${report.savepointJobName} (maxParallelism ${report.maxParallelism.savepoint} to ${report.maxParallelism.job})\n`);
   if (operators.length) io.out(`${operators.join('\n')}\n`);
   io.out(table(io, ['operator', 'state', 'verdict', 'converter', 'to migrate', 'changes'], rows));
