@@ -1,0 +1,43 @@
+/**
+ * The backends the matrix runs on, in one place (their handle API is the only backend code the CLI
+ * tests touch): heap, LSM eager, LSM lazy.
+ */
+import { join } from 'node:path';
+import type { JobDeclaration } from '@stateshift/core';
+import { openHeapBackend } from '@stateshift/backend-heap';
+import { openLsmBackend } from '@stateshift/backend-lsm';
+import type { StateBackend } from '@stateshift/savepoint';
+import { tempDir } from './helpers.js';
+
+export type BackendKind = 'heap' | 'lsm-eager' | 'lsm-lazy';
+export const BACKEND_KINDS: BackendKind[] = ['heap', 'lsm-eager', 'lsm-lazy'];
+
+export async function openBackend(kind: BackendKind, job: JobDeclaration, restoreFrom?: string): Promise<StateBackend> {
+  if (kind === 'heap') return openHeapBackend({ job, restoreFrom });
+  return openLsmBackend({ job, restoreFrom, dir: join(await tempDir(), 'db'), migration: kind === 'lsm-lazy' ? 'lazy' : 'eager' });
+}
+
+/** A value state's value (a handle call that returns a value or a promise of one). */
+export async function getValue(backend: StateBackend, uid: string, state: string, key: unknown, namespace?: unknown): Promise<unknown> {
+  return backend.operator<unknown, unknown>(uid).value(state).get(key, namespace);
+}
+
+export interface Row {
+  uid: string;
+  state: string;
+  key: unknown;
+  namespace?: unknown;
+  mapKey?: unknown;
+  value: unknown;
+}
+
+/** Writes rows through the handles: value set, list add, map put. */
+export async function writeRows(backend: StateBackend, rows: Iterable<Row>): Promise<void> {
+  for (const r of rows) {
+    const op = backend.operator<unknown, unknown>(r.uid);
+    const declared = backend.job.operator(r.uid)!.state(r.state)!;
+    if (declared.type === 'value') await op.value(r.state).set(r.key, r.value, r.namespace);
+    else if (declared.type === 'list') await op.list(r.state).add(r.key, r.value, r.namespace);
+    else await op.map(r.state).put(r.key, r.mapKey, r.value, r.namespace);
+  }
+}
