@@ -1,7 +1,8 @@
 /** Loading a job module: a JS or TS file exporting a `defineJob` result (default export, or `job`). */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import Module, { createRequire } from 'node:module';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { isJobDeclaration, type JobDeclaration } from '@stateshift/core';
 import { UsageError } from './errors.js';
 import { safe } from './text.js';
@@ -13,6 +14,52 @@ function registerTypeScript(): Promise<unknown> {
   return registered;
 }
 
+/** The @stateshift packages this process has, imported by their names from here. */
+const SHARED: Record<string, () => Promise<object>> = {
+  '@stateshift/core': () => import('@stateshift/core'),
+  '@stateshift/savepoint': () => import('@stateshift/savepoint'),
+  '@stateshift/pojo': () => import('@stateshift/pojo'),
+  '@stateshift/avro': () => import('@stateshift/avro'),
+  '@stateshift/protobuf': () => import('@stateshift/protobuf'),
+  '@stateshift/thrift': () => import('@stateshift/thrift'),
+  '@stateshift/backend-heap': () => import('@stateshift/backend-heap'),
+  '@stateshift/backend-lsm': () => import('@stateshift/backend-lsm'),
+};
+
+/** Whether Node loads `file` as CommonJS (a .cts/.cjs file, or one in a package without "type": "module"). */
+function isCommonJs(file: string): boolean {
+  if (/\.c[jt]sx?$/.test(file)) return true;
+  if (/\.m[jt]sx?$/.test(file)) return false;
+  for (let dir = path.dirname(file); ; dir = path.dirname(dir)) {
+    const manifest = path.join(dir, 'package.json');
+    if (existsSync(manifest)) return (JSON.parse(readFileSync(manifest, 'utf8')) as { type?: string }).type !== 'module';
+    if (path.dirname(dir) === dir) return true;
+  }
+}
+
+/**
+ * A CommonJS module's require() of an ES-module-only @stateshift package would load a second copy
+ * of it (tsx compiles it to CommonJS), whose classes and snapshot registry are not this process's.
+ * Where the module would require the very file this process imported, it gets this process's copy.
+ */
+async function shareStateshiftPackages(file: string): Promise<void> {
+  const require = createRequire(file);
+  for (const [name, load] of Object.entries(SHARED)) {
+    let resolved: string;
+    try {
+      resolved = require.resolve(name);
+    } catch {
+      continue;
+    }
+    if (require.cache[resolved] || fileURLToPath(import.meta.resolve(name)) !== resolved) continue;
+    const shared = new Module(resolved);
+    shared.filename = resolved;
+    shared.loaded = true;
+    shared.exports = await load();
+    require.cache[resolved] = shared;
+  }
+}
+
 export async function loadJob(modulePath: string): Promise<JobDeclaration> {
   const file = path.resolve(modulePath);
   if (!existsSync(file)) throw new UsageError(`job module ${safe(modulePath)} does not exist`);
@@ -21,6 +68,7 @@ export async function loadJob(modulePath: string): Promise<JobDeclaration> {
     // tsx's global loader (not tsImport, which isolates the module graph): the job module must
     // share this process's @stateshift packages, or its snapshots would not recognise the stored ones.
     if (/\.[mc]?tsx?$/.test(file)) await registerTypeScript();
+    if (isCommonJs(file)) await shareStateshiftPackages(file);
     module = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
   } catch (error) {
     throw new UsageError(`cannot load job module ${safe(modulePath)}: ${(error as Error).message}`);

@@ -2,7 +2,7 @@ import { describeSavepoint, formatRanges } from '@stateshift/savepoint';
 import { formatBytes, json, paint, table, type Io } from '../io.js';
 import { EXIT_OK } from '../errors.js';
 import { openForCli } from '../open.js';
-import { isValidPackageName, safe } from '../text.js';
+import { isValidPackageName, redactInReport, safe } from '../text.js';
 
 export const inspectHelp = `stateshift inspect <savepoint> [--json]
 
@@ -23,7 +23,7 @@ function schemaText(schema: unknown): string {
 export async function inspect(io: Io, dir: string, options: { json?: boolean }): Promise<number> {
   const summary = describeSavepoint(await openForCli(dir));
   if (options.json) {
-    io.out(json(summary, true));
+    io.out(json(redactInReport(summary), true));
     return EXIT_OK;
   }
   const keyGroups = summary.partial
