@@ -1,7 +1,7 @@
 /**
  * Loading the adapters a savepoint needs, without a job module: a snapshot records the package
  * whose import registers its reader. The formats the CLI ships with are imported from here; any
- * other package is looked up beside the current directory (an adapter installed in the project).
+ * other package is looked up in the current project, then beside the CLI (a global install).
  * Only valid npm package names are ever imported.
  */
 import { createRequire } from 'node:module';
@@ -42,6 +42,15 @@ export function missingPackages(metadata: SavepointMetadata): string[] {
   return [...found];
 }
 
+/** Resolves a package from the current project, else from beside the CLI (a global install). */
+function resolveBeside(name: string, from: string): string {
+  try {
+    return createRequire(path.join(from, 'package.json')).resolve(name);
+  } catch {
+    return createRequire(import.meta.url).resolve(name);
+  }
+}
+
 /**
  * Imports the packages `metadata` names that are not loaded yet; returns whether any was newly
  * loaded (then the metadata must be read again). A package that cannot be found stays unloaded:
@@ -54,7 +63,7 @@ export async function loadAdapters(metadata: SavepointMetadata, from = process.c
     tried.add(name);
     try {
       if (SHIPPED[name]) await SHIPPED[name]();
-      else await import(pathToFileURL(createRequire(path.join(from, 'package.json')).resolve(name)).href);
+      else await import(pathToFileURL(resolveBeside(name, from)).href);
       loaded = true;
     } catch {
       // Not installed here: the error naming the package comes when its state is read.

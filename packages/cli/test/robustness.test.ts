@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
@@ -161,4 +161,29 @@ describe('text from a savepoint is never printed raw', () => {
     await w2.commit();
     expect((await run('dump', valid, '--operator', 'op', '--state', 's')).stderr).toContain('npm install @acme/stateshift-x');
   });
+});
+
+test('an adapter installed in the project is found by the package name a snapshot records', async () => {
+  const project = await tempDir();
+  const pkg = join(project, 'node_modules', '@acme', 'upper');
+  await mkdir(join(project, 'node_modules', '@stateshift'), { recursive: true });
+  await mkdir(pkg, { recursive: true });
+  await symlink(fileURLToPath(new URL('../../core', import.meta.url)), join(project, 'node_modules', '@stateshift', 'core'));
+  await copyFile(fixture('acme-upper.js'), join(pkg, 'index.js'));
+  await writeFile(join(pkg, 'package.json'), JSON.stringify({ name: '@acme/upper', version: '1.0.0', type: 'module', exports: './index.js' }));
+  await writeFile(join(project, 'package.json'), JSON.stringify({ name: 'project', private: true }));
+  const { upper } = (await import(join(pkg, 'index.js'))) as { upper: () => never };
+  const sp = join(project, 'sp');
+  const job = defineJob({ name: 'j', maxParallelism: 8, operators: [operator({ uid: 'op', key: string(), states: [valueState('name', upper())] })] });
+  await bootstrapSavepoint(sp, job, [{ operator: 'op', state: 'name', key: 'k', value: 'quiet' }]);
+  const dump = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+    const child = spawn(process.execPath, [bin, 'dump', sp, '--operator', 'op', '--state', 'name'], { cwd: project });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+  expect(dump.code, dump.stderr).toBe(0);
+  expect(JSON.parse(dump.stdout)).toMatchObject({ key: 'k', value: 'QUIET' });
 });
