@@ -136,6 +136,10 @@ describe.each(BACKEND_KINDS)('savepoint of %s', (kind) => {
     const migrated = await run('migrate', sp, '--job', fixture('matrix-v2.mjs'), '--out', out);
     expect(migrated.code, migrated.stderr).toBe(0);
     expect(await contents(out)).toEqual(expected);
+    const threaded = join(await tempDir(), 'threaded');
+    const workers = await run('migrate', sp, '--job', fixture('matrix-v2.mjs'), '--out', threaded, '--workers', '2');
+    expect(workers.code, workers.stderr).toBe(0);
+    expect(await contents(threaded)).toEqual(expected);
     const backend = await openBackend(kind, v2, out);
     expect(await getValue(backend, 'windows', 'sum', 'u7', 2n)).toEqual({ total: 14n });
     await backend.close();
