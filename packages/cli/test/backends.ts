@@ -12,9 +12,10 @@ import { tempDir } from './helpers.js';
 export type BackendKind = 'heap' | 'lsm-eager' | 'lsm-lazy';
 export const BACKEND_KINDS: BackendKind[] = ['heap', 'lsm-eager', 'lsm-lazy'];
 
-export async function openBackend(kind: BackendKind, job: JobDeclaration, restoreFrom?: string): Promise<StateBackend> {
-  if (kind === 'heap') return openHeapBackend({ job, restoreFrom });
-  return openLsmBackend({ job, restoreFrom, dir: join(await tempDir(), 'db'), migration: kind === 'lsm-lazy' ? 'lazy' : 'eager' });
+/** One instance of `instance.parallelism` serves part of the key groups. */
+export async function openBackend(kind: BackendKind, job: JobDeclaration, restoreFrom?: string, instance: { parallelism?: number; index?: number } = {}): Promise<StateBackend> {
+  if (kind === 'heap') return openHeapBackend({ job, restoreFrom, ...instance });
+  return openLsmBackend({ job, restoreFrom, dir: join(await tempDir(), 'db'), migration: kind === 'lsm-lazy' ? 'lazy' : 'eager', ...instance });
 }
 
 /** A value state's value (a handle call that returns a value or a promise of one). */

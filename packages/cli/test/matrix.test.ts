@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import type { JobDeclaration } from '@stateshift/core';
+import { DataOutput, keyGroupOf, string, type JobDeclaration } from '@stateshift/core';
 import {
   bootstrapSavepoint,
   describeSavepoint,
@@ -208,5 +208,40 @@ describe.each(BACKEND_KINDS)('savepoint of %s', (kind) => {
     const boot = join(await tempDir(), 'boot');
     await bootstrapSavepoint(boot, v2, rows.reverse(), { sortBufferBytes: 4096 });
     expect(await contents(boot)).toEqual(expected);
+  });
+});
+
+describe.each(['heap', 'lsm-eager'] as const)('instances of %s', (kind) => {
+  test('each instance writes a partial savepoint that says so; merged, they restore whole', async () => {
+    const job = await loadJob(fixture('orders.mjs'));
+    const base = await tempDir();
+    const parts: string[] = [];
+    for (const index of [0, 1]) {
+      const backend = await openBackend(kind, job, undefined, { parallelism: 2, index });
+      const { start, end } = backend.keyGroupRange;
+      const rows: Row[] = [];
+      for (let i = 0; i < 200; i++) {
+        const out = new DataOutput();
+        string().serialize(`user-${i}`, out);
+        const kg = keyGroupOf(out.toBytes(), job.maxParallelism);
+        if (kg >= start && kg <= end) rows.push({ uid: 'orders-per-user', state: 'count', key: `user-${i}`, value: BigInt(i) });
+      }
+      await writeRows(backend, rows);
+      parts.push(join(base, `i${index}`));
+      await backend.savepoint(parts[index]);
+      await backend.close();
+    }
+    const inspect = await run('inspect', parts[1]);
+    expect(inspect.stdout).toContain('partial: holds key groups 32-63 of 0-63');
+    const check = await run('check', parts[0], '--job', fixture('orders.mjs'));
+    expect(check.code).toBe(1);
+    expect(check.stdout).toMatch(/savepoint is partial: it holds key groups 0-31 of 0-63/);
+    expect((await run('check', parts[0], '--job', fixture('orders.mjs'), '--allow-partial')).code).toBe(0);
+    const merged = join(base, 'merged');
+    expect((await run('merge', ...parts, '--out', merged)).code).toBe(0);
+    const whole = await openBackend(kind, job, merged);
+    expect(await getValue(whole, 'orders-per-user', 'count', 'user-5')).toBe(5n);
+    expect(await getValue(whole, 'orders-per-user', 'count', 'user-150')).toBe(150n);
+    await whole.close();
   });
 });
