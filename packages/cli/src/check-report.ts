@@ -1,5 +1,5 @@
 /** The dry-run of a savepoint, or of an LSM database directory upgraded in place. */
-import type { JobDeclaration } from '@stateshift/core';
+import { parseKeyGroupRange, type JobDeclaration } from '@stateshift/core';
 import { checkUpgrade, planRestore, type UpgradeCheck } from '@stateshift/savepoint';
 import { isLsmDirectory, openForCli, openLsmLayout } from './open.js';
 import { redactInReport } from './text.js';
@@ -8,11 +8,15 @@ export interface CheckOptions {
   allowNonRestoredState?: boolean;
   allowJobNameChange?: boolean;
   allowPartialSavepoint?: boolean;
+  /** The key groups of the instance that would restore ("a-b"); default all. */
+  keyGroups?: string;
 }
 
 export type CheckReport = UpgradeCheck & { source: 'savepoint' | 'lsm-database' };
 
-export async function checkReport(dir: string, job: JobDeclaration, options: CheckOptions): Promise<CheckReport> {
+export async function checkReport(dir: string, job: JobDeclaration, check: CheckOptions): Promise<CheckReport> {
+  const { keyGroups, ...rest } = check;
+  const options = { ...rest, ...(keyGroups ? { keyGroupRange: parseKeyGroupRange(keyGroups, job.maxParallelism) } : {}) };
   if (!(await isLsmDirectory(dir))) return redactInReport({ source: 'savepoint', ...checkUpgrade(await openForCli(dir), job, options) });
   const layout = await openLsmLayout(dir);
   const report: CheckReport = { source: 'lsm-database', ...checkUpgrade(layout, job, options) };

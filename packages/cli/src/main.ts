@@ -91,6 +91,7 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
           allowNonRestoredState: values['allow-non-restored-state'],
           allowJobNameChange: values['allow-job-name-change'],
           allowPartialSavepoint: values['allow-partial'],
+          keyGroups: values['key-groups'],
           timeout: values.timeout,
           json: values.json,
         });

@@ -237,6 +237,7 @@ describe.each(['heap', 'lsm-eager'] as const)('instances of %s', (kind) => {
     expect(check.code).toBe(1);
     expect(check.stdout).toMatch(/savepoint is partial: it holds key groups 0-31 of 0-63/);
     expect((await run('check', parts[0], '--job', fixture('orders.mjs'), '--allow-partial')).code).toBe(0);
+    expect((await run('check', parts[0], '--job', fixture('orders.mjs'), '--key-groups', '0-31')).code).toBe(0);
     const merged = join(base, 'merged');
     expect((await run('merge', ...parts, '--out', merged)).code).toBe(0);
     const whole = await openBackend(kind, job, merged);

@@ -11,13 +11,16 @@ import { json, paint, table, type Io } from '../io.js';
 import { safe, safeLines } from '../text.js';
 
 export const checkHelp = `stateshift check <savepoint | lsm-database-dir> --job <module> [--allow-non-restored-state]
-    [--allow-job-name-change] [--allow-partial] [--timeout seconds] [--json]
+    [--allow-job-name-change] [--allow-partial] [--key-groups a-b] [--timeout seconds] [--json]
 
 The upgrade dry-run: applies the restore rules to the savepoint and the job module's declaration,
 exactly as a restore would, without touching data. Given an LSM database directory (of
 @stateshift/backend-lsm, with no job running on it), it checks reopening that database in place
 with the new job. Exit code 0 when the upgrade is safe, 1 when a restore would fail (the reasons
-are printed), 2 for usage or I/O errors. --json prints the report.
+are printed), 2 for usage or I/O errors. --json prints the report. A partial savepoint (one that
+holds fewer than all key groups) is unsafe for an instance that serves key groups it lacks:
+--key-groups a-b names the instance's range (default all), --allow-partial accepts starting the
+missing ones empty.
 
 The job module is loaded in a child process; the check counts only when it finishes there within
 --timeout seconds (default 60). A module that exits the process, hangs or never finishes loading
@@ -144,9 +147,9 @@ export function parseTimeout(text: string | undefined): number {
 export async function check(io: Io, dir: string, options: CheckOptions & { job?: string; json?: boolean; timeout?: string }): Promise<number> {
   if (!options.job) throw new UsageError('check needs --job <module>');
   const timeoutMs = parseTimeout(options.timeout);
-  const { allowNonRestoredState, allowJobNameChange, allowPartialSavepoint } = options;
+  const { allowNonRestoredState, allowJobNameChange, allowPartialSavepoint, keyGroups } = options;
   const report = await runChild(
-    { dir: path.resolve(dir), jobModule: path.resolve(options.job), options: { allowNonRestoredState, allowJobNameChange, allowPartialSavepoint } },
+    { dir: path.resolve(dir), jobModule: path.resolve(options.job), options: { allowNonRestoredState, allowJobNameChange, allowPartialSavepoint, keyGroups } },
     timeoutMs,
     io,
   );
