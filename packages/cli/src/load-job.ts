@@ -60,6 +60,19 @@ async function shareStateshiftPackages(file: string): Promise<void> {
   }
 }
 
+/** Imports the module; a `process.exit` while it loads is an error, not the end of the command. */
+async function importDeclaringOnly(file: string, shown: string): Promise<Record<string, unknown>> {
+  const exit = process.exit;
+  process.exit = ((code?: number) => {
+    throw new UsageError(`job module ${safe(shown)} called process.exit(${code ?? ''}) while loading: a job module only declares; it must not exit`);
+  }) as typeof process.exit;
+  try {
+    return (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+  } finally {
+    process.exit = exit;
+  }
+}
+
 export async function loadJob(modulePath: string): Promise<JobDeclaration> {
   const file = path.resolve(modulePath);
   if (!existsSync(file)) throw new UsageError(`job module ${safe(modulePath)} does not exist`);
@@ -69,8 +82,9 @@ export async function loadJob(modulePath: string): Promise<JobDeclaration> {
     // share this process's @stateshift packages, or its snapshots would not recognise the stored ones.
     if (/\.[mc]?tsx?$/.test(file)) await registerTypeScript();
     if (isCommonJs(file)) await shareStateshiftPackages(file);
-    module = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+    module = await importDeclaringOnly(file, modulePath);
   } catch (error) {
+    if (error instanceof UsageError) throw error;
     throw new UsageError(`cannot load job module ${safe(modulePath)}: ${(error as Error).message}`);
   }
   // A CommonJS-shaped module (or TypeScript compiled as one) nests its exports under default.

@@ -56,8 +56,14 @@ describe('job modules', () => {
     const sp = await ordersSavepoint(5);
     const exits = await run('check', sp, '--job', fixture('exits.mjs'));
     expect(exits.code).toBe(2);
-    expect(exits.stderr).toMatch(/ended the process \(exit code 0\) before the check finished/);
+    expect(exits.stderr).toContain('called process.exit(0) while loading');
     expect(exits.stdout).not.toContain('SAFE');
+    const exitsLater = await run('check', sp, '--job', fixture('exits-later.mjs'));
+    expect(exitsLater.code).toBe(2);
+    expect(exitsLater.stderr).toMatch(/ended the process \(exit code \d+\) before the check finished/);
+    const migrate = await run('migrate', sp, '--job', fixture('exits.mjs'), '--out', join(sp, '..', 'never'));
+    expect(migrate.code).toBe(2);
+    expect(migrate.stderr).toContain('called process.exit(0) while loading');
     const never = await run('check', sp, '--job', fixture('never-loads.mjs'), '--timeout', '3');
     expect(never.code).toBe(2);
     expect(never.stderr).toMatch(/before the check finished|did not finish loading and checking within 3 s/);
