@@ -190,6 +190,11 @@ describe.each(BACKEND_KINDS)('savepoint of %s', (kind) => {
       { uid: 'windows', status: 'dropped', dropReason: 'declared', rekey: false },
     ]);
     expect(report.states.find((s: { state: string }) => s.state === 'byDay')).toMatchObject({ verdict: 'dropped', dropReason: 'declared' });
+    const human = (await run('check', sp, '--job', fixture('matrix-v3-renamed.mjs'))).stdout;
+    expect(human).toContain('operator "orders-v3": renamed from "orders" (previousUids)');
+    expect(human).toContain('operator "windows": dropped (declared in dropOperators)');
+    expect(human).toMatch(/orders-v3\s+byDay\s+dropped \(dropStates\)/);
+    expect(human).toMatch(/windows\s+tags\s+dropped \(dropOperators\)/);
   });
 
   test('rescale and bootstrap keep every entry', async () => {

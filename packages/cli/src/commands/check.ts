@@ -39,15 +39,18 @@ function operatorText(o: OperatorCheck): string {
   }
 }
 
-function stateVerdict(s: UpgradeCheck['states'][number]): string {
+function stateVerdict(s: UpgradeCheck['states'][number], operatorDropped: boolean): string {
   if (s.verdict !== 'dropped') return s.verdict;
-  return s.dropReason === 'declared' ? 'dropped (dropStates)' : s.dropReason === 'undeclared' ? 'not declared' : 'dropped (allowNonRestoredState)';
+  if (s.dropReason === 'undeclared') return 'not declared';
+  if (s.dropReason === 'allowNonRestoredState') return 'dropped (allowNonRestoredState)';
+  return operatorDropped ? 'dropped (dropOperators)' : 'dropped (dropStates)';
 }
 
 export function printCheck(io: Io, report: UpgradeCheck & { source?: string }): void {
   const verdictColor = (v: string) => (v === 'incompatible' || v === 'not declared' ? 'red' : v === 'compatibleAsIs' || v === 'new' ? 'green' : 'yellow');
+  const droppedOperators = new Set(report.operators.filter((o) => o.status === 'dropped').map((o) => o.uid));
   const rows = report.states.map((s) => {
-    const verdict = stateVerdict(s);
+    const verdict = stateVerdict(s, droppedOperators.has(s.operator));
     return [
       safe(s.operator),
       safe(s.state),
