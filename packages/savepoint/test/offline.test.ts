@@ -143,6 +143,13 @@ describe('declared renames and drops', () => {
     expect(plan.operators.find((o) => o.uid === 'audit')).toMatchObject({ status: 'onlyInSavepoint', dropReason: 'declared' });
   });
 
+  test('a stored operator under both its uid and a previous uid is refused, naming both', () => {
+    const both = defineJob({ name: 'counts', maxParallelism: 8, operators: [operator({ uid: 'audit', previousUids: ['counter'], key: string(), states: [] })] });
+    const plan = planRestore(meta(), both, { allowNonRestoredState: true });
+    expect(plan.error).toBeInstanceOf(RestoreError);
+    expect(plan.error!.message).toMatch(/operator "audit" under 2 uids \("counter", "audit"\)/);
+  });
+
   test('an undeclared missing operator says how to declare a rename', () => {
     const plan = planRestore(meta(), defineJob({ name: 'counts', maxParallelism: 8, operators: [v1.operators[0]] }));
     expect(plan.error!.message).toMatch(/operator "audit".*previousUids: \['old-uid'\].*dropOperators/);
