@@ -131,9 +131,9 @@ export interface OperatorOptions<K, N> {
   /** A converter for namespaces written by the previous version. */
   migrateNamespace?: (previous: unknown) => N;
   /** Uids this operator had before (a rename): their stored state restores into it. */
-  previousUids?: string[];
+  previousUids?: readonly string[];
   /** Stored states of this operator that the job no longer keeps (left behind on restore). */
-  dropStates?: string[];
+  dropStates?: readonly string[];
 }
 
 export interface OperatorDeclaration<K = unknown, N = unknown> {
@@ -189,7 +189,7 @@ export interface JobOptions {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   operators: OperatorDeclaration<any, any>[];
   /** Uids of stored operators that the job no longer has (their state is left behind on restore). */
-  dropOperators?: string[];
+  dropOperators?: readonly string[];
 }
 
 export interface JobDeclaration {
