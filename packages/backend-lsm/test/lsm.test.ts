@@ -1,9 +1,12 @@
-import { backendSuite, upgradeStorySuite, type BackendUnderTest } from '@stateshift/backend-suite';
+import { test } from 'vitest';
+import { supports } from '@stateshift/core';
+import { backendSuite } from '@stateshift/backend/testing';
 import { openLsmBackend } from '../src/index.js';
 
-const eager: BackendUnderTest = { name: 'lsm (eager)', open: (options, dir) => openLsmBackend({ ...options, dir, migration: 'eager' }) };
-const lazy: BackendUnderTest = { name: 'lsm (lazy)', open: (options, dir) => openLsmBackend({ ...options, dir, migration: 'lazy' }), keepsOldVersions: true };
-
-backendSuite(eager);
-upgradeStorySuite(eager);
-upgradeStorySuite(lazy);
+backendSuite({ test, factory: (options) => openLsmBackend({ ...options, migration: 'eager' }), supports: supports({ persistence: true }), name: 'lsm (eager)' });
+backendSuite({
+  test,
+  factory: (options) => openLsmBackend({ ...options, migration: 'lazy' }),
+  supports: supports({ persistence: true, lazyMigration: true, keepsOldVersions: true }),
+  name: 'lsm (lazy)',
+});

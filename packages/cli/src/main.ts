@@ -43,6 +43,7 @@ const options = {
   'allow-job-name-change': { type: 'boolean' },
   'allow-partial': { type: 'boolean' },
   'allow-gaps': { type: 'boolean' },
+  'drop-position': { type: 'boolean' },
   timeout: { type: 'string' },
   orders: { type: 'string' },
   keep: { type: 'boolean' },
@@ -96,7 +97,7 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
           json: values.json,
         });
       case 'merge':
-        return await merge(io, rest, { out: values.out, allowGaps: values['allow-gaps'], json: values.json });
+        return await merge(io, rest, { out: values.out, allowGaps: values['allow-gaps'], dropPosition: values['drop-position'], json: values.json });
       case 'migrate':
         return await migrate(io, dir, {
           job: values.job,

@@ -13,7 +13,12 @@ export type ErrorCode =
   | 'STATESHIFT_SNAPSHOT_VERSION'
   | 'STATESHIFT_INVALID_JOB'
   | 'STATESHIFT_RESTORE_ERROR'
-  | 'STATESHIFT_SCHEMA_ERROR';
+  | 'STATESHIFT_SCHEMA_ERROR'
+  | 'STATESHIFT_CLOSED'
+  | 'STATESHIFT_LOCKED'
+  | 'STATESHIFT_KEY_GROUP_NOT_SERVED'
+  | 'STATESHIFT_KEY_COLLISION'
+  | 'STATESHIFT_CONVERTER_ERROR';
 
 export interface StateshiftErrorOptions {
   cause?: unknown;
@@ -143,5 +148,50 @@ export class JobDefinitionError extends StateshiftError {
 export class RestoreError extends StateshiftError {
   constructor(message: string, options?: StateshiftErrorOptions) {
     super('STATESHIFT_RESTORE_ERROR', message, options);
+  }
+}
+
+/** A backend (or a handle of it) used after `close()`. */
+export class BackendClosedError extends StateshiftError {
+  constructor(message: string, options?: StateshiftErrorOptions) {
+    super('STATESHIFT_CLOSED', message, options);
+  }
+}
+
+/** A backend's directory is already open in another backend, in this process or another one. */
+export class BackendLockedError extends StateshiftError {
+  constructor(message: string, options?: StateshiftErrorOptions) {
+    super('STATESHIFT_LOCKED', message, options);
+  }
+}
+
+/** A key whose key group this backend instance does not serve (it belongs to another instance). */
+export class KeyGroupError extends StateshiftError {
+  readonly keyGroup: number;
+
+  constructor(message: string, keyGroup: number, options?: StateshiftErrorOptions) {
+    super('STATESHIFT_KEY_GROUP_NOT_SERVED', message, options);
+    this.keyGroup = keyGroup;
+  }
+}
+
+/**
+ * Keys (or namespaces, or map keys) that migrate so that two old keys become one new key: the restore
+ * refuses rather than keep one value and lose the other, unless the state gives `mergeOnCollision`.
+ */
+export class KeyCollisionError extends StateshiftError {
+  readonly operator: string;
+  readonly state: string;
+  constructor(operator: string, state: string, message: string, options?: StateshiftErrorOptions) {
+    super('STATESHIFT_KEY_COLLISION', message, options);
+    this.operator = operator;
+    this.state = state;
+  }
+}
+
+/** A `migrate` converter that threw, or returned a value the new serializer cannot write. */
+export class ConverterError extends StateshiftError {
+  constructor(message: string, options?: StateshiftErrorOptions) {
+    super('STATESHIFT_CONVERTER_ERROR', message, options);
   }
 }

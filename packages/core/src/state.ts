@@ -24,6 +24,13 @@ export interface StateOptions<T> {
   migrate?: (previous: unknown) => T;
   /** Run `migrate` even when the serializers are compatible. */
   migrateAlways?: boolean;
+  /**
+   * When keys (or namespaces, or map keys) migrate so that two old keys become one new key, how
+   * their values become one: `(a, b) => merged`, for a value state two values, for a list state two
+   * lists, for a map state the two values of one map key. Without it such a restore fails with
+   * KeyCollisionError naming the keys.
+   */
+  mergeOnCollision?: (a: never, b: never) => unknown;
 }
 
 export interface MapStateOptions<K, V> extends StateOptions<V> {
@@ -33,32 +40,33 @@ export interface MapStateOptions<K, V> extends StateOptions<V> {
 
 export type StateType = 'value' | 'list' | 'map';
 
-export interface ValueStateDescriptor<T> {
+/** A value state: one value per key (and namespace). `Name` keeps the name's literal type for typed lookups. */
+export interface ValueStateDescriptor<T, Name extends string = string> {
   readonly type: 'value';
-  readonly name: string;
+  readonly name: Name;
   readonly serializer: Serializer<T>;
   readonly options: StateOptions<T>;
 }
 
-export interface ListStateDescriptor<E> {
+export interface ListStateDescriptor<E, Name extends string = string> {
   readonly type: 'list';
-  readonly name: string;
+  readonly name: Name;
   /** The serializer of one element. */
   readonly serializer: Serializer<E>;
   readonly options: StateOptions<E>;
 }
 
-export interface MapStateDescriptor<K, V> {
+export interface MapStateDescriptor<K, V, Name extends string = string> {
   readonly type: 'map';
-  readonly name: string;
+  readonly name: Name;
   readonly keySerializer: Serializer<K>;
   /** The serializer of one value. */
   readonly serializer: Serializer<V>;
   readonly options: MapStateOptions<K, V>;
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type StateDescriptor = ValueStateDescriptor<any> | ListStateDescriptor<any> | MapStateDescriptor<any, any>;
+/** Any state descriptor; values typed `unknown` (tools that look states up by name get this). */
+export type StateDescriptor = ValueStateDescriptor<unknown> | ListStateDescriptor<unknown> | MapStateDescriptor<unknown, unknown>;
 
 function checkName(what: string, name: string): void {
   if (typeof name !== 'string' || name.length === 0) throw new TypeError(`${what} needs a non-empty name`);
@@ -76,6 +84,7 @@ function checkOptions(what: string, options: StateOptions<unknown>): void {
     throw new TypeError(`${what}: ttl.ttlMs must be a positive number of milliseconds`);
   }
   if (options.migrate !== undefined && typeof options.migrate !== 'function') throw new TypeError(`${what}: migrate must be a function`);
+  if (options.mergeOnCollision !== undefined && typeof options.mergeOnCollision !== 'function') throw new TypeError(`${what}: mergeOnCollision must be a function`);
 }
 
 function names(what: string, list: unknown): readonly string[] {
@@ -84,26 +93,34 @@ function names(what: string, list: unknown): readonly string[] {
   return Object.freeze([...new Set(list as string[])]);
 }
 
-export function valueState<T>(name: string, serializer: Serializer<T>, options: StateOptions<T> = {}): ValueStateDescriptor<T> {
+export function valueState<T, const Name extends string = string>(
+  name: Name,
+  serializer: Serializer<T>,
+  options: StateOptions<T> & { mergeOnCollision?: (a: T, b: T) => T } = {},
+): ValueStateDescriptor<T, Name> {
   checkName('valueState', name);
   checkSerializer(`valueState "${name}"`, serializer);
   checkOptions(`valueState "${name}"`, options);
   return Object.freeze({ type: 'value', name, serializer, options });
 }
 
-export function listState<E>(name: string, element: Serializer<E>, options: StateOptions<E> = {}): ListStateDescriptor<E> {
+export function listState<E, const Name extends string = string>(
+  name: Name,
+  element: Serializer<E>,
+  options: StateOptions<E> & { mergeOnCollision?: (a: E[], b: E[]) => E[] } = {},
+): ListStateDescriptor<E, Name> {
   checkName('listState', name);
   checkSerializer(`listState "${name}"`, element);
   checkOptions(`listState "${name}"`, options);
   return Object.freeze({ type: 'list', name, serializer: element, options });
 }
 
-export function mapState<K, V>(
-  name: string,
+export function mapState<K, V, const Name extends string = string>(
+  name: Name,
   key: Serializer<K>,
   value: Serializer<V>,
-  options: MapStateOptions<K, V> = {},
-): MapStateDescriptor<K, V> {
+  options: MapStateOptions<K, V> & { mergeOnCollision?: (a: V, b: V) => V } = {},
+): MapStateDescriptor<K, V, Name> {
   checkName('mapState', name);
   checkSerializer(`mapState "${name}" key`, key);
   checkSerializer(`mapState "${name}" value`, value);
@@ -119,13 +136,13 @@ export function storedValueSerializer(descriptor: StateDescriptor): Serializer<u
   return descriptor.options.ttl ? ttlSerializer(descriptor.serializer) : descriptor.serializer;
 }
 
-export interface OperatorOptions<K, N> {
-  uid: string;
+export interface OperatorOptions<K, N, S extends readonly StateDescriptor[], Uid extends string = string> {
+  uid: Uid;
   /** The serializer of the keys the operator's state is partitioned by. */
   key: Serializer<K>;
   /** The serializer of namespaces (windows, timers); none means the single default namespace. */
   namespace?: Serializer<N>;
-  states: StateDescriptor[];
+  states: S;
   /** A converter for keys written by the previous version, when the key serializer changed incompatibly. */
   migrateKey?: (previous: unknown) => K;
   /** A converter for namespaces written by the previous version. */
@@ -136,11 +153,15 @@ export interface OperatorOptions<K, N> {
   dropStates?: readonly string[];
 }
 
-export interface OperatorDeclaration<K = unknown, N = unknown> {
-  readonly uid: string;
+/**
+ * An operator: a uid, its key (and namespace) serializer and its states. The type parameters keep the
+ * key, namespace and state types, so a backend's handles are typed from the declaration.
+ */
+export interface OperatorDeclaration<K = unknown, N = unknown, S extends readonly StateDescriptor[] = readonly StateDescriptor[], Uid extends string = string> {
+  readonly uid: Uid;
   readonly keySerializer: Serializer<K>;
   readonly namespaceSerializer: Serializer<N> | undefined;
-  readonly states: readonly StateDescriptor[];
+  readonly states: S;
   readonly migrateKey?: (previous: unknown) => K;
   readonly migrateNamespace?: (previous: unknown) => N;
   readonly previousUids: readonly string[];
@@ -148,14 +169,16 @@ export interface OperatorDeclaration<K = unknown, N = unknown> {
   state(name: string): StateDescriptor | undefined;
 }
 
-export function operator<K, N = never>(options: OperatorOptions<K, N>): OperatorDeclaration<K, N> {
+export function operator<K, N = undefined, const S extends readonly StateDescriptor[] = readonly StateDescriptor[], const Uid extends string = string>(
+  options: OperatorOptions<K, N, S, Uid>,
+): OperatorDeclaration<K, N, S, Uid> {
   if (!options || typeof options !== 'object') throw new TypeError('operator() needs { uid, key, states }');
   checkName('operator', options.uid);
   checkSerializer(`operator "${options.uid}" key`, options.key);
   if (options.namespace !== undefined) checkSerializer(`operator "${options.uid}" namespace`, options.namespace);
   if (!Array.isArray(options.states)) throw new TypeError(`operator "${options.uid}" needs a states array`);
   const seen = new Set<string>();
-  for (const s of options.states) {
+  for (const s of options.states as readonly StateDescriptor[]) {
     if (seen.has(s.name)) {
       throw new JobDefinitionError(`operator "${options.uid}" declares state "${s.name}" twice; state names must be unique per operator`);
     }
@@ -167,8 +190,8 @@ export function operator<K, N = never>(options: OperatorOptions<K, N>): Operator
   for (const name of dropStates) {
     if (seen.has(name)) throw new JobDefinitionError(`operator "${options.uid}" both declares state "${name}" and drops it (dropStates); keep one`);
   }
-  const states = Object.freeze([...options.states]);
-  const byName = new Map(states.map((s) => [s.name, s]));
+  const states = Object.freeze([...options.states]) as unknown as S;
+  const byName = new Map((states as readonly StateDescriptor[]).map((s) => [s.name, s]));
   return Object.freeze({
     uid: options.uid,
     keySerializer: options.key,
@@ -182,29 +205,51 @@ export function operator<K, N = never>(options: OperatorOptions<K, N>): Operator
   });
 }
 
-export interface JobOptions {
+export interface JobOptions<O extends readonly OperatorDeclaration[] = readonly OperatorDeclaration[]> {
   name: string;
   /** The number of key groups, fixed for the life of the state: 1..32768. */
   maxParallelism: number;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  operators: OperatorDeclaration<any, any>[];
+  operators: O;
   /** Uids of stored operators that the job no longer has (their state is left behind on restore). */
   dropOperators?: readonly string[];
 }
 
-export interface JobDeclaration {
+export interface JobDeclaration<O extends readonly OperatorDeclaration[] = readonly OperatorDeclaration[]> {
   readonly name: string;
   readonly maxParallelism: number;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  readonly operators: readonly OperatorDeclaration<any, any>[];
+  readonly operators: O;
   readonly dropOperators: readonly string[];
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  operator(uid: string): OperatorDeclaration<any, any> | undefined;
+  operator(uid: string): OperatorDeclaration | undefined;
 }
+
+/** The key type of an operator declaration. */
+export type KeyOf<O> = O extends OperatorDeclaration<infer K, infer _N, infer _S> ? K : unknown;
+/** The namespace type of an operator declaration (`undefined` when it declares none). */
+export type NamespaceOf<O> = O extends OperatorDeclaration<infer _K, infer N, infer _S> ? N : unknown;
+/** The states an operator declaration declares. */
+export type StatesOf<O> = O extends OperatorDeclaration<infer _K, infer _N, infer S> ? S : readonly StateDescriptor[];
+/** The value type of a descriptor: the value (value state), one element (list) or one value (map). */
+export type ValueOf<D> = D extends { readonly serializer: Serializer<infer T> } ? T : unknown;
+/** The map-key type of a map state descriptor. */
+export type MapKeyOf<D> = D extends { readonly keySerializer: Serializer<infer K> } ? K : unknown;
+/** `T`, or `Fallback` when `T` is never. */
+type OrElse<T, Fallback> = [T] extends [never] ? Fallback : T;
+/**
+ * The descriptor named `Name` among `S`, of state type `Type`. Untyped states (names typed `string`,
+ * as tools see them) match no literal name: then any state of that type (values `unknown`).
+ */
+export type StateNamed<S extends readonly StateDescriptor[], Name extends string, Type extends StateType> = OrElse<
+  Extract<S[number], { readonly name: Name; readonly type: Type }>,
+  Extract<S[number], { readonly type: Type }>
+>;
+/** The names of the states of type `Type` among `S`. */
+export type StateNames<S extends readonly StateDescriptor[], Type extends StateType> = Extract<S[number], { readonly type: Type }>['name'];
+/** The operator declared with uid `Uid` in a job's operators (any of them for an untyped job, whose uids are `string`). */
+export type OperatorNamed<O extends readonly OperatorDeclaration[], Uid extends string> = OrElse<Extract<O[number], { readonly uid: Uid }>, O[number]>;
 
 const JOB_MARK = Symbol.for('stateshift.job');
 
-export function defineJob(options: JobOptions): JobDeclaration {
+export function defineJob<const O extends readonly OperatorDeclaration[]>(options: JobOptions<O>): JobDeclaration<O> {
   if (!options || typeof options !== 'object') throw new TypeError('defineJob() needs { name, maxParallelism, operators }');
   checkName('defineJob', options.name);
   const { maxParallelism } = options;
@@ -214,7 +259,7 @@ export function defineJob(options: JobOptions): JobDeclaration {
     );
   }
   if (!Array.isArray(options.operators)) throw new TypeError(`job "${options.name}" needs an operators array`);
-  const byUid = new Map<string, OperatorDeclaration<unknown, unknown>>();
+  const byUid = new Map<string, OperatorDeclaration>();
   for (const op of options.operators) {
     if (byUid.has(op.uid)) throw new JobDefinitionError(`job "${options.name}" declares operator uid "${op.uid}" twice; uids must be unique`);
     byUid.set(op.uid, op);
@@ -237,7 +282,7 @@ export function defineJob(options: JobOptions): JobDeclaration {
     [JOB_MARK]: true,
     name: options.name,
     maxParallelism,
-    operators: Object.freeze([...options.operators]),
+    operators: Object.freeze([...options.operators]) as unknown as O,
     dropOperators,
     operator: (uid: string) => byUid.get(uid),
   });

@@ -45,7 +45,7 @@ export type {
   ListStateHandle,
   MapStateHandle,
 } from './backend.js';
-export { entryDecoder, type DecodedEntry } from './decode-entries.js';
+export { entryDecoder, describeKeyBytes, type DecodedEntry } from './decode-entries.js';
 export { describeSavepoint, readState, type SavepointSummary, type StateSummary, type StateEntry, type ReadStateOptions } from './manage/inspect.js';
 export { checkUpgrade, type UpgradeCheck, type StateCheck, type OperatorCheck, type OperatorCheckStatus } from './manage/check-upgrade.js';
 export {
@@ -61,3 +61,4 @@ export {
 export { bootstrapSavepoint, type BootstrapEntry, type BootstrapOptions } from './manage/bootstrap.js';
 export { mergeSavepoints, planMerge, type MergeOptions } from './manage/merge.js';
 export { rescaleSavepoint, jobOfSavepoint, type RescaleOptions } from './manage/rescale.js';
+export { CollisionTracker, keyCollisionError } from './collisions.js';

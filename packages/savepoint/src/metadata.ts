@@ -68,6 +68,8 @@ export interface SavepointMetadata {
   createdAt: number;
   operators: OperatorMetadata[];
   files: DataFileMetadata[];
+  /** The application position (a consumer's offsets) committed with this state, opaque bytes. */
+  position?: Uint8Array;
   /**
    * The key groups this savepoint holds, sorted and disjoint. Absent (as in savepoints written
    * before it was recorded) means all of them; fewer than all makes the savepoint partial.
@@ -76,6 +78,9 @@ export interface SavepointMetadata {
 }
 
 const STATE_TYPES: StateType[] = ['value', 'list', 'map'];
+/** Tags of the optional fields after the files. */
+const FIELD_POSITION = 1;
+const FIELD_KEY_GROUP_RANGES = 2;
 
 export function newestVersion(state: StateMetadata): SchemaVersion {
   return state.versions[state.versions.length - 1];
@@ -129,9 +134,14 @@ export function encodeMetadata(metadata: SavepointMetadata): Uint8Array {
       body.writeVarUint(t.bytes);
     }
   }
-  // Optional trailing section (absent: every key group).
+  // Optional trailing fields: a reader of an older layout's files finds none.
+  if (metadata.position) {
+    body.writeUint8(FIELD_POSITION);
+    body.writeBytes(metadata.position);
+  }
   if (metadata.keyGroupRanges && !isFullRange(metadata.keyGroupRanges, metadata.maxParallelism)) {
     const ranges = normalizeRanges(metadata.keyGroupRanges);
+    body.writeUint8(FIELD_KEY_GROUP_RANGES);
     body.writeVarUint(ranges.length);
     for (const r of ranges) {
       body.writeVarUint(r.start);
@@ -219,19 +229,28 @@ function decodeBody(input: DataInput): SavepointMetadata {
     if (operator >= operators.length) throw new DecodeError(`data file ${name} names operator ${operator} of ${operators.length}`, input.offset);
     files.push({ name, operator, range, entries, size, checksum, index, stateTotals });
   }
+  let position: Uint8Array | undefined;
   let keyGroupRanges: KeyGroupRange[] | undefined;
-  if (!input.atEnd) {
-    keyGroupRanges = [];
-    for (let k = input.readVarUint(); k > 0; k--) {
-      const at = input.offset;
-      const range = { start: input.readVarUint(), end: input.readVarUint() };
-      const previous = keyGroupRanges[keyGroupRanges.length - 1];
-      if (range.end < range.start || range.end >= maxParallelism || (previous && range.start <= previous.end + 1)) {
-        throw new DecodeError(`key-group range ${range.start}-${range.end} is not sorted, disjoint and within 0-${maxParallelism - 1}`, at);
-      }
-      keyGroupRanges.push(range);
-    }
+  while (!input.atEnd) {
+    const fieldAt = input.offset;
+    const field = input.readUint8();
+    if (field === FIELD_POSITION) position = input.readBytes().slice();
+    else if (field === FIELD_KEY_GROUP_RANGES) keyGroupRanges = readKeyGroupRanges(input, maxParallelism);
+    else throw new DecodeError(`unknown optional metadata field ${field}`, fieldAt);
   }
-  input.expectEnd('the savepoint metadata');
-  return { jobName, maxParallelism, createdAt, operators, files, ...(keyGroupRanges ? { keyGroupRanges } : {}) };
+  return { jobName, maxParallelism, createdAt, operators, files, ...(position ? { position } : {}), ...(keyGroupRanges ? { keyGroupRanges } : {}) };
+}
+
+function readKeyGroupRanges(input: DataInput, maxParallelism: number): KeyGroupRange[] {
+  const ranges: KeyGroupRange[] = [];
+  for (let k = input.readVarUint(); k > 0; k--) {
+    const at = input.offset;
+    const range = { start: input.readVarUint(), end: input.readVarUint() };
+    const previous = ranges[ranges.length - 1];
+    if (range.end < range.start || range.end >= maxParallelism || (previous && range.start <= previous.end + 1)) {
+      throw new DecodeError(`key-group range ${range.start}-${range.end} is not sorted, disjoint and within 0-${maxParallelism - 1}`, at);
+    }
+    ranges.push(range);
+  }
+  return ranges;
 }

@@ -16,6 +16,9 @@
  */
 import {
   changesOf,
+  ConverterError,
+  DataOutput,
+  EncodeError,
   IncompatibleStateError,
   MissingAdapterError,
   readerFor,
@@ -51,6 +54,8 @@ export interface RestoreOptions {
   allowPartialSavepoint?: boolean;
   /** Restore a savepoint whose job name differs: the user says it is the same job, renamed. */
   allowJobNameChange?: boolean;
+  /** The clock that stamps values when TTL is turned on or a converter runs on a TTL state. Default `Date.now`. */
+  now?: () => number;
 }
 
 export type SerializerRole = 'key' | 'namespace' | 'mapKey' | 'value';
@@ -177,7 +182,7 @@ export function planRestore(savepoint: SavepointMetadata, job: JobDeclaration, o
       return;
     }
     restoredFrom.set(declaration.uid, [...(restoredFrom.get(declaration.uid) ?? []), metadata.uid]);
-    const plan = planOperator(declaration, metadata, savepointIndex, missing, allow);
+    const plan = planOperator(declaration, metadata, savepointIndex, missing, options);
     if (metadata.uid !== declaration.uid) plan.previousUid = metadata.uid;
     operators.push(plan);
   });
@@ -283,11 +288,12 @@ function groupProblems(operator: string, state: string, problems: StatePlan['pro
   return [...byRole.values()];
 }
 
-function planOperator(declaration: OperatorDeclaration, metadata: OperatorMetadata, savepointIndex: number, missing: MissingAdapterError[], allow: boolean): OperatorPlan {
-  const key = planSerializer('key', declaration.keySerializer, metadata.key, declaration.migrateKey, false, missing);
+function planOperator(declaration: OperatorDeclaration, metadata: OperatorMetadata, savepointIndex: number, missing: MissingAdapterError[], options: RestoreOptions): OperatorPlan {
+  const where = (role: string) => ({ operator: declaration.uid, state: '', role, now: options.now });
+  const key = planSerializer('key', declaration.keySerializer, metadata.key, declaration.migrateKey, false, missing, where('key'));
   let namespace: SerializerPlan | undefined;
   if (metadata.namespace && declaration.namespaceSerializer) {
-    namespace = planSerializer('namespace', declaration.namespaceSerializer, metadata.namespace, declaration.migrateNamespace, false, missing);
+    namespace = planSerializer('namespace', declaration.namespaceSerializer, metadata.namespace, declaration.migrateNamespace, false, missing, where('namespace'));
   } else if (metadata.namespace || declaration.namespaceSerializer) {
     namespace = unrestorable(
       'namespace',
@@ -300,8 +306,8 @@ function planOperator(declaration: OperatorDeclaration, metadata: OperatorMetada
   const states: StatePlan[] = [];
   metadata.states.forEach((stateMeta, index) => {
     const descriptor = declaration.state(stateMeta.name);
-    const dropReason: DropReason = (declaration.dropStates ?? []).includes(stateMeta.name) ? 'declared' : allow ? 'allowNonRestoredState' : 'undeclared';
-    states.push(descriptor ? planState(declaration.uid, descriptor, stateMeta, index, missing) : droppedState(declaration.uid, stateMeta, index, dropReason));
+    const dropReason: DropReason = (declaration.dropStates ?? []).includes(stateMeta.name) ? 'declared' : options.allowNonRestoredState ? 'allowNonRestoredState' : 'undeclared';
+    states.push(descriptor ? planState(declaration.uid, descriptor, stateMeta, index, missing, options) : droppedState(declaration.uid, stateMeta, index, dropReason));
   });
   for (const descriptor of declaration.states) {
     if (!metadata.states.some((s) => s.name === descriptor.name)) states.push(newState(declaration.uid, descriptor));
@@ -330,7 +336,15 @@ function planOperator(declaration: OperatorDeclaration, metadata: OperatorMetada
   };
 }
 
-function planState(operator: string, descriptor: StateDescriptor, metadata: StateMetadata, savepointIndex: number, missing: MissingAdapterError[]): StatePlan {
+function planState(
+  operator: string,
+  descriptor: StateDescriptor,
+  metadata: StateMetadata,
+  savepointIndex: number,
+  missing: MissingAdapterError[],
+  options: RestoreOptions,
+): StatePlan {
+  const where = (role: string) => ({ operator, state: descriptor.name, role, now: options.now });
   const base = { operator, state: descriptor.name, status: 'restored' as const, type: descriptor.type, previousType: metadata.type, descriptor, metadata, savepointIndex };
   if (descriptor.type !== metadata.type) {
     return {
@@ -350,10 +364,13 @@ function planState(operator: string, descriptor: StateDescriptor, metadata: Stat
     };
   }
   const stored = storedValueSerializer(descriptor);
-  const values = metadata.versions.map((v) => ({ ...planSerializer('value', stored, v.snapshot, descriptor.options.migrate, !!descriptor.options.migrateAlways, missing), version: v.id }));
+  const values = metadata.versions.map((v) => ({
+    ...planSerializer('value', stored, v.snapshot, descriptor.options.migrate, !!descriptor.options.migrateAlways, missing, where('value')),
+    version: v.id,
+  }));
   let mapKey: SerializerPlan | undefined;
   if (descriptor.type === 'map') {
-    mapKey = planSerializer('mapKey', descriptor.keySerializer, metadata.mapKey!, descriptor.options.migrateKey, false, missing);
+    mapKey = planSerializer('mapKey', descriptor.keySerializer, metadata.mapKey!, descriptor.options.migrateKey, false, missing, where('mapKey'));
   }
   const parts = mapKey ? [...values, mapKey] : values;
   const problems = parts.flatMap((p) =>
@@ -432,10 +449,11 @@ function planSerializer(
   converter: Converter | undefined,
   always: boolean,
   missing: MissingAdapterError[],
+  where: ConverterPlace,
 ): SerializerPlan {
   let result: Compatibility<unknown>;
   try {
-    result = resolveSchemaCompatibility(next.snapshot(), previous);
+    result = resolveSchemaCompatibility(next.snapshot(), previous, { now: where.now });
   } catch (error) {
     if (!(error instanceof MissingAdapterError)) throw error;
     missing.push(error);
@@ -446,7 +464,7 @@ function planSerializer(
       role,
       result,
       converter: true,
-      reader: converterReader(previous, next, converter),
+      reader: converterReader(previous, next, converter, where),
       rewrite: true,
       changes: [
         { path: '', message: "values converted by the state's migrate function" },
@@ -469,19 +487,55 @@ function planSerializer(
   };
 }
 
-/** Old bytes through the stored snapshot's serializer, then the converter; TTL timestamps are kept. */
-function converterReader(previous: SerializerSnapshot<unknown>, next: Serializer<unknown>, convert: Converter): Deserializer<unknown> {
+/** Where a converter runs, for its errors; and the clock for TTL. */
+interface ConverterPlace {
+  operator: string;
+  state: string;
+  role: string;
+  now?: () => number;
+}
+
+/**
+ * Old bytes through the stored snapshot's serializer, then the converter; TTL timestamps are kept.
+ * The converter's output is checked by writing it with the new serializer: a value it cannot write
+ * (a missing field, NaN for an int, a number for a bigint) fails here, on every path that reads
+ * through this reader (restores eager and lazy, offline rewrites, the dry-run's sample), never later.
+ */
+function converterReader(previous: SerializerSnapshot<unknown>, next: Serializer<unknown>, convert: Converter, where: ConverterPlace): Deserializer<unknown> {
   const old = previous.restoreSerializer();
   const previousTtl = previous instanceof TtlSnapshot;
   const nextTtl = next instanceof TtlSerializer;
+  const now = where.now ?? Date.now;
+  const check = new DataOutput(256);
+  const name = where.role === 'value' ? 'migrate' : where.role === 'mapKey' ? 'migrateKey' : where.role === 'key' ? 'migrateKey (operator)' : 'migrateNamespace';
+  const place = where.state ? `operator "${where.operator}" state "${where.state}"` : `operator "${where.operator}"`;
+  const run = (value: unknown): unknown => {
+    try {
+      return convert(value);
+    } catch (error) {
+      throw new ConverterError(`${place}: the ${name} converter threw on a stored value: ${(error as Error)?.message ?? String(error)}`, { cause: error });
+    }
+  };
   return {
     deserialize(input) {
       const value = old.deserialize(input);
+      let converted: unknown;
       if (previousTtl) {
         const { timestamp, value: inner } = value as TtlValue<unknown>;
-        return nextTtl ? { timestamp, value: convert(inner) } : convert(inner);
+        converted = nextTtl ? { timestamp, value: run(inner) } : run(inner);
+      } else converted = nextTtl ? { timestamp: now(), value: run(value) } : run(value);
+      check.reset();
+      try {
+        next.serialize(converted, check);
+      } catch (error) {
+        if (!(error instanceof EncodeError)) throw error;
+        throw new ConverterError(
+          `${place}: the ${name} converter returned a value the new ${where.role === 'value' ? 'value' : where.role} serializer cannot write (${error.message}); ` +
+            'a converter must return a complete value of the new type',
+          { cause: error },
+        );
       }
-      return nextTtl ? { timestamp: Date.now(), value: convert(value) } : convert(value);
+      return converted;
     },
   };
 }

@@ -14,6 +14,8 @@ export interface SavepointLayout {
   jobName: string;
   maxParallelism: number;
   operators: OperatorMetadata[];
+  /** The application position committed with the state (opaque bytes). */
+  position?: Uint8Array;
   /** The key groups the savepoint holds; default: those of the data files written (all when none). */
   keyGroupRanges?: KeyGroupRange[];
 }
@@ -91,6 +93,7 @@ export class SavepointWriter {
       createdAt: Date.now(),
       operators: this.layout.operators,
       files: [...this.files].sort((a, b) => a.operator - b.operator || a.range.start - b.range.start),
+      ...(this.layout.position ? { position: this.layout.position } : {}),
     };
     const ranges = this.layout.keyGroupRanges ?? (this.ranges.length ? this.ranges : undefined);
     if (ranges) metadata.keyGroupRanges = normalizeRanges(ranges);

@@ -109,6 +109,25 @@ describe('partial savepoints', () => {
     expect(gappy.keyGroupRanges).toEqual([{ start: 0, end: 2 }, { start: 6, end: 7 }]);
   });
 
+  test('rewrites keep the application position; merge keeps a shared one and refuses differing ones', async () => {
+    const src = join(await tempDir(), 'src');
+    await filePerState(src);
+    const withPosition = join(await tempDir(), 'pos');
+    const meta = (await openSavepoint(src)).metadata;
+    const writer = await SavepointWriter.create(withPosition, { ...meta, position: new Uint8Array([7, 7]) });
+    await writer.commit();
+    const a = join(await tempDir(), 'a');
+    await rewriteSavepoint(withPosition, a, { job: counts, keyGroups: { start: 0, end: 3 } });
+    expect((await openSavepoint(a)).metadata.position).toEqual(new Uint8Array([7, 7]));
+    const b = join(await tempDir(), 'b');
+    await rewriteSavepoint(src, b, { job: counts, keyGroups: { start: 4, end: 7 } });
+    await expect(mergeSavepoints([a, b], join(await tempDir(), 'x'))).rejects.toThrow(/carries application position none and .* 0707/);
+    const dropped = await mergeSavepoints([a, b], join(await tempDir(), 'y'), { position: null });
+    expect(dropped.position).toBeUndefined();
+    const given = await mergeSavepoints([a, b], join(await tempDir(), 'z'), { position: new Uint8Array([1]) });
+    expect(given.position).toEqual(new Uint8Array([1]));
+  });
+
   test('metadata without recorded ranges decodes as every key group; ranges round-trip', () => {
     const meta: SavepointMetadata = { ...layoutOfJob(counts), createdAt: 1, files: [] };
     expect(keyGroupRangesOf(decodeMetadata(encodeMetadata(meta)))).toEqual([{ start: 0, end: 7 }]);

@@ -16,10 +16,15 @@ import { SavepointWriter } from '../writer.js';
 export interface MergeOptions {
   /** Write a savepoint that still lacks some key groups (it says so: it is partial). */
   allowGaps?: boolean;
+  /**
+   * The application position to record. By default the parts' own, which must then be the same
+   * (the parts of a split migration carry their source's); `null` records none.
+   */
+  position?: Uint8Array | null;
 }
 
 function layoutBytes(metadata: SavepointMetadata): string {
-  return Buffer.from(encodeMetadata({ ...metadata, createdAt: 0, files: [], keyGroupRanges: undefined })).toString('base64');
+  return Buffer.from(encodeMetadata({ ...metadata, createdAt: 0, files: [], keyGroupRanges: undefined, position: undefined })).toString('base64');
 }
 
 /** Checks that the parts can be joined and returns the key groups the result holds. */
@@ -37,6 +42,19 @@ export function planMerge(parts: Savepoint[], options: MergeOptions = {}): KeyGr
       throw new RestoreError(
         `cannot merge ${part.dir} with ${first.dir}: their operators, states or schema versions differ. ` +
           'Rewrite both with the same job first (rewriteSavepoint, or stateshift migrate), then merge',
+      );
+    }
+  }
+  if (options.position === undefined) {
+    const text = (p: Savepoint) => {
+      const hex = p.metadata.position ? Buffer.from(p.metadata.position).toString('hex') : 'none';
+      return hex.length > 32 ? `${hex.slice(0, 32)}...` : hex;
+    };
+    const differing = parts.filter((p) => text(p) !== text(first));
+    if (differing.length) {
+      throw new RestoreError(
+        `cannot merge: ${differing[0].dir} carries application position ${text(differing[0])} and ${first.dir} ${text(first)}; ` +
+          'positions are opaque and cannot be joined: give the position the merged savepoint records (mergeSavepoints option position, or null for none; stateshift merge --drop-position)',
       );
     }
   }
@@ -66,7 +84,8 @@ export function planMerge(parts: Savepoint[], options: MergeOptions = {}): KeyGr
 export async function mergeSavepoints(sources: string[], out: string, options: MergeOptions = {}): Promise<SavepointMetadata> {
   const parts = await Promise.all(sources.map((s) => openSavepoint(s)));
   const keyGroupRanges = planMerge(parts, options);
-  const writer = await SavepointWriter.create(out, { ...parts[0].metadata, keyGroupRanges });
+  const position = options.position === undefined ? parts[0].metadata.position : (options.position ?? undefined);
+  const writer = await SavepointWriter.create(out, { ...parts[0].metadata, keyGroupRanges, position });
   try {
     for (const [i, part] of parts.entries()) {
       const ranges = keyGroupRangesOf(part.metadata);

@@ -104,6 +104,8 @@ export function prepareRewrite(savepoint: Savepoint, options: RewriteOptions): P
   const layout: SavepointLayout = {
     jobName: job.name,
     maxParallelism: job.maxParallelism,
+    // The application position committed with the state stays with it.
+    ...(savepoint.metadata.position ? { position: savepoint.metadata.position } : {}),
     operators: job.operators.map((declaration) => {
       const op = plan.operators.find((o) => o.uid === declaration.uid)!;
       return {

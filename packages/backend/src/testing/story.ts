@@ -1,7 +1,6 @@
 /** The upgrade-story cases as data, so every backend and the dry-run can be checked against them. */
-import { expect } from 'vitest';
-import type { JobDeclaration } from '@stateshift/core';
-import type { StateBackend } from '@stateshift/savepoint';
+import { deepStrictEqual, equal } from 'node:assert/strict';
+import type { JobDeclaration, StateBackend } from '@stateshift/core';
 import {
   orderOf,
   ordersV1,
@@ -18,30 +17,30 @@ import {
 } from './jobs.js';
 
 export type StoryExpectation =
-  | { ok: true; verify(backend: StateBackend): Promise<void> }
+  | { ok: true; verify(backend: StateBackend): void }
   | { ok: false; error: 'IncompatibleStateError' | 'RestoreError' | 'MissingAdapterError'; names: string[] };
 
 export interface UpgradeStoryCase {
   name: string;
   before: JobDeclaration;
-  write(backend: StateBackend): Promise<void>;
+  write(backend: StateBackend): void;
   after: JobDeclaration;
   options?: { allowNonRestoredState?: boolean };
   expect: StoryExpectation;
 }
 
 /** Version 1 runs: every user places orders; counts, last orders, ids and the audit trail are kept. */
-export async function runOrdersV1(backend: StateBackend): Promise<void> {
-  const op = backend.operator<string>('orders-per-user');
-  const audit = backend.operator<string>('order-audit');
+export function runOrdersV1(backend: StateBackend): void {
+  const op = backend.operator('orders-per-user');
+  const audit = backend.operator('order-audit');
   for (let i = 0; i < ORDERS_PER_USER; i++) {
     for (const user of USERS) {
       const order = orderOf(user, i);
-      await op.value<bigint>('count').update(user, (c) => (c ?? 0n) + 1n);
-      await op.value('last-order').set(user, order);
-      await op.list<string>('recent-order-ids').add(user, order.orderId);
-      await op.map<string, number>('orders-by-day').put(user, `day-${i % 3}`, i);
-      await audit.list<string>('seen').add(user, order.orderId);
+      op.value('count').update(user, (c) => ((c as bigint | undefined) ?? 0n) + 1n);
+      op.value('last-order').set(user, order);
+      op.list('recent-order-ids').add(user, order.orderId);
+      op.map('orders-by-day').put(user, `day-${i % 3}`, i);
+      audit.list('seen').add(user, order.orderId);
     }
   }
 }
@@ -49,14 +48,14 @@ export async function runOrdersV1(backend: StateBackend): Promise<void> {
 const last = ORDERS_PER_USER - 1;
 
 /** What every successful v2 restore still has: counts, ids and maps as v1 left them. */
-async function verifyCommon(backend: StateBackend, keyOf: (user: string) => unknown = (u) => u): Promise<void> {
+function verifyCommon(backend: StateBackend, keyOf: (user: string) => unknown = (u) => u): void {
   const op = backend.operator('orders-per-user');
   for (const user of USERS) {
-    expect(await op.value('count').get(keyOf(user))).toBe(BigInt(ORDERS_PER_USER));
-    const ids = await op.list('recent-order-ids').get(keyOf(user));
-    expect(ids).toHaveLength(ORDERS_PER_USER);
-    expect(ids[0]).toBe(orderOf(user, 0).orderId);
-    expect(await op.map('orders-by-day').get(keyOf(user), 'day-0')).toBe(9);
+    equal(op.value('count').get(keyOf(user)), BigInt(ORDERS_PER_USER), `count of ${user}`);
+    const ids = op.list('recent-order-ids').get(keyOf(user));
+    equal(ids.length, ORDERS_PER_USER, `recent order ids of ${user}`);
+    equal(ids[0], orderOf(user, 0).orderId);
+    equal(op.map('orders-by-day').get(keyOf(user), 'day-0'), 9);
   }
 }
 
@@ -68,9 +67,9 @@ export const upgradeStoryCases: UpgradeStoryCase[] = [
     after: ordersV2FieldAdded,
     expect: {
       ok: true,
-      async verify(backend) {
-        await verifyCommon(backend);
-        expect(await backend.operator('orders-per-user').value('last-order').get('u-2')).toEqual({ ...orderOf('u-2', last), amount: 0 });
+      verify(backend) {
+        verifyCommon(backend);
+        deepStrictEqual(backend.operator('orders-per-user').value('last-order').get('u-2'), { ...orderOf('u-2', last), amount: 0 });
       },
     },
   },
@@ -81,10 +80,10 @@ export const upgradeStoryCases: UpgradeStoryCase[] = [
     after: ordersV2FieldRemoved,
     expect: {
       ok: true,
-      async verify(backend) {
-        await verifyCommon(backend);
+      verify(backend) {
+        verifyCommon(backend);
         const { orderId, userId } = orderOf('u-1', last);
-        expect(await backend.operator('orders-per-user').value('last-order').get('u-1')).toEqual({ orderId, userId });
+        deepStrictEqual(backend.operator('orders-per-user').value('last-order').get('u-1'), { orderId, userId });
       },
     },
   },
@@ -102,9 +101,9 @@ export const upgradeStoryCases: UpgradeStoryCase[] = [
     after: ordersV2OrderIdIntConverted,
     expect: {
       ok: true,
-      async verify(backend) {
-        await verifyCommon(backend);
-        expect(await backend.operator('orders-per-user').value('last-order').get('u-3')).toEqual({ ...orderOf('u-3', last), orderId: 2000 + last });
+      verify(backend) {
+        verifyCommon(backend);
+        deepStrictEqual(backend.operator('orders-per-user').value('last-order').get('u-3'), { ...orderOf('u-3', last), orderId: 2000 + last });
       },
     },
   },
@@ -137,9 +136,9 @@ export const upgradeStoryCases: UpgradeStoryCase[] = [
     after: ordersV2AvroConverted,
     expect: {
       ok: true,
-      async verify(backend) {
-        await verifyCommon(backend);
-        expect({ ...((await backend.operator('orders-per-user').value('last-order').get('u-4')) as object) }).toEqual(orderOf('u-4', last));
+      verify(backend) {
+        verifyCommon(backend);
+        deepStrictEqual({ ...(backend.operator('orders-per-user').value('last-order').get('u-4') as object) }, orderOf('u-4', last));
       },
     },
   },
@@ -150,9 +149,9 @@ export const upgradeStoryCases: UpgradeStoryCase[] = [
     after: ordersV2NumericUserIds,
     expect: {
       ok: true,
-      async verify(backend) {
-        await verifyCommon(backend, (u) => Number(u.slice(2)));
-        expect(await backend.operator('orders-per-user').value('count').get(7)).toBeUndefined();
+      verify(backend) {
+        verifyCommon(backend, (u) => Number(u.slice(2)));
+        equal(backend.operator('orders-per-user').value('count').get(7), undefined);
       },
     },
   },

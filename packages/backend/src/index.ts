@@ -1,0 +1,12 @@
+/**
+ * @stateshift/backend: what every state backend shares (typed synchronous handles, TTL, validation,
+ * copy semantics, the restore driver, checkpoints and savepoints), for backend implementors. Users
+ * install a backend (`@stateshift/backend-heap`, `@stateshift/backend-lsm`), which brings this.
+ *
+ * @module @stateshift/backend
+ */
+export { AbstractStateBackend, checkOpenOptions, checkPosition, servedRange, type ExportCut } from './abstract-backend.js';
+export { OperatorSlot, StateSlot, withPlace, type KeyLocation } from './slots.js';
+export type { PrivateStateApi, MapEntryWrite } from './private-api.js';
+export { valueHandle, listHandle, mapHandle, type HandleHost } from './handles.js';
+export { RekeyStage, type RekeyedRow } from './rekey.js';
