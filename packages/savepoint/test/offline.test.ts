@@ -119,6 +119,7 @@ describe('partial savepoints', () => {
     const a = join(await tempDir(), 'a');
     await rewriteSavepoint(withPosition, a, { job: counts, keyGroups: { start: 0, end: 3 } });
     expect((await openSavepoint(a)).metadata.position).toEqual(new Uint8Array([7, 7]));
+    expect(describeSavepoint(await openSavepoint(a)).position).toBe('0707');
     const b = join(await tempDir(), 'b');
     await rewriteSavepoint(src, b, { job: counts, keyGroups: { start: 4, end: 7 } });
     await expect(mergeSavepoints([a, b], join(await tempDir(), 'x'))).rejects.toThrow(/carries application position none and .* 0707/);

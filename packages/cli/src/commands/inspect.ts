@@ -33,6 +33,7 @@ export async function inspect(io: Io, dir: string, options: { json?: boolean }):
     `${paint(io, 'bold', 'savepoint')} ${safe(summary.dir)}\n` +
       `job ${safe(summary.jobName)}, maxParallelism ${summary.maxParallelism}, taken ${summary.createdAt}\n` +
       `${keyGroups}\n` +
+      (summary.position ? `application position: ${summary.position.length / 2} bytes (${summary.position.length > 64 ? `${summary.position.slice(0, 64)}...` : summary.position})\n` : '') +
       `${summary.entries} entries in ${summary.files} files, ${formatBytes(summary.bytes)}\n\n`,
   );
   const rows = summary.operators.flatMap((op) =>

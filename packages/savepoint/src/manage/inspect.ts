@@ -22,6 +22,8 @@ export interface SavepointSummary {
   /** The key groups the savepoint holds; fewer than all makes it partial. */
   keyGroupRanges: KeyGroupRange[];
   partial: boolean;
+  /** The application position committed with the state, as hex (opaque bytes). */
+  position?: string;
   createdAt: string;
   files: number;
   bytes: number;
@@ -38,6 +40,7 @@ export function describeSavepoint(savepoint: Savepoint): SavepointSummary {
     maxParallelism: metadata.maxParallelism,
     keyGroupRanges: keyGroupRangesOf(metadata),
     partial: !isFullRange(keyGroupRangesOf(metadata), metadata.maxParallelism),
+    ...(metadata.position ? { position: Buffer.from(metadata.position).toString('hex') } : {}),
     createdAt: new Date(metadata.createdAt).toISOString(),
     files: metadata.files.length,
     bytes: metadata.files.reduce((n, f) => n + f.size, 0),
