@@ -233,7 +233,13 @@ export abstract class AbstractStateBackend<J extends JobDeclaration = JobDeclara
   protected async restoreFrom(location: string, options: BackendOpenOptions<J>): Promise<{ savepoint: Savepoint; plan: RestorePlan }> {
     const savepoint = await openSavepoint(location);
     // The instance's key groups: a partial savepoint must hold them all (rule 2).
-    const plan = planRestore(savepoint.metadata, this.job, { allowNonRestoredState: options.allowNonRestoredState, keyGroupRange: this.keyGroupRange, now: this.clock });
+    const plan = planRestore(savepoint.metadata, this.job, {
+      allowNonRestoredState: options.allowNonRestoredState,
+      allowPartialSavepoint: options.allowPartialSavepoint,
+      allowJobNameChange: options.allowJobNameChange,
+      keyGroupRange: this.keyGroupRange,
+      now: this.clock,
+    });
     assertRestorable(plan);
     this.restorePlan = plan;
     this.applyPlanWriters(plan);

@@ -243,6 +243,8 @@ describe.each(['heap', 'lsm-eager'] as const)('instances of %s', (kind) => {
     expect(check.stdout).toMatch(/savepoint is partial: it holds key groups 0-31 of 0-63/);
     expect((await run('check', parts[0], '--job', fixture('orders.mjs'), '--allow-partial')).code).toBe(0);
     expect((await run('check', parts[0], '--job', fixture('orders.mjs'), '--key-groups', '0-31')).code).toBe(0);
+    // A restore refuses it too: a whole instance would serve half of the keys.
+    await expect(openBackend(kind, job, parts[0])).rejects.toThrow(/savepoint is partial: it holds key groups 0-31 of 0-63/);
     const merged = join(base, 'merged');
     expect((await run('merge', ...parts, '--out', merged)).code).toBe(0);
     const whole = await openBackend(kind, job, merged);
