@@ -180,6 +180,12 @@ describe.each(BACKEND_KINDS)('savepoint of %s', (kind) => {
     expect(Object.keys(got)).toEqual(['orders-v3/last', 'orders-v3/ids']);
     expect(got['orders-v3/ids']).toEqual(expected['orders/ids']);
     expect(got['orders-v3/last'].every((l) => l.includes('"channel":"moved"'))).toBe(true);
+    if (kind === 'heap') {
+      // Restored straight from the source: the renamed operator's state comes from its previous uid.
+      const direct = await openBackend(kind, renamed, sp);
+      expect(await getValue(direct, 'orders-v3', 'last', 'u3')).toMatchObject({ orderId: 'o-3', channel: 'web' });
+      await direct.close();
+    }
     const backend = await openBackend(kind, renamed, out);
     expect(await getValue(backend, 'orders-v3', 'last', 'u3')).toMatchObject({ orderId: 'o-3', channel: 'moved' });
     await backend.close();
