@@ -13,6 +13,9 @@ import { MemoryBackend, openMemoryBackend } from './memory-backend.js';
 const factory = async (options: BackendOpenOptions) => openMemoryBackend({ ...options, dir: options.dir ?? (await mkdtemp(join(tmpdir(), 'stateshift-memory-'))) });
 
 backendSuite({ test, factory, supports: supports({ persistence: true }), name: 'memory' });
+// The lazy-migration tests hold for a backend that migrates eagerly too: run them here so they are proven.
+const lazyCommon = commonOf({ test, factory, supports: supports({ persistence: true, lazyMigration: true }), name: 'memory, lazy-migration tests' });
+features.lazyMigration.all(lazyCommon.test, lazyCommon);
 
 /** Runs one feature file's tests in turn, outside vitest, and returns the names of those that failed. */
 async function failuresOf(feature: keyof typeof features, brokenFactory: BackendFactory, manifest: BackendSupports = supports({ persistence: true })): Promise<string[]> {

@@ -43,6 +43,49 @@ export function all(test: Common['test'], common: Common): void {
     equal((await s.open({ job, restoreFrom: s.path('none') })).position, undefined);
   }));
 
+  test(`${prefix}checkpoints: state written before and after a checkpoint reads as one`, session(common, async (s) => {
+    const { job, counter, count, events, byDay } = countsJob();
+    const backend = await s.open({ job });
+    const op = backend.operator(counter);
+    for (let i = 0; i < 50; i++) op.value(count).set(`k${i}`, BigInt(i));
+    op.list(events).addAll('k', ['a', 'b']);
+    op.map(byDay).putAll('k', [['mon', 1], ['tue', 2], ['wed', 3]]);
+    await backend.checkpoint();
+    // Reads now come from what the checkpoint stored.
+    equal(op.value(count).get('k7'), 7n);
+    deepStrictEqual(op.list(events).get('k'), ['a', 'b']);
+    // Writes after it combine with it.
+    op.list(events).add('k', 'c');
+    op.map(byDay).put('k', 'thu', 4);
+    op.map(byDay).remove('k', 'mon');
+    op.value(count).clear('k0');
+    op.value(count).update('k1', (c) => (c ?? 0n) + 100n);
+    op.value(count).set('new', 1n);
+    deepStrictEqual(op.list(events).get('k'), ['a', 'b', 'c']);
+    deepStrictEqual(new Map(await collect(op.map(byDay).entries('k'))), new Map([['tue', 2], ['wed', 3], ['thu', 4]]));
+    equal(op.map(byDay).contains('k', 'mon'), false);
+    equal(op.value(count).get('k0'), undefined);
+    equal(op.value(count).get('k1'), 101n);
+    const keys = (await collect(op.keys(count))).map((k) => k.key);
+    equal(keys.length, 50);
+    equal(new Set(keys).size, 50, 'each key once, whether stored before or after the checkpoint');
+    equal(keys.includes('k0'), false);
+    equal(keys.includes('new'), true);
+    await backend.checkpoint();
+    op.list(events).update('k', []);
+    op.map(byDay).clear('k');
+    deepStrictEqual(op.list(events).get('k'), []);
+    deepStrictEqual(await collect(op.map(byDay).entries('k')), []);
+    // A savepoint holds both.
+    op.value(count).set('after', 2n);
+    await backend.savepoint(s.path('sp'));
+    const r = (await s.open({ job, restoreFrom: s.path('sp') })).operator(counter);
+    equal(r.value(count).get('k1'), 101n);
+    equal(r.value(count).get('after'), 2n);
+    equal(r.value(count).get('k0'), undefined);
+    deepStrictEqual(r.list(events).get('k'), []);
+  }));
+
   if (!supports.persistence) return;
 
   test(`${prefix}checkpoints: reopening the directory gives the last checkpoint's state and position`, session(common, async (s) => {

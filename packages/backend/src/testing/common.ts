@@ -72,14 +72,18 @@ export function session(common: Common, body: (s: Session) => Promise<void>): ()
         return backend as unknown as StateBackend<J>;
       },
     };
+    let failed = false;
     try {
       await body(s);
+    } catch (error) {
+      failed = true;
+      throw error;
     } finally {
-      try {
-        for (const backend of opened) await backend.close();
-      } finally {
-        await rm(root, { recursive: true, force: true });
-      }
+      const errors: unknown[] = [];
+      for (const backend of opened) await backend.close().catch((error: unknown) => errors.push(error));
+      await rm(root, { recursive: true, force: true });
+      // A failing close fails the test, unless the test already failed (its error says more).
+      if (!failed && errors.length) throw errors[0];
     }
   };
 }

@@ -20,6 +20,7 @@ import * as concurrency from './concurrency.js';
 import * as consistentCut from './consistent-cut.js';
 import * as copySemantics from './copy-semantics.js';
 import * as handles from './handles.js';
+import * as lazyMigration from './lazy-migration.js';
 import * as mixedFormats from './mixed-formats.js';
 import * as namespaces from './namespaces.js';
 import * as rescaling from './rescaling.js';
@@ -43,6 +44,7 @@ export const features = {
   rescaling,
   mixedFormats,
   upgradeStory,
+  lazyMigration,
 } as const;
 
 /** Runs every feature of the suite against `factory`. */
