@@ -183,7 +183,8 @@ export abstract class AbstractStateBackend<J extends JobDeclaration = JobDeclara
     if (typeof location !== 'string' || !location) throw new TypeError('savepoint() needs a location (a directory or an s3:// URL)');
     const position = checkPosition(options, 'savepoint') ?? this.position;
     this.checkOpen('savepoint()');
-    const layout: SavepointLayout = { ...this.savepointLayout(), ...(position ? { position } : {}) };
+    // The key groups this instance serves: one instance of several writes a partial savepoint.
+    const layout: SavepointLayout = { ...this.savepointLayout(), keyGroupRanges: [this.keyGroupRange], ...(position ? { position } : {}) };
     // The writer is created before anything is awaited by the backend, so the cut is taken now.
     const cut = this._beginExport();
     let writer: SavepointWriter | undefined;

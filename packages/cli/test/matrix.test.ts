@@ -242,6 +242,13 @@ describe.each(['heap', 'lsm-eager'] as const)('instances of %s', (kind) => {
       await backend.savepoint(parts[index]);
       await backend.close();
     }
+    if (kind === 'heap') {
+      // An instance with no entries still holds (only) its key groups.
+      const empty = await openBackend(kind, job, undefined, { parallelism: 2, index: 1 });
+      await empty.savepoint(join(base, 'empty'));
+      await empty.close();
+      expect((await run('inspect', join(base, 'empty'))).stdout).toContain('partial: holds key groups 32-63 of 0-63');
+    }
     const inspect = await run('inspect', parts[1]);
     expect(inspect.stdout).toContain('partial: holds key groups 32-63 of 0-63');
     const check = await run('check', parts[0], '--job', fixture('orders.mjs'));
