@@ -268,7 +268,8 @@ export class HeapBackend<J extends JobDeclaration = JobDeclaration> extends Abst
       const decode = entryDecoder(opPlan);
       const stage = opPlan.rekey || opPlan.states.some((s) => s.rekeyMapKeys) ? new RekeyStage(opPlan, op, served) : undefined;
       // Re-keyed entries may move into this range from anywhere, so then every file is read.
-      for await (const block of savepoint.blocks(opPlan.uid, opPlan.rekey ? {} : { range })) {
+      // A renamed operator's entries are stored under its previous uid.
+      for await (const block of savepoint.blocks(opPlan.previousUid ?? opPlan.uid, opPlan.rekey ? {} : { range })) {
         for (const raw of block) {
           if (!opPlan.rekey && !served(raw.keyGroup)) continue;
           const entry = decode(raw);

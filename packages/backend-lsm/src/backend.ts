@@ -526,7 +526,7 @@ export class LsmBackend<J extends JobDeclaration = JobDeclaration> extends Abstr
       if (rekey) {
         const stage = new RekeyStage(opPlan, op, served);
         const decode = entryDecoder(opPlan);
-        for await (const block of savepoint.blocks(opPlan.uid, {})) {
+        for await (const block of savepoint.blocks(opPlan.previousUid ?? opPlan.uid, {})) {
           for (const raw of block) {
             const entry = decode(raw);
             if (entry) stage.add(op.states.get(entry.state.state)!, raw, entry);
@@ -560,7 +560,7 @@ export class LsmBackend<J extends JobDeclaration = JobDeclaration> extends Abstr
         }
         await put(key, versioned(version, joined));
       };
-      for await (const block of savepoint.blocks(opPlan.uid, { range })) {
+      for await (const block of savepoint.blocks(opPlan.previousUid ?? opPlan.uid, { range })) {
         for (const raw of block) {
           const state = bySavepointIndex.get(raw.state);
           if (!state || !served(raw.keyGroup)) continue;

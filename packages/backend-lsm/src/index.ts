@@ -6,3 +6,4 @@
  */
 export { openLsmBackend, LsmBackend, BackgroundMigration, type LsmOpenOptions, type MigrationMode } from './backend.js';
 export type { MigrationProgress } from './migration.js';
+export { loadMetadata, type LocalMetadata } from './local-metadata.js';

@@ -183,7 +183,8 @@ export abstract class AbstractStateBackend<J extends JobDeclaration = JobDeclara
     if (typeof location !== 'string' || !location) throw new TypeError('savepoint() needs a location (a directory or an s3:// URL)');
     const position = checkPosition(options, 'savepoint') ?? this.position;
     this.checkOpen('savepoint()');
-    const layout: SavepointLayout = { ...this.savepointLayout(), ...(position ? { position } : {}) };
+    // The key groups this instance serves: one instance of several writes a partial savepoint.
+    const layout: SavepointLayout = { ...this.savepointLayout(), keyGroupRanges: [this.keyGroupRange], ...(position ? { position } : {}) };
     // The writer is created before anything is awaited by the backend, so the cut is taken now.
     const cut = this._beginExport();
     let writer: SavepointWriter | undefined;
@@ -234,7 +235,14 @@ export abstract class AbstractStateBackend<J extends JobDeclaration = JobDeclara
     const savepoint = await openSavepoint(location);
     // Values that gain a TTL get the time of the restore, also when they are read (migrated) later.
     const restoredAt = this.clock();
-    const plan = planRestore(savepoint.metadata, this.job, { allowNonRestoredState: options.allowNonRestoredState, now: () => restoredAt });
+    // The instance's key groups: a partial savepoint must hold them all (rule 2).
+    const plan = planRestore(savepoint.metadata, this.job, {
+      allowNonRestoredState: options.allowNonRestoredState,
+      allowPartialSavepoint: options.allowPartialSavepoint,
+      allowJobNameChange: options.allowJobNameChange,
+      keyGroupRange: this.keyGroupRange,
+      now: () => restoredAt,
+    });
     assertRestorable(plan);
     this.restorePlan = plan;
     this.applyPlanWriters(plan);

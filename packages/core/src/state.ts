@@ -87,6 +87,12 @@ function checkOptions(what: string, options: StateOptions<unknown>): void {
   if (options.mergeOnCollision !== undefined && typeof options.mergeOnCollision !== 'function') throw new TypeError(`${what}: mergeOnCollision must be a function`);
 }
 
+function names(what: string, list: unknown): readonly string[] {
+  if (list === undefined) return Object.freeze([]);
+  if (!Array.isArray(list) || list.some((n) => typeof n !== 'string' || n.length === 0)) throw new TypeError(`${what} must be an array of non-empty strings`);
+  return Object.freeze([...new Set(list as string[])]);
+}
+
 export function valueState<T, const Name extends string = string>(
   name: Name,
   serializer: Serializer<T>,
@@ -141,6 +147,10 @@ export interface OperatorOptions<K, N, S extends readonly StateDescriptor[], Uid
   migrateKey?: (previous: unknown) => K;
   /** A converter for namespaces written by the previous version. */
   migrateNamespace?: (previous: unknown) => N;
+  /** Uids this operator had before (a rename): their stored state restores into it. */
+  previousUids?: readonly string[];
+  /** Stored states of this operator that the job no longer keeps (left behind on restore). */
+  dropStates?: readonly string[];
 }
 
 /**
@@ -154,6 +164,8 @@ export interface OperatorDeclaration<K = unknown, N = unknown, S extends readonl
   readonly states: S;
   readonly migrateKey?: (previous: unknown) => K;
   readonly migrateNamespace?: (previous: unknown) => N;
+  readonly previousUids: readonly string[];
+  readonly dropStates: readonly string[];
   state(name: string): StateDescriptor | undefined;
 }
 
@@ -172,6 +184,12 @@ export function operator<K, N = undefined, const S extends readonly StateDescrip
     }
     seen.add(s.name);
   }
+  const previousUids = names(`operator "${options.uid}" previousUids`, options.previousUids);
+  if (previousUids.includes(options.uid)) throw new JobDefinitionError(`operator "${options.uid}" lists its own uid in previousUids; list only the uids it had before`);
+  const dropStates = names(`operator "${options.uid}" dropStates`, options.dropStates);
+  for (const name of dropStates) {
+    if (seen.has(name)) throw new JobDefinitionError(`operator "${options.uid}" both declares state "${name}" and drops it (dropStates); keep one`);
+  }
   const states = Object.freeze([...options.states]) as unknown as S;
   const byName = new Map((states as readonly StateDescriptor[]).map((s) => [s.name, s]));
   return Object.freeze({
@@ -181,6 +199,8 @@ export function operator<K, N = undefined, const S extends readonly StateDescrip
     states,
     migrateKey: options.migrateKey,
     migrateNamespace: options.migrateNamespace,
+    previousUids,
+    dropStates,
     state: (name: string) => byName.get(name),
   });
 }
@@ -190,12 +210,15 @@ export interface JobOptions<O extends readonly OperatorDeclaration[] = readonly 
   /** The number of key groups, fixed for the life of the state: 1..32768. */
   maxParallelism: number;
   operators: O;
+  /** Uids of stored operators that the job no longer has (their state is left behind on restore). */
+  dropOperators?: readonly string[];
 }
 
 export interface JobDeclaration<O extends readonly OperatorDeclaration[] = readonly OperatorDeclaration[]> {
   readonly name: string;
   readonly maxParallelism: number;
   readonly operators: O;
+  readonly dropOperators: readonly string[];
   operator(uid: string): OperatorDeclaration | undefined;
 }
 
@@ -241,11 +264,26 @@ export function defineJob<const O extends readonly OperatorDeclaration[]>(option
     if (byUid.has(op.uid)) throw new JobDefinitionError(`job "${options.name}" declares operator uid "${op.uid}" twice; uids must be unique`);
     byUid.set(op.uid, op);
   }
+  const previous = new Map<string, string>();
+  for (const op of options.operators) {
+    for (const old of op.previousUids ?? []) {
+      if (byUid.has(old)) throw new JobDefinitionError(`job "${options.name}": operator "${op.uid}" lists previous uid "${old}", which is the uid of another operator of the job`);
+      const other = previous.get(old);
+      if (other) throw new JobDefinitionError(`job "${options.name}": operators "${other}" and "${op.uid}" both list previous uid "${old}"; one stored operator restores into one operator`);
+      previous.set(old, op.uid);
+    }
+  }
+  const dropOperators = names(`job "${options.name}" dropOperators`, options.dropOperators);
+  for (const uid of dropOperators) {
+    const owner = byUid.has(uid) ? uid : previous.get(uid);
+    if (owner) throw new JobDefinitionError(`job "${options.name}" drops operator "${uid}" (dropOperators) but operator "${owner}" restores it; keep one`);
+  }
   return Object.freeze({
     [JOB_MARK]: true,
     name: options.name,
     maxParallelism,
     operators: Object.freeze([...options.operators]) as unknown as O,
+    dropOperators,
     operator: (uid: string) => byUid.get(uid),
   });
 }

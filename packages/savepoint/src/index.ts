@@ -16,7 +16,9 @@ export {
   type SchemaVersion,
   type DataFileMetadata,
   type KeyGroupOffset,
+  keyGroupRangesOf,
 } from './metadata.js';
+export { normalizeRanges, subtractRanges, intersectRanges, isFullRange, formatRanges } from './key-group-ranges.js';
 export { DataFileWriter, readDataFileBlocks, type RawEntry, type ReadOptions } from './data-file.js';
 export { SavepointWriter, writeFileAtomically, writeSavepointEntries, type SavepointLayout } from './writer.js';
 export { Savepoint, openSavepoint, type EntryFilter } from './reader.js';
@@ -33,6 +35,7 @@ export {
   type StateVerdict,
   type SerializerPlan,
   type SerializerRole,
+  type DropReason,
 } from './restore-plan.js';
 export type {
   BackendOpenOptions,
@@ -44,7 +47,18 @@ export type {
 } from './backend.js';
 export { entryDecoder, describeKeyBytes, type DecodedEntry } from './decode-entries.js';
 export { describeSavepoint, readState, type SavepointSummary, type StateSummary, type StateEntry, type ReadStateOptions } from './manage/inspect.js';
-export { checkUpgrade, type UpgradeCheck, type StateCheck } from './manage/check-upgrade.js';
-export { prepareRewrite, rewritePart, rewriteSavepoint, type PreparedRewrite, type RewriteOptions, type RewriteProgress, type ValueTransform } from './manage/rewrite.js';
-export { bootstrapSavepoint, type BootstrapEntry } from './manage/bootstrap.js';
+export { checkUpgrade, type UpgradeCheck, type StateCheck, type OperatorCheck, type OperatorCheckStatus } from './manage/check-upgrade.js';
+export {
+  prepareRewrite,
+  rewritePart,
+  rewriteSavepoint,
+  outputKeyGroups,
+  type PreparedRewrite,
+  type RewriteOptions,
+  type RewriteProgress,
+  type ValueTransform,
+} from './manage/rewrite.js';
+export { bootstrapSavepoint, type BootstrapEntry, type BootstrapOptions } from './manage/bootstrap.js';
+export { mergeSavepoints, planMerge, type MergeOptions } from './manage/merge.js';
+export { rescaleSavepoint, jobOfSavepoint, type RescaleOptions } from './manage/rescale.js';
 export { CollisionTracker, keyCollisionError } from './collisions.js';

@@ -15,6 +15,7 @@ import {
 } from '@stateshift/core';
 import { crc32 } from './crc32.js';
 import { FORMAT_VERSION, METADATA_FILE, METADATA_MAGIC } from './format.js';
+import { isFullRange, normalizeRanges } from './key-group-ranges.js';
 
 export interface SchemaVersion {
   /** Entries name their version by this id. */
@@ -69,14 +70,25 @@ export interface SavepointMetadata {
   files: DataFileMetadata[];
   /** The application position (a consumer's offsets) committed with this state, opaque bytes. */
   position?: Uint8Array;
+  /**
+   * The key groups this savepoint holds, sorted and disjoint. Absent (as in savepoints written
+   * before it was recorded) means all of them; fewer than all makes the savepoint partial.
+   */
+  keyGroupRanges?: KeyGroupRange[];
 }
 
 const STATE_TYPES: StateType[] = ['value', 'list', 'map'];
 /** Tags of the optional fields after the files. */
 const FIELD_POSITION = 1;
+const FIELD_KEY_GROUP_RANGES = 2;
 
 export function newestVersion(state: StateMetadata): SchemaVersion {
   return state.versions[state.versions.length - 1];
+}
+
+/** The key groups a savepoint holds (all of them unless it records fewer). */
+export function keyGroupRangesOf(metadata: Pick<SavepointMetadata, 'maxParallelism' | 'keyGroupRanges'>): KeyGroupRange[] {
+  return metadata.keyGroupRanges ?? [{ start: 0, end: metadata.maxParallelism - 1 }];
 }
 
 export function encodeMetadata(metadata: SavepointMetadata): Uint8Array {
@@ -126,6 +138,15 @@ export function encodeMetadata(metadata: SavepointMetadata): Uint8Array {
   if (metadata.position) {
     body.writeUint8(FIELD_POSITION);
     body.writeBytes(metadata.position);
+  }
+  if (metadata.keyGroupRanges && !isFullRange(metadata.keyGroupRanges, metadata.maxParallelism)) {
+    const ranges = normalizeRanges(metadata.keyGroupRanges);
+    body.writeUint8(FIELD_KEY_GROUP_RANGES);
+    body.writeVarUint(ranges.length);
+    for (const r of ranges) {
+      body.writeVarUint(r.start);
+      body.writeVarUint(r.end);
+    }
   }
   const payload = body.peek();
   const out = new DataOutput(payload.length + 16);
@@ -209,11 +230,27 @@ function decodeBody(input: DataInput): SavepointMetadata {
     files.push({ name, operator, range, entries, size, checksum, index, stateTotals });
   }
   let position: Uint8Array | undefined;
+  let keyGroupRanges: KeyGroupRange[] | undefined;
   while (!input.atEnd) {
     const fieldAt = input.offset;
     const field = input.readUint8();
     if (field === FIELD_POSITION) position = input.readBytes().slice();
+    else if (field === FIELD_KEY_GROUP_RANGES) keyGroupRanges = readKeyGroupRanges(input, maxParallelism);
     else throw new DecodeError(`unknown optional metadata field ${field}`, fieldAt);
   }
-  return { jobName, maxParallelism, createdAt, operators, files, ...(position ? { position } : {}) };
+  return { jobName, maxParallelism, createdAt, operators, files, ...(position ? { position } : {}), ...(keyGroupRanges ? { keyGroupRanges } : {}) };
+}
+
+function readKeyGroupRanges(input: DataInput, maxParallelism: number): KeyGroupRange[] {
+  const ranges: KeyGroupRange[] = [];
+  for (let k = input.readVarUint(); k > 0; k--) {
+    const at = input.offset;
+    const range = { start: input.readVarUint(), end: input.readVarUint() };
+    const previous = ranges[ranges.length - 1];
+    if (range.end < range.start || range.end >= maxParallelism || (previous && range.start <= previous.end + 1)) {
+      throw new DecodeError(`key-group range ${range.start}-${range.end} is not sorted, disjoint and within 0-${maxParallelism - 1}`, at);
+    }
+    ranges.push(range);
+  }
+  return ranges;
 }

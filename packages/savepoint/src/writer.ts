@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { checkMaxParallelism, type KeyGroupRange } from '@stateshift/core';
 import { DataFileWriter, type RawEntry } from './data-file.js';
 import { dataFileName, METADATA_FILE } from './format.js';
+import { normalizeRanges } from './key-group-ranges.js';
 import { encodeMetadata, type DataFileMetadata, type OperatorMetadata, type SavepointMetadata } from './metadata.js';
 
 export interface SavepointLayout {
@@ -15,11 +16,14 @@ export interface SavepointLayout {
   operators: OperatorMetadata[];
   /** The application position committed with the state (opaque bytes). */
   position?: Uint8Array;
+  /** The key groups the savepoint holds; default: those of the data files written (all when none). */
+  keyGroupRanges?: KeyGroupRange[];
 }
 
 export class SavepointWriter {
   private readonly files: DataFileMetadata[] = [];
   private readonly open = new Set<DataFileWriter>();
+  private readonly ranges: KeyGroupRange[] = [];
   private done = false;
 
   private constructor(
@@ -57,6 +61,7 @@ export class SavepointWriter {
       throw new RangeError(`key-group range ${range.start}-${range.end} is not within 0-${this.layout.maxParallelism - 1}`);
     }
     const operator = this.operatorIndex(uid);
+    this.ranges.push(range);
     const writer = await DataFileWriter.create(this.dir, dataFileName(operator, range.start, range.end, part), operator, range);
     this.open.add(writer);
     return writer;
@@ -73,6 +78,7 @@ export class SavepointWriter {
   /** Records a data file written elsewhere into this directory (by a worker thread). */
   addFile(meta: DataFileMetadata): void {
     this.checkOpen();
+    this.ranges.push(meta.range);
     if (meta.entries > 0) this.files.push(meta);
   }
 
@@ -89,6 +95,8 @@ export class SavepointWriter {
       files: [...this.files].sort((a, b) => a.operator - b.operator || a.range.start - b.range.start),
       ...(this.layout.position ? { position: this.layout.position } : {}),
     };
+    const ranges = this.layout.keyGroupRanges ?? (this.ranges.length ? this.ranges : undefined);
+    if (ranges) metadata.keyGroupRanges = normalizeRanges(ranges);
     // Empty files hold nothing worth keeping.
     await writeFileAtomically(this.dir, METADATA_FILE, encodeMetadata(metadata));
     return metadata;
@@ -116,7 +124,7 @@ export async function writeSavepointEntries(
   range: KeyGroupRange,
   operators: { uid: string; entries: RawEntry[] }[],
 ): Promise<SavepointMetadata> {
-  const writer = await SavepointWriter.create(dir, layout);
+  const writer = await SavepointWriter.create(dir, { ...layout, keyGroupRanges: layout.keyGroupRanges ?? [range] });
   try {
     for (const { uid, entries } of operators) {
       if (!entries.length) continue;
