@@ -40,9 +40,11 @@ import {
   type SchemaVersion,
   type StatePlan,
 } from '@stateshift/savepoint';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { ClassicLevel } from 'classic-level';
 import { entryKey, entryKeyOf, latin1, MAX_STATE_ID, parseKey, prefixEnd, splitRest, statePrefix, versioned } from './layout.js';
-import { loadMetadata, markRestoring, metadataOps, saveMetadata, type BatchOp, type Db, type LocalMetadata } from './local-metadata.js';
+import { loadMetadata, markRestoring, metadataOps, restoringFrom, saveMetadata, unmarkRestoring, type BatchOp, type Db, type LocalMetadata } from './local-metadata.js';
 import { migrateState, type MigrationProgress } from './migration.js';
 import { recoverUndoLog, WriteBuffer } from './write-buffer.js';
 
@@ -368,19 +370,25 @@ export class LsmBackend<J extends JobDeclaration = JobDeclaration> extends Abstr
     const { db, options } = this;
     const stored = await loadMetadata(db, options.dir);
     if (stored) await recoverUndoLog(db, stored.checkpoint);
-    if (stored?.restoring !== undefined) {
-      if (options.restoreFrom === undefined) {
+    const interrupted = await restoringFrom(options.dir);
+    if (interrupted !== undefined && options.restoreFrom === undefined) {
+      // A restore whose last step (the metadata, checkpoint 1) was written is complete.
+      if (!stored || stored.checkpoint < 1) {
         throw new RestoreError(
-          `${options.dir} holds an interrupted restore from ${stored.restoring}: open it again with restoreFrom: ${JSON.stringify(stored.restoring)} ` +
+          `${options.dir} holds an interrupted restore from ${interrupted}: open it again with restoreFrom: ${JSON.stringify(interrupted)} ` +
             '(the restore starts over), or remove the directory',
         );
       }
-      // Starting over: nothing of the interrupted restore is kept.
-      await db.clear();
-    } else if (stored && options.restoreFrom !== undefined) {
-      throw new RestoreError(`${options.dir} already holds state; restore a savepoint into an empty directory, or reopen without restoreFrom`);
+      await unmarkRestoring(options.dir);
     }
-    if (options.restoreFrom !== undefined) return this.restore(options.restoreFrom);
+    if (options.restoreFrom !== undefined) {
+      if (stored && interrupted === undefined) {
+        throw new RestoreError(`${options.dir} already holds state; restore a savepoint into an empty directory, or reopen without restoreFrom`);
+      }
+      // Starting (over): nothing of an interrupted restore is kept.
+      if (interrupted !== undefined) await db.clear();
+      return this.restore(options.restoreFrom);
+    }
     if (stored) return this.reopen(stored);
     this.meta = { layout: { ...layoutOfJob(this.job), createdAt: Date.now(), files: [] }, stateIds: [], checkpoint: 0 };
     this.setUpStates(undefined, undefined);
@@ -463,14 +471,14 @@ export class LsmBackend<J extends JobDeclaration = JobDeclaration> extends Abstr
   /** Restores a savepoint: marked as under way first, entries copied, marked done with the position. */
   private async restore(location: string): Promise<void> {
     const { savepoint, plan } = await this.restoreFrom(location, this.options);
-    this.meta = { layout: { ...layoutOfJob(this.job), createdAt: Date.now(), files: [] }, stateIds: [], checkpoint: 0, restoring: location };
+    this.meta = { layout: { ...layoutOfJob(this.job), createdAt: Date.now(), files: [] }, stateIds: [], checkpoint: 0 };
     this.setUpStates(plan, undefined);
-    await markRestoring(this.db, location);
     const copied = await this.ingest(savepoint, plan);
-    delete this.meta.restoring;
+    // The restore's last step: metadata at checkpoint 1 (with the savepoint's position), then the marker goes.
     this.meta.checkpoint = 1;
     if (this.position) this.meta.position = this.position;
     await saveMetadata(this.db, this.meta);
+    await unmarkRestoring(this.options.dir);
     await this.migrate(copied);
   }
 
@@ -639,6 +647,12 @@ export class BackgroundMigration {
   }
 }
 
+/** Marks a restore, unless the directory already holds a database without a restore under way (refused in open). */
+async function markRestoringUnlessHeld(dir: string, location: string): Promise<void> {
+  const holds = existsSync(join(dir, 'CURRENT'));
+  if (!holds || (await restoringFrom(dir)) !== undefined) await markRestoring(dir, location);
+}
+
 /** Opens (or creates) the database in `options.dir`: from a savepoint, from what it holds, or empty. */
 export async function openLsmBackend<J extends JobDeclaration>(options: LsmOpenOptions<J>): Promise<LsmBackend<J>> {
   checkOpenOptions(options, 'openLsmBackend');
@@ -646,6 +660,8 @@ export async function openLsmBackend<J extends JobDeclaration>(options: LsmOpenO
   if (options.writeBufferSize !== undefined && !(Number.isInteger(options.writeBufferSize) && options.writeBufferSize > 0)) {
     throw new TypeError('openLsmBackend(): writeBufferSize must be a positive whole number of entries');
   }
+  // A restore is marked before LevelDB creates anything, so an interrupted one is always detected.
+  if (options.restoreFrom !== undefined) await markRestoringUnlessHeld(options.dir, options.restoreFrom);
   const db: Db = new ClassicLevel<Uint8Array, Uint8Array>(options.dir, { keyEncoding: 'view', valueEncoding: 'view' });
   try {
     await db.open();

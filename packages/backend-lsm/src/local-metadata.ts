@@ -1,9 +1,11 @@
 /**
  * The database's own metadata, so a restart needs no savepoint: the layout (operators, states and
  * their schema version tables, in the savepoint metadata encoding), the state id of every
- * (operator uid, state name), the last checkpoint's counter and position, and, while a restore runs,
- * the savepoint it restores from.
+ * (operator uid, state name), and the last checkpoint's counter and position.
  */
+import { existsSync } from 'node:fs';
+import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { RestoreError } from '@stateshift/core';
 import { decodeMetadata, encodeMetadata, type SavepointMetadata } from '@stateshift/savepoint';
 import type { ClassicLevel } from 'classic-level';
@@ -20,8 +22,6 @@ export interface LocalMetadata {
   checkpoint: number;
   /** The position committed with the last checkpoint. */
   position?: Uint8Array;
-  /** Set while a restore copies a savepoint in: the location it restores from. */
-  restoring?: string;
 }
 
 const utf8 = new TextEncoder();
@@ -32,17 +32,13 @@ const IDS = metaKey('state-ids');
 const VERSION = metaKey('layout-version');
 const CHECKPOINT = metaKey('checkpoint');
 const POSITION = metaKey('position');
-const RESTORING = metaKey('restoring');
 
 export type Db = ClassicLevel<Uint8Array, Uint8Array>;
 export type BatchOp = { type: 'put'; key: Uint8Array; value: Uint8Array } | { type: 'del'; key: Uint8Array };
 
 export async function loadMetadata(db: Db, dir: string): Promise<LocalMetadata | undefined> {
-  const [layout, ids, version, checkpoint, position, restoring] = await db.getMany([LAYOUT, IDS, VERSION, CHECKPOINT, POSITION, RESTORING]);
-  if (!layout) {
-    if (restoring) return { layout: emptyLayout(), stateIds: [], checkpoint: 0, restoring: text.decode(restoring) };
-    return undefined;
-  }
+  const [layout, ids, version, checkpoint, position] = await db.getMany([LAYOUT, IDS, VERSION, CHECKPOINT, POSITION]);
+  if (!layout) return undefined;
   if (!version) {
     throw new RestoreError(
       `the database in ${dir} was written by an earlier release of @stateshift/backend-lsm (local layout 1: lists stored per element, states named "uid/state"); ` +
@@ -58,12 +54,7 @@ export async function loadMetadata(db: Db, dir: string): Promise<LocalMetadata |
     stateIds: JSON.parse(text.decode(ids)) as ([string, string] | null)[],
     checkpoint: checkpoint ? Number(text.decode(checkpoint)) : 0,
     ...(position ? { position: new Uint8Array(position) } : {}),
-    ...(restoring ? { restoring: text.decode(restoring) } : {}),
   };
-}
-
-function emptyLayout(): SavepointMetadata {
-  return { jobName: '', maxParallelism: 1, createdAt: 0, operators: [], files: [] };
 }
 
 /** The batch operations that write the metadata (with a checkpoint's data, or alone). */
@@ -74,7 +65,6 @@ export function metadataOps(meta: LocalMetadata): BatchOp[] {
     { type: 'put', key: VERSION, value: utf8.encode(String(LOCAL_LAYOUT_VERSION)) },
     { type: 'put', key: CHECKPOINT, value: utf8.encode(String(meta.checkpoint)) },
     meta.position ? { type: 'put', key: POSITION, value: meta.position } : { type: 'del', key: POSITION },
-    meta.restoring !== undefined ? { type: 'put', key: RESTORING, value: utf8.encode(meta.restoring) } : { type: 'del', key: RESTORING },
   ];
 }
 
@@ -83,7 +73,54 @@ export async function saveMetadata(db: Db, meta: LocalMetadata): Promise<void> {
   await db.batch(metadataOps(meta), { sync: true });
 }
 
-/** Marks the start of a restore, before any entry is copied in. */
-export async function markRestoring(db: Db, location: string): Promise<void> {
-  await db.put(RESTORING, utf8.encode(location), { sync: true });
+/**
+ * A restore under way is marked by a file in the directory, there before LevelDB creates anything:
+ * a new directory appears with the marker already in it (made beside it, then renamed), so a restore
+ * killed at any moment leaves a directory that says so.
+ */
+const RESTORING_FILE = 'RESTORING';
+
+export async function markRestoring(dir: string, location: string): Promise<void> {
+  const body = utf8.encode(location);
+  if (!existsSync(dir)) {
+    const staging = `${dir}.restoring-${process.pid}-${Date.now()}`;
+    await mkdir(staging, { recursive: true });
+    await writeSynced(join(staging, RESTORING_FILE), body);
+    await rename(staging, dir);
+  } else await writeSynced(join(dir, RESTORING_FILE), body);
+  await syncDir(dirname(dir));
+}
+
+/** The savepoint an interrupted (or just finished) restore was copying, if the marker is there. */
+export async function restoringFrom(dir: string): Promise<string | undefined> {
+  try {
+    return text.decode(await readFile(join(dir, RESTORING_FILE)));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+}
+
+export async function unmarkRestoring(dir: string): Promise<void> {
+  await rm(join(dir, RESTORING_FILE), { force: true });
+  await syncDir(dir);
+}
+
+async function writeSynced(path: string, bytes: Uint8Array): Promise<void> {
+  const handle = await open(path, 'w');
+  try {
+    await handle.writeFile(bytes);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+async function syncDir(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
 }

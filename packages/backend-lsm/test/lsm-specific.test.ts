@@ -1,0 +1,152 @@
+// What only the LSM backend has: the write buffer's undo log, state identity, the directory lock,
+// interrupted restores, local layouts, lazy versions and the background pass.
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, expect, test } from 'vitest';
+import { BackendLockedError, defineJob, int32, int64, listState, mapState, operator, RestoreError, string, valueState } from '@stateshift/core';
+import { ClassicLevel } from 'classic-level';
+import { openLsmBackend } from '../src/index.js';
+
+const dirs: string[] = [];
+afterEach(async () => {
+  await Promise.all(dirs.splice(0).map((d) => rm(d, { recursive: true, force: true })));
+});
+async function tempDir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'stateshift-lsm-'));
+  dirs.push(dir);
+  return dir;
+}
+
+const v = valueState('v', int64());
+const l = listState('l', string());
+const m = mapState('m', string(), int32());
+const op = operator({ uid: 'op', key: string(), states: [v, l, m] });
+const job = defineJob({ name: 'lsm', maxParallelism: 32, operators: [op] });
+
+test('writes flushed from a full buffer after a checkpoint are undone on reopen: the last checkpoint, exactly', async () => {
+  const dir = join(await tempDir(), 'db');
+  const backend = await openLsmBackend({ job, dir, writeBufferSize: 8 });
+  const h = backend.operator(op);
+  for (let i = 0; i < 50; i++) {
+    h.value(v).set(`k${i}`, BigInt(i));
+    h.list(l).add(`k${i}`, `a${i}`);
+    h.map(m).put(`k${i}`, 'x', i);
+  }
+  await backend.checkpoint({ position: new Uint8Array([1]) });
+  // After the checkpoint: overwrites, deletes, a map cleared, new keys; the small buffer spills them.
+  for (let i = 0; i < 50; i++) {
+    h.value(v).set(`k${i}`, -1n);
+    h.list(l).add(`k${i}`, 'later');
+    if (i % 2) h.map(m).clear(`k${i}`);
+    h.value(v).set(`new${i}`, 7n);
+  }
+  h.value(v).clear('k3');
+  // An iteration writes the buffer out too (undoably).
+  const keys: unknown[] = [];
+  for await (const { key } of h.keys(v)) keys.push(key);
+  expect(keys).toContain('new0');
+  await backend.close(); // no checkpoint: as if the process had stopped here
+
+  const reopened = await openLsmBackend({ job, dir });
+  const r = reopened.operator(op);
+  expect([...(reopened.position ?? [])]).toEqual([1]);
+  for (let i = 0; i < 50; i++) {
+    expect(r.value(v).get(`k${i}`)).toBe(BigInt(i));
+    expect(r.list(l).get(`k${i}`)).toEqual([`a${i}`]);
+    expect(r.map(m).get(`k${i}`, 'x')).toBe(i);
+    expect(r.value(v).get(`new${i}`)).toBeUndefined();
+  }
+  await reopened.close();
+});
+
+test('operators and states whose names contain "/" never share entries', async () => {
+  const c = valueState('c', int32());
+  const bc = valueState('b/c', int32());
+  const ab = operator({ uid: 'a/b', key: string(), states: [c] });
+  const a = operator({ uid: 'a', key: string(), states: [bc] });
+  const slashes = defineJob({ name: 'slashes', maxParallelism: 8, operators: [ab, a] });
+  const dir = join(await tempDir(), 'db');
+  const backend = await openLsmBackend({ job: slashes, dir });
+  backend.operator(ab).value(c).set('k', 1);
+  backend.operator(a).value(bc).set('k', 2);
+  expect(backend.operator(ab).value(c).get('k')).toBe(1);
+  await backend.checkpoint();
+  await backend.close();
+  const reopened = await openLsmBackend({ job: slashes, dir });
+  expect(reopened.operator(ab).value(c).get('k')).toBe(1);
+  expect(reopened.operator(a).value(bc).get('k')).toBe(2);
+  await reopened.close();
+});
+
+test('a second backend on the same directory fails at once with BackendLockedError', async () => {
+  const dir = join(await tempDir(), 'db');
+  const first = await openLsmBackend({ job, dir });
+  await expect(openLsmBackend({ job, dir })).rejects.toThrow(BackendLockedError);
+  await expect(openLsmBackend({ job, dir })).rejects.toThrow(/open in another backend/);
+  await first.close();
+  (await openLsmBackend({ job, dir })).close();
+});
+
+test('a database of the previous local layout is refused, naming the way through a savepoint', async () => {
+  const dir = join(await tempDir(), 'db');
+  const db = new ClassicLevel<Uint8Array, Uint8Array>(dir, { keyEncoding: 'view', valueEncoding: 'view' });
+  await db.open();
+  // Layout 1 kept "layout", "state-ids" and "epoch" under state 0xffff, and no layout version.
+  const key = (name: string) => new Uint8Array([0xff, 0xff, 0, 0, ...new TextEncoder().encode(name)]);
+  await db.put(key('layout'), new Uint8Array([1, 2, 3]));
+  await db.put(key('state-ids'), new TextEncoder().encode('["op/v"]'));
+  await db.close();
+  const error = await openLsmBackend({ job, dir }).catch((e: Error) => e);
+  expect(error).toBeInstanceOf(RestoreError);
+  expect((error as Error).message).toMatch(/earlier release.*take a savepoint/);
+});
+
+test('lazy mode: entries keep their version until read or rewritten; the background pass retires the old version at the next checkpoint', async () => {
+  const root = await tempDir();
+  const narrow = valueState('v', int32());
+  const v1 = defineJob({ name: 'lsm', maxParallelism: 32, operators: [operator({ uid: 'op', key: string(), states: [narrow] })] });
+  const wide = valueState('v', int64());
+  const wideOp = operator({ uid: 'op', key: string(), states: [wide] });
+  const v2 = defineJob({ name: 'lsm', maxParallelism: 32, operators: [wideOp] });
+  const first = await openLsmBackend({ job: v1, dir: join(root, 'v1') });
+  for (let i = 0; i < 3000; i++) first.operator('op').value('v').set(`k${i}`, i);
+  await first.savepoint(join(root, 'sp'));
+  await first.close();
+  const lazy = await openLsmBackend({ job: v2, dir: join(root, 'v2'), restoreFrom: join(root, 'sp'), migration: 'lazy', backgroundMigration: { rate: 0 } });
+  expect(lazy.states[0].versions).toHaveLength(2);
+  expect(lazy.operator(wideOp).value(wide).get('k5')).toBe(5n);
+  await lazy.background!.done;
+  await lazy.checkpoint();
+  expect(lazy.states[0].versions).toHaveLength(1);
+  expect(lazy.operator(wideOp).value(wide).get('k2999')).toBe(2999n);
+  await lazy.close();
+  const reopened = await openLsmBackend({ job: v2, dir: join(root, 'v2') });
+  expect(reopened.meta.layout.operators[0].states[0].versions).toHaveLength(1);
+  expect(reopened.operator(wideOp).value(wide).get('k1234')).toBe(1234n);
+  await reopened.close();
+});
+
+test('restoring again over an interrupted restore starts clean; opening it without restoreFrom names the savepoint', async () => {
+  const root = await tempDir();
+  const first = await openLsmBackend({ job, dir: join(root, 'v1') });
+  for (let i = 0; i < 100; i++) first.operator(op).list(l).addAll(`k${i}`, ['x', 'y']);
+  await first.savepoint(join(root, 'sp'));
+  await first.close();
+  // An interrupted restore: the marker written, part of the entries copied, then the process gone.
+  const dir = join(root, 'db');
+  const db = new ClassicLevel<Uint8Array, Uint8Array>(dir, { keyEncoding: 'view', valueEncoding: 'view' });
+  await db.open();
+  await db.put(new Uint8Array([0, 0, 0, 1, 9]), new Uint8Array([1, 2]));
+  await db.close();
+  await writeFile(join(dir, 'RESTORING'), join(root, 'sp'));
+  const refused = await openLsmBackend({ job, dir }).catch((e: Error) => e);
+  expect(refused).toBeInstanceOf(RestoreError);
+  expect((refused as Error).message).toContain(join(root, 'sp'));
+  const restored = await openLsmBackend({ job, dir, restoreFrom: join(root, 'sp') });
+  for (let i = 0; i < 100; i += 9) expect(restored.operator(op).list(l).get(`k${i}`)).toEqual(['x', 'y']);
+  await restored.close();
+  const reopened = await openLsmBackend({ job, dir });
+  expect(reopened.operator(op).list(l).get('k7')).toEqual(['x', 'y']);
+  await reopened.close();
+});
