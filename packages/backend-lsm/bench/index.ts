@@ -1,123 +1,130 @@
 /**
- * The LSM backend with BENCH_KEYS order records (default 1 million), as ratios from one run:
- * get and update against raw classic-level get/put of the same bytes; eager migration against the
- * same work by hand (raw iterate, avsc decode and encode, raw batch put); lazy restore against eager
- * restore, and the first read after a lazy restore; and what a user would otherwise write: LevelDB
- * with JSON values and a hand-written migration loop.
+ * The LSM backend's state API against hand-written loops on raw classic-level doing the same work:
+ * the same values encoded by the same serializers, the same reads (getSync, looking in the pending
+ * batch first, as a hand-written loop must to see its own writes) and the same durability (one
+ * LevelDB batch per 100 orders, unsynced on both sides). Runs the built package; runs interleave.
+ *
+ *   orders loop: per order, count += 1, last order = order, recent ids = last 10 (get, trim, update)
+ *   list pattern: get + trim to 10 + update only
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { reportManual, timeIt, type ManualRow } from '@stateshift/bench';
-import { defineJob, operator, string, valueState } from '@stateshift/core';
-import { avro } from '@stateshift/avro';
-import avsc from 'avsc';
+import { runComparisons } from '@stateshift/bench';
+import { DataInput, DataOutput, defineJob, int64, list, listState, operator, string, valueState, type Serializer } from '@stateshift/core';
+import { pojo } from '@stateshift/pojo';
+import { openLsmBackend } from '@stateshift/backend-lsm';
 import { ClassicLevel } from 'classic-level';
-import { openLsmBackend } from '../src/index.js';
 
-const N = Number(process.env.BENCH_KEYS ?? 1_000_000);
-const OPS = Math.min(N, 100_000);
-const v1Schema = { type: 'record', name: 'Order', fields: [{ name: 'orderId', type: 'string' }, { name: 'userId', type: 'string' }, { name: 'createTs', type: 'long' }, { name: 'qty', type: 'int' }] };
-const v2Schema = { ...v1Schema, fields: [...v1Schema.fields.slice(0, 3), { name: 'qty', type: 'long' }, { name: 'channel', type: 'string', default: 'web' }] };
-const job = (schema: object) => defineJob({ name: 'orders', maxParallelism: 128, operators: [operator({ uid: 'orders', key: string(), states: [valueState('last-order', avro(schema as never))] })] });
-const order = (i: number) => ({ orderId: `o-${i}`, userId: `u-${i}`, createTs: 1_700_000_000_000n + BigInt(i), qty: i % 10 });
-const key = (i: number) => `u-${i}`;
+const USERS = 1000;
+const ORDERS = Number(process.env.BENCH_ORDERS ?? 20_000);
+const EVERY = 100;
+
+const orderType = pojo('Order', { orderId: string(), userId: string(), createTs: int64() });
+const count = valueState('count', int64());
+const lastOrder = valueState('last-order', orderType);
+const recent = listState('recent-order-ids', string());
+const perUser = operator({ uid: 'orders-per-user', key: string(), states: [count, lastOrder, recent] });
+const job = defineJob({ name: 'orders', maxParallelism: 128, operators: [perUser] });
+const orderOf = (i: number) => ({ orderId: `o-${i}`, userId: `u-${i % USERS}`, createTs: 1_700_000_000_000n + BigInt(i) });
 
 const base = await mkdtemp(join(tmpdir(), 'stateshift-lsm-bench-'));
-const rows: ManualRow[] = [];
 try {
-  // Load N keys and take a savepoint of version 1.
-  const v1 = await openLsmBackend({ job: job(v1Schema), dir: join(base, 'v1') });
-  const last = v1.operator<string>('orders').value('last-order');
-  const load = await timeIt(async () => {
-    const pending: Promise<void>[] = [];
-    for (let i = 0; i < N; i++) {
-      pending.push(last.set(key(i), order(i)));
-      if (pending.length >= 1000) await Promise.all(pending.splice(0));
+  const lsm = await openLsmBackend({ job, dir: join(base, 'lsm'), sync: false, writeBufferSize: 1_000_000 });
+  const h = lsm.operator(perUser);
+  const [counts, lasts, recents] = [h.value(count), h.value(lastOrder), h.list(recent)];
+  let lsmNext = 0;
+  const lsmOrders = async (n: number, withCountAndLast: boolean) => {
+    for (let k = 0; k < n; k++) {
+      const i = lsmNext++;
+      const o = orderOf(i);
+      if (withCountAndLast) {
+        counts.update(o.userId, (c) => (c ?? 0n) + 1n);
+        lasts.set(o.userId, o);
+      }
+      const ids = recents.get(o.userId);
+      ids.push(o.orderId);
+      recents.update(o.userId, ids.length > 10 ? ids.slice(-10) : ids);
+      if ((k + 1) % EVERY === 0) await lsm.checkpoint();
     }
-    await Promise.all(pending);
-  });
-  const get = await timeIt(async () => {
-    for (let i = 0; i < OPS; i++) await last.get(key((i * 7919) % N));
-  });
-  const update = await timeIt(async () => {
-    for (let i = 0; i < OPS; i++) await last.update(key((i * 7919) % N), (o) => ({ ...(o as object), qty: 1 }) as never);
-  });
-  const savepoint = join(base, 'sp');
-  await v1.savepoint(savepoint);
-  await v1.close();
+  };
 
-  // Raw classic-level with the same bytes.
-  const rawType = avsc.Type.forSchema(v1Schema as avsc.Schema);
-  const raw = new ClassicLevel<string, Buffer>(join(base, 'raw'), { valueEncoding: 'buffer' });
-  const rawOrder = (i: number) => rawType.toBuffer({ ...order(i), createTs: Number(order(i).createTs) });
-  for (let i = 0; i < N; i += 1000) await raw.batch(Array.from({ length: Math.min(1000, N - i) }, (_, j) => ({ type: 'put' as const, key: key(i + j), value: rawOrder(i + j) })));
-  const rawGet = await timeIt(async () => {
-    for (let i = 0; i < OPS; i++) await raw.get(key((i * 7919) % N));
-  });
-  const rawUpdate = await timeIt(async () => {
-    for (let i = 0; i < OPS; i++) {
-      const k = key((i * 7919) % N);
-      const v = rawType.fromBuffer((await raw.get(k))!);
-      await raw.put(k, rawType.toBuffer({ ...v, qty: 1 }));
-    }
-  });
-  // Eager migration by hand: iterate, decode with the resolver, encode, batch put.
-  const rawV2 = avsc.Type.forSchema(v2Schema as avsc.Schema);
-  const resolver = rawV2.createResolver(rawType);
-  const byHand = await timeIt(async () => {
-    let batch = raw.batch();
-    for await (const [k, v] of raw.iterator()) {
-      batch.put(k, rawV2.toBuffer(rawV2.fromBuffer(v, resolver)));
-      if (batch.length >= 1000) {
-        await batch.write();
-        batch = raw.batch();
+  // The hand-written loops: the same values through the same serializers, keys as plain strings.
+  const raw = new ClassicLevel<string, Uint8Array>(join(base, 'raw'), { valueEncoding: 'view' });
+  await raw.open();
+  const out = new DataOutput(256);
+  const encode = (s: Serializer<unknown>, v: unknown) => {
+    out.reset();
+    s.serialize(v, out);
+    return out.toBytes();
+  };
+  const ids = list(string());
+  let pending = new Map<string, Uint8Array>();
+  const read = (key: string) => pending.get(key) ?? raw.getSync(key);
+  let rawNext = 0;
+  const rawBatched = async (n: number, withCountAndLast: boolean) => {
+    for (let k = 0; k < n; k++) {
+      const i = rawNext++;
+      const o = orderOf(i);
+      if (withCountAndLast) {
+        const c = read(`c/${o.userId}`);
+        pending.set(`c/${o.userId}`, encode(int64(), (c ? (int64().deserialize(new DataInput(c)) as bigint) : 0n) + 1n));
+        pending.set(`l/${o.userId}`, encode(orderType, o));
+      }
+      const r = read(`r/${o.userId}`);
+      const list = r ? (ids.deserialize(new DataInput(r)) as string[]) : [];
+      list.push(o.orderId);
+      pending.set(`r/${o.userId}`, encode(ids, list.length > 10 ? list.slice(-10) : list));
+      if ((k + 1) % EVERY === 0) {
+        const batch = [...pending].map(([key, value]) => ({ type: 'put' as const, key, value }));
+        pending = new Map();
+        await raw.batch(batch);
       }
     }
-    await batch.write();
-  });
+  };
+  const awaited = new ClassicLevel<string, Uint8Array>(join(base, 'awaited'), { valueEncoding: 'view' });
+  await awaited.open();
+  let awaitedNext = 0;
+  const rawAwaited = async (n: number) => {
+    for (let k = 0; k < n; k++) {
+      const i = awaitedNext++;
+      const o = orderOf(i);
+      const c = await awaited.get(`c/${o.userId}`);
+      await awaited.put(`c/${o.userId}`, encode(int64(), (c ? (int64().deserialize(new DataInput(c)) as bigint) : 0n) + 1n));
+      await awaited.put(`l/${o.userId}`, encode(orderType, o));
+      const r = await awaited.get(`r/${o.userId}`);
+      const list = r ? (ids.deserialize(new DataInput(r)) as string[]) : [];
+      list.push(o.orderId);
+      await awaited.put(`r/${o.userId}`, encode(ids, list.length > 10 ? list.slice(-10) : list));
+    }
+  };
+
+  await runComparisons('backend-lsm', [
+    {
+      name: `orders loop x${ORDERS} (${USERS} users)`,
+      items: ORDERS,
+      target: 0.7,
+      baseline: { name: 'raw classic-level, one batch per 100 orders', run: () => rawBatched(ORDERS, true) },
+      candidate: { name: 'lsm state API, a checkpoint per 100 orders', run: () => lsmOrders(ORDERS, true) },
+    },
+    {
+      name: `orders loop x${ORDERS / 4} against awaited calls`,
+      items: ORDERS / 4,
+      target: 2,
+      baseline: { name: 'raw classic-level, every call awaited', run: () => rawAwaited(ORDERS / 4) },
+      candidate: { name: 'lsm state API, a checkpoint per 100 orders', run: () => lsmOrders(ORDERS / 4, true) },
+    },
+    {
+      name: `list get + trim to 10 + update x${ORDERS}`,
+      items: ORDERS,
+      target: 0.5,
+      baseline: { name: 'raw classic-level, one batch per 100', run: () => rawBatched(ORDERS, false) },
+      candidate: { name: 'lsm list state, a checkpoint per 100', run: () => lsmOrders(ORDERS, false) },
+    },
+  ]);
+  await lsm.close();
   await raw.close();
-
-  // What a user writes otherwise: JSON values and a migration loop.
-  const json = new ClassicLevel<string, string>(join(base, 'json'));
-  for (let i = 0; i < N; i += 1000) await json.batch(Array.from({ length: Math.min(1000, N - i) }, (_, j) => ({ type: 'put' as const, key: key(i + j), value: JSON.stringify({ ...order(i + j), createTs: String(order(i + j).createTs) }) })));
-  const jsonMigration = await timeIt(async () => {
-    let batch = json.batch();
-    for await (const [k, v] of json.iterator()) {
-      const o = JSON.parse(v);
-      batch.put(k, JSON.stringify({ ...o, channel: 'web' }));
-      if (batch.length >= 1000) {
-        await batch.write();
-        batch = json.batch();
-      }
-    }
-    await batch.write();
-  });
-  await json.close();
-
-  const eager = await timeIt(async () => (await openLsmBackend({ job: job(v2Schema), dir: join(base, 'eager'), restoreFrom: savepoint, migration: 'eager' })).close());
-  let lazyBackend!: Awaited<ReturnType<typeof openLsmBackend>>;
-  const lazy = await timeIt(async () => {
-    lazyBackend = await openLsmBackend({ job: job(v2Schema), dir: join(base, 'lazy'), restoreFrom: savepoint, migration: 'lazy' });
-  });
-  const firstRead = await timeIt(() => lazyBackend.operator('orders').value('last-order').get(key(N - 1)));
-  await lazyBackend.close();
-  const eagerPass = await timeIt(async () => (await openLsmBackend({ job: job(v2Schema), dir: join(base, 'lazy'), migration: 'eager' })).close());
-
-  rows.push(
-    { group: `get x${OPS} (of ${N} keys)`, case: 'classic-level get', seconds: rawGet, items: OPS, baseline: true },
-    { group: `get x${OPS} (of ${N} keys)`, case: 'lsm value get', seconds: get, items: OPS, target: 0.8 },
-    { group: `update x${OPS}`, case: 'classic-level get+put (avsc)', seconds: rawUpdate, items: OPS, baseline: true },
-    { group: `update x${OPS}`, case: 'lsm value update', seconds: update, items: OPS, target: 0.8 },
-    { group: `eager migration of ${N}`, case: 'by hand (iterate, avsc resolve, batch put)', seconds: byHand, items: N, baseline: true },
-    { group: `eager migration of ${N}`, case: 'lsm migration pass (reopen)', seconds: eagerPass, items: N, target: 0.8 },
-    { group: `eager migration of ${N}`, case: 'LevelDB + JSON by hand', seconds: jsonMigration, items: N },
-    { group: `restore of ${N}`, case: 'eager restore', seconds: eager, items: N, baseline: true },
-    { group: `restore of ${N}`, case: 'lazy restore', seconds: lazy, items: N, target: 5 },
-    { group: `restore of ${N}`, case: 'first read after lazy restore', seconds: firstRead },
-    { group: `load ${N}`, case: 'lsm set (1000 in flight)', seconds: load, items: N, baseline: true },
-  );
-  reportManual('backend-lsm', rows);
+  await awaited.close();
 } finally {
   await rm(base, { recursive: true, force: true });
 }

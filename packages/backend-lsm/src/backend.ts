@@ -271,13 +271,15 @@ export class LsmBackend<J extends JobDeclaration = JobDeclaration> extends Abstr
   protected async _checkpoint(position: Uint8Array | undefined): Promise<void> {
     const next: LocalMetadata = { ...this.meta, checkpoint: this.meta.checkpoint + 1, ...(position ? { position } : {}) };
     if (!position) delete next.position;
+    let retired = false;
     for (const state of this.states) {
       if (!state.retire) continue;
       state.versions = state.versions.filter((v) => !state.retire!.includes(v));
       delete state.retire;
       this.layoutState(state).versions = state.versions;
+      retired = true;
     }
-    const committing = this.buffer.commit(metadataOps(next), this.options.sync ?? true);
+    const committing = this.buffer.commit(metadataOps(next, retired), this.options.sync ?? true);
     this.meta = next;
     await committing;
   }

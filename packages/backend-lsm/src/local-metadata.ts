@@ -57,14 +57,21 @@ export async function loadMetadata(db: Db, dir: string): Promise<LocalMetadata |
   };
 }
 
-/** The batch operations that write the metadata (with a checkpoint's data, or alone). */
-export function metadataOps(meta: LocalMetadata): BatchOp[] {
+/**
+ * The batch operations that write the metadata (with a checkpoint's data, or alone); without
+ * `layout`, only the checkpoint counter and position (a checkpoint that changed no version table).
+ */
+export function metadataOps(meta: LocalMetadata, layout = true): BatchOp[] {
+  const checkpoint: BatchOp[] = [
+    { type: 'put', key: CHECKPOINT, value: utf8.encode(String(meta.checkpoint)) },
+    meta.position ? { type: 'put', key: POSITION, value: meta.position } : { type: 'del', key: POSITION },
+  ];
+  if (!layout) return checkpoint;
   return [
     { type: 'put', key: LAYOUT, value: encodeMetadata({ ...meta.layout, files: [], position: undefined }) },
     { type: 'put', key: IDS, value: utf8.encode(JSON.stringify(meta.stateIds)) },
     { type: 'put', key: VERSION, value: utf8.encode(String(LOCAL_LAYOUT_VERSION)) },
-    { type: 'put', key: CHECKPOINT, value: utf8.encode(String(meta.checkpoint)) },
-    meta.position ? { type: 'put', key: POSITION, value: meta.position } : { type: 'del', key: POSITION },
+    ...checkpoint,
   ];
 }
 
