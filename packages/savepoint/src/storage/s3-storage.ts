@@ -268,7 +268,8 @@ class S3Reader implements ObjectHandle {
     );
     const body = out.Body as unknown as AsyncIterable<Uint8Array> & { destroy?: () => void };
     try {
-      for await (const chunk of body) yield chunk;
+      // Plain Uint8Array views, as the file system yields (entries never hold Buffers).
+      for await (const chunk of body) yield new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     } catch (error) {
       throw new CorruptSavepointError(`reading the object failed: ${(error as Error).message}`, this.conn.objectPath(this.name), start, { cause: error });
     } finally {
