@@ -53,7 +53,7 @@ function writeVarUint(buf: Uint8Array, pos: number, value: number): number {
 function writeBytes(buf: Uint8Array, pos: number, bytes: Uint8Array): number {
   const n = bytes.length;
   pos = writeVarUint(buf, pos, n);
-  if (n < 16) for (let i = 0; i < n; i++) buf[pos + i] = bytes[i];
+  if (n < 256) for (let i = 0; i < n; i++) buf[pos + i] = bytes[i];
   else buf.set(bytes, pos);
   return pos + n;
 }
@@ -113,14 +113,9 @@ export class DataFileWriter {
    * writer must wait for storage; await it before the next append.
    */
   append(entry: RawEntry): Promise<void> | undefined {
-    if (this.closed) throw new TypeError(`data file ${this.name} is closed`);
-    if (this.failure) throw this.failure;
+    if (this.closed || this.failure) throw this.failure ?? new TypeError(`data file ${this.name} is closed`);
     const kg = entry.keyGroup;
-    if (!keyGroupInRange(kg, this.range)) {
-      throw new RangeError(`key group ${kg} is outside the range ${this.range.start}-${this.range.end} of data file ${this.name}`);
-    }
-    if (kg < this.lastKeyGroup) throw new RangeError(`entries of data file ${this.name} must come in key-group order: ${kg} after ${this.lastKeyGroup}`);
-    if (this.blockEntries > 0 && kg !== this.blockKeyGroup) this.finishBlock();
+    if (kg !== this.blockKeyGroup || this.blockEntries === 0) this.enterKeyGroup(kg);
     const { key, namespace, mapKey, value } = entry;
     const need = BLOCK_HEADER_SIZE + 40 + key.length + namespace.length + mapKey.length + value.length;
     let waiting: Promise<void> | undefined;
@@ -128,14 +123,14 @@ export class DataFileWriter {
     if (this.blockEntries === 0) {
       this.blockStart = this.pos;
       this.pos += BLOCK_HEADER_SIZE;
-      this.blockKeyGroup = kg;
       if (kg !== this.lastKeyGroup) {
         this.index.push({ keyGroup: kg, offset: this.flushed + this.blockStart });
         this.lastKeyGroup = kg;
       }
     }
     const buf = this.chunk;
-    let pos = writeVarUint(buf, this.pos, entry.state);
+    const state = entry.state;
+    let pos = writeVarUint(buf, this.pos, state);
     pos = writeVarUint(buf, pos, kg);
     pos = writeBytes(buf, pos, key);
     pos = writeBytes(buf, pos, namespace);
@@ -145,11 +140,26 @@ export class DataFileWriter {
     this.pos = pos;
     this.blockEntries++;
     this.entries++;
-    const totals = (this.stateTotals[entry.state] ??= { entries: 0, bytes: 0 });
+    const totals = this.stateTotals[state] ?? this.newTotals(state);
     totals.entries++;
     totals.bytes += value.length;
-    if (pos - this.blockStart - BLOCK_HEADER_SIZE >= TARGET_BLOCK_SIZE) this.finishBlock();
+    if (pos - this.blockStart >= TARGET_BLOCK_SIZE + BLOCK_HEADER_SIZE) this.finishBlock();
     return waiting;
+  }
+
+  /** Checks a key group that differs from the open block's, and ends that block. */
+  private enterKeyGroup(kg: number): void {
+    if (!keyGroupInRange(kg, this.range)) {
+      throw new RangeError(`key group ${kg} is outside the range ${this.range.start}-${this.range.end} of data file ${this.name}`);
+    }
+    if (kg < this.lastKeyGroup) throw new RangeError(`entries of data file ${this.name} must come in key-group order: ${kg} after ${this.lastKeyGroup}`);
+    if (this.blockEntries > 0) this.finishBlock();
+    this.blockKeyGroup = kg;
+  }
+
+  private newTotals(state: number): { entries: number; bytes: number } {
+    for (let i = this.stateTotals.length; i < state; i++) this.stateTotals[i] = { entries: 0, bytes: 0 };
+    return (this.stateTotals[state] = { entries: 0, bytes: 0 });
   }
 
   /** Fills in the open block's header: length, checksum, count. */
@@ -219,7 +229,7 @@ export class DataFileWriter {
       checksum: this.checksum,
       id: this.id,
       index: this.index,
-      stateTotals: Array.from(this.stateTotals, (t) => t ?? { entries: 0, bytes: 0 }),
+      stateTotals: this.stateTotals,
     };
   }
 
