@@ -1,4 +1,5 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
@@ -135,6 +136,22 @@ describe('a savepoint location has one writer', () => {
     expect(String(error)).toMatch(/a savepoint is there already/);
     expect((await readdir(dir)).sort()).toEqual(before);
     expect(await readEverything(dir)).toBe(200);
+  });
+
+  test('a writer killed before its commit leaves no savepoint, and its lock keeps the next writer out', async () => {
+    const dir = join(await tempDir(), 'killed');
+    const child = spawn(process.execPath, [fileURLToPath(new URL('./fixtures/slow-writer.mjs', import.meta.url)), dir, 'http://127.0.0.1:1'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on('data', (d: Buffer) => d.toString().includes('writing') && resolve());
+      child.on('exit', (code) => reject(new Error(`the writer exited with ${code} before writing`)));
+    });
+    child.kill('SIGKILL');
+    await new Promise((r) => child.on('exit', r));
+    expect(await readdir(dir)).not.toContain('_metadata');
+    const error = await openSavepoint(dir).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(NotASavepointError);
+    expect(String(error)).toMatch(/no _metadata; it holds _lock, op0-kg0-7-p0\.dat/);
+    await expect(SavepointWriter.create(dir, layoutOfJob(counts))).rejects.toMatchObject({ reason: 'in-use' });
   });
 
   test('an abort removes what the writer made and the directory it made, nothing else', async () => {

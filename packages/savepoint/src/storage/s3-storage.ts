@@ -5,7 +5,7 @@
  * a part at a time; `_metadata` and the writer's lock are single PUTs with `If-None-Match: *`.
  */
 import { randomBytes } from 'node:crypto';
-import { CorruptSavepointError, SavepointStorageError } from '@stateshift/core';
+import { SavepointStorageError } from '@stateshift/core';
 import type * as S3 from '@aws-sdk/client-s3';
 import { checkPlainName, guessWhat, listNames, type ObjectHandle, type ObjectSink, type SavepointStorage } from './storage.js';
 
@@ -271,7 +271,7 @@ class S3Reader implements ObjectHandle {
       // Plain Uint8Array views, as the file system yields (entries never hold Buffers).
       for await (const chunk of body) yield new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     } catch (error) {
-      throw new CorruptSavepointError(`reading the object failed: ${(error as Error).message}`, this.conn.objectPath(this.name), start, { cause: error });
+      throw new SavepointStorageError('io', `reading ${this.name} from offset ${start} failed: ${(error as Error).message}`, this.conn.location, { cause: error });
     } finally {
       body.destroy?.();
     }
