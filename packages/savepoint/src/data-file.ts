@@ -129,13 +129,14 @@ export class DataFileWriter {
       }
     }
     const buf = this.chunk;
-    const state = entry.state;
+    const { state, version } = entry;
+    if (state >>> 0 !== state || version >>> 0 !== version) throw new RangeError(`data file ${this.name}: state index ${state} and schema version ${version} must be 32-bit unsigned integers`);
     let pos = writeVarUint(buf, this.pos, state);
     pos = writeVarUint(buf, pos, kg);
     pos = writeBytes(buf, pos, key);
     pos = writeBytes(buf, pos, namespace);
     pos = writeBytes(buf, pos, mapKey);
-    pos = writeVarUint(buf, pos, entry.version);
+    pos = writeVarUint(buf, pos, version);
     pos = writeBytes(buf, pos, value);
     this.pos = pos;
     this.blockEntries++;

@@ -82,6 +82,8 @@ describe('savepoint format', () => {
     expect(() => file.append({ ...a, keyGroup: 5 })).toThrow(/outside the range 0-3/);
     await file.append({ ...a, keyGroup: 2 });
     expect(() => file.append({ ...a, keyGroup: 1 })).toThrow(/key-group order/);
+    expect(() => file.append({ ...a, keyGroup: 2, state: -1 })).toThrow(/32-bit unsigned/);
+    expect(() => file.append({ ...a, keyGroup: 2, version: 1.5 })).toThrow(/32-bit unsigned/);
     await writer.abort();
     await mkdir(join(dir, 'full'));
     await writeFile(join(dir, 'full', 'x'), 'x');

@@ -49,9 +49,10 @@ const clients = new Map<string, Promise<S3.S3Client>>();
 
 function clientFor(options: S3Options, location: string): Promise<S3.S3Client> {
   if (options.client) return Promise.resolve(options.client as S3.S3Client);
+  // A credentials provider (a function) cannot be compared, so its client is not shared.
   const shareable = typeof options.credentials !== 'function';
-  const key = JSON.stringify([options.endpoint, options.region, options.forcePathStyle, shareable ? options.credentials : Math.random()]);
-  let client = clients.get(key);
+  const key = JSON.stringify([options.endpoint, options.region, options.forcePathStyle, options.credentials]);
+  let client = shareable ? clients.get(key) : undefined;
   if (!client) {
     client = loadSdk(location).then(
       ({ S3Client }) =>
