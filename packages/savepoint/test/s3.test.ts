@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { CorruptSavepointError, NotASavepointError, SavepointStorageError } from '@stateshift/core';
 import { layoutOfJob, openSavepoint, readDataFileBlocks, SavepointWriter, writeSavepointEntries, type RawEntry } from '../src/index.js';
@@ -51,8 +52,26 @@ describe('savepoints on S3 (s3rver on 127.0.0.1)', () => {
     await writer.commit();
     expect(meta.size).toBeGreaterThan(5 * 1024 * 1024);
     expect((await collect(location, 'counter')).length).toBe(entries.length);
-    const some = await collect(location, 'counter', { start: 6, end: 6 });
+    // A rescaled instance asks for the bytes of its key groups only.
+    const ranges: string[] = [];
+    const client = new S3Client({ ...s3.options, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' });
+    client.middlewareStack.add(
+      (next) => async (args) => {
+        const input = args.input as { Range?: string };
+        if (input.Range) ranges.push(input.Range);
+        return next(args);
+      },
+      { step: 'initialize' },
+    );
+    const sp = await openSavepoint(location, { s3: { client } });
+    const some: RawEntry[] = [];
+    for await (const e of sp.entries('counter', { range: { start: 6, end: 6 } })) some.push(plain(e));
     expect(some).toEqual(entries.filter((e) => e.keyGroup === 6).map(plain));
+    const six = meta.index.findIndex((e) => e.keyGroup === 6);
+    expect(ranges).toContain(`bytes=${meta.index[six].offset}-${meta.index[six + 1].offset - 1}`);
+    const fetched = ranges.map((r) => r.match(/(\d+)-(\d+)/)!).reduce((n, m) => n + Number(m[2]) - Number(m[1]) + 1, 0);
+    expect(fetched).toBeLessThan(meta.size / 4);
+    client.destroy();
   });
 
   test('a writer killed before its commit leaves no savepoint: "not a savepoint", not corrupt', async () => {
