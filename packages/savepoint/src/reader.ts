@@ -107,13 +107,7 @@ export class Savepoint {
 export async function openSavepoint(location: SavepointLocation, options: StorageOptions = {}): Promise<Savepoint> {
   const storage = storageFor(location, options);
   const path = storage.objectPath(METADATA_FILE);
-  let handle;
-  try {
-    handle = await storage.open(METADATA_FILE);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code !== 'ENOTDIR') throw error;
-  }
+  const handle = await storage.open(METADATA_FILE);
   if (!handle) throw new NotASavepointError(`${await storage.describe()}`, storage.location);
   let bytes: Uint8Array;
   try {

@@ -6,7 +6,7 @@
 import { constants } from 'node:fs';
 import { lstat, mkdir, open, readdir, rename, rm, rmdir, type FileHandle } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { CorruptSavepointError } from '@stateshift/core';
+import { CorruptSavepointError, SavepointStorageError } from '@stateshift/core';
 import { checkPlainName, guessWhat, listNames, type ObjectHandle, type ObjectSink, type SavepointStorage } from './storage.js';
 
 /** Reads are made in chunks of this size. */
@@ -50,9 +50,9 @@ export class FileSystemStorage implements SavepointStorage {
       handle = await open(path, READ_FLAGS);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') return undefined;
+      if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
       if (code === 'ELOOP') throw new CorruptSavepointError('is a symbolic link; a savepoint holds regular files only', path);
-      throw error;
+      throw this.failed(error, `read ${name}`);
     }
     try {
       const stats = await handle.stat();
@@ -66,7 +66,7 @@ export class FileSystemStorage implements SavepointStorage {
 
   async create(name: string): Promise<ObjectSink> {
     checkPlainName(name);
-    const handle = await open(this.objectPath(name), CREATE_FLAGS, 0o644);
+    const handle = await open(this.objectPath(name), CREATE_FLAGS, 0o644).catch((error: unknown) => Promise.reject(this.failed(error, `create ${name}`)));
     return new FileSink(handle, this.objectPath(name));
   }
 
@@ -77,14 +77,14 @@ export class FileSystemStorage implements SavepointStorage {
 
   async createExclusive(name: string, bytes: Uint8Array): Promise<boolean> {
     checkPlainName(name);
-    const made = await mkdir(this.location, { recursive: true });
-    if (made !== undefined) this.created = true;
     let handle: FileHandle;
     try {
+      const made = await mkdir(this.location, { recursive: true });
+      if (made !== undefined) this.created = true;
       handle = await open(this.objectPath(name), CREATE_FLAGS, 0o644);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
-      throw error;
+      throw this.failed(error, `create ${name}`);
     }
     try {
       await handle.writeFile(bytes);
@@ -93,6 +93,14 @@ export class FileSystemStorage implements SavepointStorage {
       await handle.close();
     }
     return true;
+  }
+
+  /** A file system error as SavepointStorageError: access for permissions, io for the rest. */
+  private failed(error: unknown, what: string): unknown {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === undefined) return error;
+    const reason = code === 'EACCES' || code === 'EPERM' || code === 'EROFS' ? 'access' : 'io';
+    return new SavepointStorageError(reason, `cannot ${what}: ${code}`, this.location, { cause: error });
   }
 
   async remove(name: string): Promise<void> {
