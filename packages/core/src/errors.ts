@@ -9,6 +9,8 @@ export type ErrorCode =
   | 'STATESHIFT_ENCODE_ERROR'
   | 'STATESHIFT_INCOMPATIBLE'
   | 'STATESHIFT_CORRUPT_SAVEPOINT'
+  | 'STATESHIFT_NOT_A_SAVEPOINT'
+  | 'STATESHIFT_SAVEPOINT_STORAGE'
   | 'STATESHIFT_MISSING_ADAPTER'
   | 'STATESHIFT_SNAPSHOT_VERSION'
   | 'STATESHIFT_INVALID_JOB'
@@ -102,6 +104,38 @@ export class CorruptSavepointError extends StateshiftError {
     super('STATESHIFT_CORRUPT_SAVEPOINT', `${file}${offset === undefined ? '' : ` at offset ${offset}`}: ${message}`, options);
     this.file = file;
     this.offset = offset;
+  }
+}
+
+/**
+ * A location that holds no savepoint at all: nothing there, a file, a directory or prefix without
+ * `_metadata` (a database directory, a writer that never committed). Damage is CorruptSavepointError.
+ */
+export class NotASavepointError extends StateshiftError {
+  /** The path or URL given. */
+  readonly location: string;
+
+  constructor(message: string, location: string, options?: StateshiftErrorOptions) {
+    super('STATESHIFT_NOT_A_SAVEPOINT', `${location} is not a savepoint: ${message}`, options);
+    this.location = location;
+  }
+}
+
+/** Why savepoint storage refused: see `SavepointStorageError.reason`. */
+export type SavepointStorageProblem = 'credentials' | 'access' | 'bucket' | 'in-use' | 'not-empty' | 'io';
+
+/**
+ * Savepoint storage that cannot be used as asked: no credentials, access denied, no such bucket,
+ * another writer at the location, a location that is not empty, or an I/O failure of the store.
+ */
+export class SavepointStorageError extends StateshiftError {
+  readonly location: string;
+  readonly reason: SavepointStorageProblem;
+
+  constructor(reason: SavepointStorageProblem, message: string, location: string, options?: StateshiftErrorOptions) {
+    super('STATESHIFT_SAVEPOINT_STORAGE', `${location}: ${message}`, options);
+    this.location = location;
+    this.reason = reason;
   }
 }
 

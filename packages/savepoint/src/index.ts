@@ -5,7 +5,12 @@
  * @module @stateshift/savepoint
  */
 export { crc32 } from './crc32.js';
-export { METADATA_FILE, FORMAT_VERSION, dataFileName } from './format.js';
+export { METADATA_FILE, LOCK_FILE, FORMAT_VERSION, dataFileName } from './format.js';
+export type { SavepointStorage, ObjectHandle, ObjectSink } from './storage/storage.js';
+export { isPlainName } from './storage/storage.js';
+export { storageFor, type SavepointLocation, type StorageOptions } from './storage/resolve.js';
+export { FileSystemStorage } from './storage/fs-storage.js';
+export { S3Storage, parseS3Url, type S3Options, type S3Credentials } from './storage/s3-storage.js';
 export {
   encodeMetadata,
   decodeMetadata,
@@ -19,7 +24,7 @@ export {
   keyGroupRangesOf,
 } from './metadata.js';
 export { normalizeRanges, subtractRanges, intersectRanges, isFullRange, formatRanges } from './key-group-ranges.js';
-export { DataFileWriter, readDataFileBlocks, type RawEntry, type ReadOptions } from './data-file.js';
+export { DataFileWriter, readDataFileBlocks, type DataFileWriterOptions, type RawEntry, type ReadOptions } from './data-file.js';
 export { SavepointWriter, writeFileAtomically, writeSavepointEntries, type SavepointLayout } from './writer.js';
 export { Savepoint, openSavepoint, type EntryFilter } from './reader.js';
 export { layoutOfJob, operatorMetadataOf, stateMetadataOf, FIRST_VERSION } from './layout.js';
