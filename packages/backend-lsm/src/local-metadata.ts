@@ -22,6 +22,8 @@ export interface LocalMetadata {
   checkpoint: number;
   /** The position committed with the last checkpoint. */
   position?: Uint8Array;
+  /** Per state id: entries a restore copied at older versions, the total a migration pass reports. */
+  pending?: Record<number, number>;
 }
 
 const utf8 = new TextEncoder();
@@ -32,12 +34,13 @@ const IDS = metaKey('state-ids');
 const VERSION = metaKey('layout-version');
 const CHECKPOINT = metaKey('checkpoint');
 const POSITION = metaKey('position');
+const PENDING = metaKey('pending');
 
 export type Db = ClassicLevel<Uint8Array, Uint8Array>;
 export type BatchOp = { type: 'put'; key: Uint8Array; value: Uint8Array } | { type: 'del'; key: Uint8Array };
 
 export async function loadMetadata(db: Db, dir: string): Promise<LocalMetadata | undefined> {
-  const [layout, ids, version, checkpoint, position] = await db.getMany([LAYOUT, IDS, VERSION, CHECKPOINT, POSITION]);
+  const [layout, ids, version, checkpoint, position, pending] = await db.getMany([LAYOUT, IDS, VERSION, CHECKPOINT, POSITION, PENDING]);
   if (!layout) return undefined;
   if (!version) {
     throw new RestoreError(
@@ -54,6 +57,7 @@ export async function loadMetadata(db: Db, dir: string): Promise<LocalMetadata |
     stateIds: JSON.parse(text.decode(ids)) as ([string, string] | null)[],
     checkpoint: checkpoint ? Number(text.decode(checkpoint)) : 0,
     ...(position ? { position: new Uint8Array(position) } : {}),
+    ...(pending ? { pending: JSON.parse(text.decode(pending)) as Record<number, number> } : {}),
   };
 }
 
@@ -71,6 +75,7 @@ export function metadataOps(meta: LocalMetadata, layout = true): BatchOp[] {
     { type: 'put', key: LAYOUT, value: encodeMetadata({ ...meta.layout, files: [], position: undefined }) },
     { type: 'put', key: IDS, value: utf8.encode(JSON.stringify(meta.stateIds)) },
     { type: 'put', key: VERSION, value: utf8.encode(String(LOCAL_LAYOUT_VERSION)) },
+    meta.pending ? { type: 'put', key: PENDING, value: utf8.encode(JSON.stringify(meta.pending)) } : { type: 'del', key: PENDING },
     ...checkpoint,
   ];
 }
