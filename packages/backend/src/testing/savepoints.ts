@@ -53,7 +53,11 @@ export function all(test: Common['test'], common: Common): void {
     const backend = await s.open({ job });
     const location = await s.dir();
     await writeFile(join(location, 'keep.txt'), 'mine');
-    await rejects(backend.savepoint(location), misuse('not empty'));
+    await rejects(backend.savepoint(location), (error: unknown) => {
+      equal((error as { code?: string }).code, 'STATESHIFT_SAVEPOINT_STORAGE', String(error));
+      equal((error as { reason?: string }).reason, 'not-empty');
+      return true;
+    });
     await rejects(async () => backend.savepoint(''), misuse('location'));
     await rejects(s.open({ job, restoreFrom: s.path('missing') }));
   }));
