@@ -17,9 +17,9 @@ export type CheckReport = UpgradeCheck & { source: 'savepoint' | 'lsm-database' 
 export async function checkReport(dir: string, job: JobDeclaration, check: CheckOptions): Promise<CheckReport> {
   const { keyGroups, ...rest } = check;
   const options = { ...rest, ...(keyGroups ? { keyGroupRange: parseKeyGroupRange(keyGroups, job.maxParallelism) } : {}) };
-  if (!(await isLsmDirectory(dir))) return redactInReport({ source: 'savepoint', ...checkUpgrade(await openForCli(dir), job, options) });
+  if (!(await isLsmDirectory(dir))) return redactInReport({ source: 'savepoint', ...(await checkUpgrade(await openForCli(dir), job, options)) });
   const layout = await openLsmLayout(dir);
-  const report: CheckReport = { source: 'lsm-database', ...checkUpgrade(layout, job, options) };
+  const report: CheckReport = { source: 'lsm-database', ...(await checkUpgrade(layout, job, options)) };
   // Reopening a database in place cannot re-key (as openLsmBackend refuses it).
   const rekeyed = planRestore(layout.metadata, job, options).operators.filter((op) => op.rekey || op.states.some((s) => s.rekeyMapKeys));
   if (report.ok && rekeyed.length) {

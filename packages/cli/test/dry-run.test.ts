@@ -11,7 +11,7 @@ test.each(upgradeStoryCases.map((c) => [c.name, c] as const))('%s: dry-run and r
   c.write(v1);
   const dir = join(await tempDir(), 'sp');
   await v1.savepoint(dir);
-  const report = checkUpgrade(await openSavepoint(dir), c.after, c.options);
+  const report = await checkUpgrade(await openSavepoint(dir), c.after, c.options);
   const restore = await openHeapBackend({ job: c.after, restoreFrom: dir, ...c.options }).then(
     () => undefined,
     (e: Error) => e,

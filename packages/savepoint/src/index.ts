@@ -52,7 +52,20 @@ export type {
 } from './backend.js';
 export { entryDecoder, describeKeyBytes, type DecodedEntry } from './decode-entries.js';
 export { describeSavepoint, readState, type SavepointSummary, type StateSummary, type StateEntry, type ReadStateOptions } from './manage/inspect.js';
-export { checkUpgrade, type UpgradeCheck, type StateCheck, type OperatorCheck, type OperatorCheckStatus } from './manage/check-upgrade.js';
+export {
+  checkUpgrade,
+  MAX_LISTED_FAILURES,
+  type CheckUpgradeOptions,
+  type CheckScope,
+  type EntriesCheck,
+  type EntryFailure,
+  type RollbackCheck,
+  type StateRollback,
+  type UpgradeCheck,
+  type StateCheck,
+  type OperatorCheck,
+  type OperatorCheckStatus,
+} from './manage/check-upgrade.js';
 export {
   prepareRewrite,
   rewritePart,
@@ -66,4 +79,4 @@ export {
 export { bootstrapSavepoint, type BootstrapEntry, type BootstrapOptions } from './manage/bootstrap.js';
 export { mergeSavepoints, planMerge, type MergeOptions } from './manage/merge.js';
 export { rescaleSavepoint, jobOfSavepoint, type RescaleOptions } from './manage/rescale.js';
-export { CollisionTracker, keyCollisionError } from './collisions.js';
+export { CollisionTracker, OperatorCollisions, keyCollisionError, type RekeyedBytes } from './collisions.js';

@@ -58,17 +58,17 @@ test('bootstrap, then describe and read states back with the stored snapshots', 
 
 test('checkUpgrade reports per operator and state, with what must migrate', async () => {
   const sp = await openSavepoint(await bootstrapped());
-  const widened = checkUpgrade(sp, job(int64() as never));
+  const widened = await checkUpgrade(sp, job(int64() as never));
   expect(widened.ok).toBe(true);
   expect(widened.states.find((s) => s.state === 'count')).toMatchObject({ verdict: 'compatibleAfterMigration', entriesToMigrate: 4 });
   expect(widened.states.find((s) => s.state === 'ids')).toMatchObject({ verdict: 'compatibleAsIs', entriesToMigrate: 0 });
-  const refused = checkUpgrade(sp, job(string() as never));
+  const refused = await checkUpgrade(sp, job(string() as never));
   expect(refused.ok).toBe(false);
   expect(refused.error?.name).toBe('IncompatibleStateError');
-  const dropped = checkUpgrade(sp, defineJob({ name: 'orders', maxParallelism: 16, operators: [job().operators[0]] }));
+  const dropped = await checkUpgrade(sp, defineJob({ name: 'orders', maxParallelism: 16, operators: [job().operators[0]] }));
   expect(dropped.ok).toBe(false);
   expect(dropped.operators).toContainEqual({ uid: 'audit', status: 'missing', dropReason: 'undeclared', rekey: false });
-  expect(checkUpgrade(sp, defineJob({ name: 'orders', maxParallelism: 16, operators: [job().operators[0]] }), { allowNonRestoredState: true }).ok).toBe(true);
+  expect((await checkUpgrade(sp, defineJob({ name: 'orders', maxParallelism: 16, operators: [job().operators[0]] }), { allowNonRestoredState: true })).ok).toBe(true);
 });
 
 test('rewrite: migrate, rename a uid, transform values, drop an operator, add a state, rescale; the source is untouched', async () => {
@@ -99,6 +99,6 @@ test('rewrite: migrate, rename a uid, transform values, drop an operator, add a 
   const counts = new Map((await collect(readState(sp, 'orders-v2', 'count'))).map((e) => [e.key, e.value]));
   expect(counts).toEqual(new Map([['joha', 10n], ['nina', 20n], ['andi', 40n]]));
   expect(await collect(readState(sp, 'orders-v2', 'ids'))).toHaveLength(4);
-  expect(checkUpgrade(sp, target).ok).toBe(true);
+  expect((await checkUpgrade(sp, target)).ok).toBe(true);
   await expect(rewriteSavepoint(src, join(await tempDir(), 'x'), { job: target, renameOperators: { missing: 'x' } })).rejects.toThrow(/no such operator/);
 });

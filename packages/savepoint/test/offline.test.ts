@@ -87,7 +87,7 @@ describe('partial savepoints', () => {
     expect(refused.error!.message).toMatch(/partial: it holds key groups 4-7 of 0-7.*0-3 would start empty.*mergeSavepoints/);
     expect(planRestore(meta, counts, { keyGroupRange: { start: 4, end: 7 } }).ok).toBe(true);
     expect(planRestore(meta, counts, { allowPartialSavepoint: true }).ok).toBe(true);
-    expect(checkUpgrade(await openSavepoint(half), counts).keyGroups).toEqual({ savepoint: [{ start: 4, end: 7 }], partial: true, missing: [{ start: 0, end: 3 }] });
+    expect((await checkUpgrade(await openSavepoint(half), counts)).keyGroups).toEqual({ savepoint: [{ start: 4, end: 7 }], partial: true, missing: [{ start: 0, end: 3 }] });
   });
 
   test('merge joins disjoint ranges into what one rewrite writes; overlaps and gaps are refused', async () => {
@@ -204,7 +204,7 @@ describe('declared renames and drops', () => {
     const sp = await openSavepoint(out);
     expect(sp.operators.map((o) => o.uid)).toEqual(['counter-v2']);
     expect((await collect(readState(sp, 'counter-v2', 'count'))).map((e) => e.value)).toEqual([3n]);
-    expect(checkUpgrade(await openSavepoint(src), v2).operators.map((o) => [o.uid, o.status])).toEqual([
+    expect((await checkUpgrade(await openSavepoint(src), v2)).operators.map((o) => [o.uid, o.status])).toEqual([
       ['counter-v2', 'renamed'],
       ['audit', 'dropped'],
     ]);

@@ -1,11 +1,92 @@
 /**
  * The upgrade dry-run: the restore rules applied to a savepoint and a job without a backend, with
  * what a restore would migrate. It is `planRestore`, so it decides exactly what a restore decides.
+ *
+ * By default it is schema-only: it reads the metadata, not the data. With `sample` or `deep` it
+ * also reads stored entries (the first `sample` of each state, or all) as a restore would: through
+ * the new readers and converters (entryDecoder), written again with the new serializers, and
+ * looking for key collisions; so after a deep check, safe means a restore will succeed. With
+ * `rollback` it checks the other direction: whether the previous version of the job can read what
+ * the new one writes (Confluent's FORWARD; with the upgrade itself, FULL).
  */
-import type { JobDeclaration, KeyGroupRange, SchemaChange } from '@stateshift/core';
+import { DataOutput, EncodeError, formatKey, StateshiftError, type JobDeclaration, type KeyGroupRange, type SchemaChange, type Serializer } from '@stateshift/core';
+import { OperatorCollisions, type RekeyedBytes } from '../collisions.js';
+import { describeKeyBytes, entryDecoder, type DecodedEntry } from '../decode-entries.js';
+import type { RawEntry } from '../data-file.js';
 import { isFullRange } from '../key-group-ranges.js';
+import { layoutOfJob } from '../layout.js';
 import type { Savepoint } from '../reader.js';
-import { planRestore, type DropReason, type OperatorPlan, type RestoreOptions, type StateVerdict } from '../restore-plan.js';
+import {
+  planRestore,
+  type DropReason,
+  type OperatorPlan,
+  type RestoreOptions,
+  type RestorePlan,
+  type StatePlan,
+  type StateVerdict,
+} from '../restore-plan.js';
+import { jobOfSavepoint } from './rescale.js';
+
+export interface CheckUpgradeOptions extends RestoreOptions {
+  /** Also read the first `sample` stored entries of each state (list elements and map entries count one each). */
+  sample?: number;
+  /** Also read every stored entry. */
+  deep?: boolean;
+  /** Also check that the previous version of the job can read a savepoint the new one writes. */
+  rollback?: boolean;
+  /**
+   * The previous version's declaration for `rollback` (with its converters, dropStates, ...);
+   * default: a job of the serializers the savepoint stores (jobOfSavepoint).
+   */
+  previousJob?: JobDeclaration;
+}
+
+/** What the check read: only the metadata, the first entries of each state, or every entry. */
+export type CheckScope = 'schema' | 'sample' | 'deep';
+
+/** The most failures listed per state. */
+export const MAX_LISTED_FAILURES = 5;
+
+export interface EntryFailure {
+  /** The stored key (and namespace, map key) as text. */
+  key: string;
+  namespace?: string;
+  mapKey?: string;
+  error: { name: string; message: string };
+}
+
+/** Stored entries of one state read through the new job (sample or deep checks). */
+export interface EntriesCheck {
+  read: number;
+  /** Read, converted and written again with the new serializers, without collision. */
+  passed: number;
+  /** Collided with an earlier entry and would be merged by the state's mergeOnCollision. */
+  merged: number;
+  failed: number;
+  /** The first failures (up to MAX_LISTED_FAILURES), with their keys. */
+  failures: EntryFailure[];
+}
+
+/**
+ * Rollback of one state of the new job: FORWARD, the previous version reads what the new one
+ * writes; FULL, that and the upgrade itself (BACKWARD).
+ */
+export interface StateRollback {
+  forward: boolean;
+  full: boolean;
+  /** The previous version's verdict on the new job's serializers (dropped: it does not declare the state). */
+  verdict: StateVerdict;
+  dropReason?: DropReason;
+  problems: { role: string; path: string; message: string }[];
+}
+
+export interface RollbackCheck {
+  /** Whether a restore into the previous version of a savepoint the new job writes would go ahead. */
+  ok: boolean;
+  error?: { name: string; message: string };
+  /** Where the previous version came from: its declaration, or the serializers the savepoint stores. */
+  previousJob: 'declaration' | 'savepoint';
+}
 
 /**
  * matched: same uid; renamed: restored from a declared previous uid; missing: only in the
@@ -35,12 +116,23 @@ export interface StateCheck {
   bytesToMigrate: number;
   changes: SchemaChange[];
   problems: { role: string; path: string; message: string }[];
+  /** Sample and deep checks: what reading the stored entries found. */
+  entries?: EntriesCheck;
+  /** Rollback checks: states of the new job. */
+  rollback?: StateRollback;
 }
 
 export interface UpgradeCheck {
+  /** Whether a restore would go ahead: by the schemas, and by the entries read (sample, deep). */
   ok: boolean;
   /** What a restore would fail with, as its error class name and message. */
   error?: { name: string; message: string };
+  /** schema: only the metadata was read, so a restore may still fail on a stored value. */
+  scope: CheckScope;
+  /** Sample checks: the entries read per state. */
+  sample?: number;
+  /** Rollback checks: whether the previous version can read what the new job writes. */
+  rollback?: RollbackCheck;
   jobName: string;
   savepointJobName: string;
   maxParallelism: { savepoint: number; job: number };
@@ -56,12 +148,23 @@ function operatorStatus(op: OperatorPlan): OperatorCheckStatus {
   return op.previousUid ? 'renamed' : 'matched';
 }
 
-export function checkUpgrade(savepoint: Savepoint, job: JobDeclaration, options: RestoreOptions = {}): UpgradeCheck {
-  const plan = planRestore(savepoint.metadata, job, options);
+/**
+ * The dry-run of restoring `savepoint` into `job`. Schema-only unless `sample` or `deep` is given
+ * (then it reads entries); `rollback` adds the previous version's view.
+ */
+export async function checkUpgrade(savepoint: Savepoint, job: JobDeclaration, options: CheckUpgradeOptions = {}): Promise<UpgradeCheck> {
+  const { sample, deep, rollback, previousJob, ...restore } = options;
+  if (sample !== undefined && !(Number.isSafeInteger(sample) && sample > 0)) throw new TypeError(`checkUpgrade: sample must be a whole number of entries above 0, got ${String(sample)}`);
+  const plan = planRestore(savepoint.metadata, job, restore);
+  const scope: CheckScope = deep ? 'deep' : sample !== undefined ? 'sample' : 'schema';
+  const read = scope === 'schema' ? undefined : await readEntries(savepoint, plan, deep ? undefined : sample);
+  const back = rollback || previousJob ? rollbackPlan(savepoint, job, previousJob, restore) : undefined;
   const states: StateCheck[] = plan.operators.flatMap((op) =>
     op.states.map((s) => {
       const totals = s.status === 'new' ? { entries: 0, bytes: 0 } : savepoint.stateTotals(op.previousUid ?? op.uid, s.state);
       const rewrites = s.migrate || s.rekeyMapKeys || op.rekey;
+      const entries = read?.checks.get(s);
+      const stateRollback = back && op.status !== 'onlyInSavepoint' ? rollbackOf(back, op, s) : undefined;
       return {
         operator: op.uid,
         state: s.state,
@@ -72,12 +175,20 @@ export function checkUpgrade(savepoint: Savepoint, job: JobDeclaration, options:
         bytesToMigrate: rewrites ? totals.bytes : 0,
         changes: [...(op.key?.changes ?? []).map((c) => ({ ...c, path: `key${c.path ? `.${c.path}` : ''}` })), ...s.values.flatMap((v) => v.changes), ...(s.mapKey?.changes ?? [])],
         problems: s.problems,
+        ...(entries ? { entries } : {}),
+        ...(stateRollback ? { rollback: stateRollback } : {}),
       };
     }),
   );
+  const error = plan.error ? { name: plan.error.name, message: plan.error.message } : read?.firstError;
   return {
-    ok: plan.ok,
-    ...(plan.error ? { error: { name: plan.error.name, message: plan.error.message } } : {}),
+    ok: !error,
+    ...(error ? { error } : {}),
+    scope,
+    ...(scope === 'sample' ? { sample } : {}),
+    ...(back
+      ? { rollback: { ok: back.plan.ok, ...(back.plan.error ? { error: { name: back.plan.error.name, message: back.plan.error.message } } : {}), previousJob: back.source } }
+      : {}),
     jobName: plan.jobName,
     savepointJobName: plan.savepointJobName,
     maxParallelism: { savepoint: plan.savepointMaxParallelism, job: plan.maxParallelism },
@@ -94,5 +205,141 @@ export function checkUpgrade(savepoint: Savepoint, job: JobDeclaration, options:
       rekey: op.rekey,
     })),
     states,
+  };
+}
+
+function bytesOf(serializer: Serializer<unknown>, value: unknown, out: DataOutput): Uint8Array {
+  out.reset();
+  serializer.serialize(value, out);
+  return out.toBytes();
+}
+
+/**
+ * Reads the stored entries of every state a restore would read (all, or the first `limit` of each)
+ * as a restore does: decoded through the plan's readers and converters, written with the plan's
+ * writers, collisions looked for among the re-keyed ones.
+ */
+async function readEntries(savepoint: Savepoint, plan: RestorePlan, limit: number | undefined): Promise<{ checks: Map<StatePlan, EntriesCheck>; firstError?: EntryFailure['error'] }> {
+  const checks = new Map<StatePlan, EntriesCheck>();
+  let firstError: EntryFailure['error'] | undefined;
+  const out = new DataOutput(256);
+  for (const op of plan.operators) {
+    // An unreadable key or namespace makes every state incompatible already: nothing to read.
+    if (op.status !== 'matched' || !op.key?.reader || (op.namespace && !op.namespace.reader)) continue;
+    const states = new Map<number, StatePlan>();
+    for (const s of op.states) {
+      if (s.status !== 'restored' || s.verdict === 'incompatible') continue;
+      states.set(s.savepointIndex!, s);
+      checks.set(s, { read: 0, passed: 0, merged: 0, failed: 0, failures: [] });
+    }
+    if (!states.size) continue;
+    const decode = entryDecoder(op);
+    const collisions = new OperatorCollisions(op);
+    const describe = describer(op);
+    let open = states.size;
+    reading: for await (const block of savepoint.blocks(op.previousUid ?? op.uid)) {
+      for (const raw of block) {
+        const state = states.get(raw.state);
+        if (!state) continue;
+        const check = checks.get(state)!;
+        if (limit !== undefined && check.read >= limit) continue;
+        check.read++;
+        let outcome: 'passed' | 'merged' | Error;
+        try {
+          const entry = decode(raw)!;
+          const next = writeEntry(op, state, raw, entry, out);
+          const collision = collisions.check(raw, entry, next);
+          outcome = !collision ? 'passed' : state.descriptor!.options.mergeOnCollision ? 'merged' : collision;
+        } catch (error) {
+          if (!(error instanceof StateshiftError)) throw error;
+          outcome = error;
+        }
+        if (outcome === 'passed' || outcome === 'merged') check[outcome]++;
+        else {
+          check.failed++;
+          const failure = { ...describe(state, raw), error: { name: outcome.name, message: outcome.message } };
+          if (check.failures.length < MAX_LISTED_FAILURES) check.failures.push(failure);
+          firstError ??= failure.error;
+        }
+        if (limit !== undefined && check.read === limit && --open === 0) break reading;
+      }
+    }
+  }
+  return { checks, ...(firstError ? { firstError } : {}) };
+}
+
+/** An entry's new key bytes, its value written with the new serializer as a restore does; an error names the key. */
+function writeEntry(op: OperatorPlan, state: StatePlan, raw: RawEntry, entry: DecodedEntry, out: DataOutput): RekeyedBytes {
+  try {
+    const next = {
+      key: op.rekey ? bytesOf(op.keyWriter!, entry.key, out) : raw.key,
+      namespace: op.rekey && op.namespaceWriter ? bytesOf(op.namespaceWriter, entry.namespace, out) : raw.namespace,
+      mapKey: state.type === 'map' ? bytesOf(state.mapKeyWriter!, entry.mapKey, out) : raw.mapKey,
+    };
+    bytesOf(state.writer!, entry.value, out);
+    return next;
+  } catch (error) {
+    if (!(error instanceof EncodeError)) throw error;
+    throw new EncodeError(`operator "${op.uid}" state "${state.state}" key ${formatKey(entry.key)}: the new serializer cannot write the value read (${error.message})`, '', {
+      cause: error,
+    });
+  }
+}
+
+/** The stored key, namespace and map key of an entry as text, by the savepoint's own serializers. */
+function describer(op: OperatorPlan): (state: StatePlan, raw: RawEntry) => Omit<EntryFailure, 'error'> {
+  const key = op.metadata!.key.restoreSerializer();
+  const namespace = op.metadata!.namespace?.restoreSerializer();
+  return (state, raw) => ({
+    key: describeKeyBytes(key, raw.key),
+    ...(namespace ? { namespace: describeKeyBytes(namespace, raw.namespace) } : {}),
+    ...(state.type === 'map' ? { mapKey: describeKeyBytes(state.metadata!.mapKey!.restoreSerializer(), raw.mapKey) } : {}),
+  });
+}
+
+interface RollbackPlan {
+  plan: RestorePlan;
+  source: RollbackCheck['previousJob'];
+  /** New uid to the uid the previous version declares. */
+  previousUid: Map<string, string>;
+}
+
+/**
+ * A restore into the previous version of the savepoint the new job would write (its declared
+ * serializers, layoutOfJob): operators renamed by the new job go back to the uid the previous
+ * version declares.
+ */
+function rollbackPlan(savepoint: Savepoint, job: JobDeclaration, previousJob: JobDeclaration | undefined, options: RestoreOptions): RollbackPlan {
+  const previous = previousJob ?? jobOfSavepoint(savepoint.metadata);
+  const layout = layoutOfJob(job);
+  const previousUid = new Map<string, string>();
+  for (const op of job.operators) {
+    const uid = previous.operator(op.uid) ? op.uid : ((op.previousUids ?? []).find((u) => previous.operator(u)) ?? op.uid);
+    previousUid.set(op.uid, uid);
+  }
+  const metadata = { ...layout, createdAt: 0, files: [], operators: layout.operators.map((op) => ({ ...op, uid: previousUid.get(op.uid)! })) };
+  const plan = planRestore(metadata, previous, {
+    allowNonRestoredState: options.allowNonRestoredState,
+    allowJobNameChange: options.allowJobNameChange,
+    now: options.now,
+  });
+  return { plan, source: previousJob ? 'declaration' : 'savepoint', previousUid };
+}
+
+/** The rollback verdict of a state of the new job (FULL needs the upgrade's own verdict too). */
+function rollbackOf(back: RollbackPlan, op: OperatorPlan, state: StatePlan): StateRollback {
+  const uid = back.previousUid.get(op.uid) ?? op.uid;
+  const previousOp = back.plan.operators.find((o) => o.uid === uid || o.previousUid === uid);
+  const previous = previousOp?.states.find((s) => s.state === state.state && s.status !== 'new');
+  const verdict = previous?.verdict ?? 'dropped';
+  const dropReason = previous?.dropReason ?? (previous ? undefined : back.plan.allowNonRestoredState ? 'allowNonRestoredState' : 'undeclared');
+  const forward = verdict !== 'incompatible' && dropReason !== 'undeclared';
+  const backward = state.verdict !== 'incompatible' && state.dropReason !== 'undeclared';
+  return {
+    forward,
+    full: forward && backward,
+    verdict,
+    ...(dropReason ? { dropReason } : {}),
+    problems: previous?.problems ?? [],
   };
 }

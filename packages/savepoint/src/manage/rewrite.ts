@@ -10,6 +10,8 @@
  */
 import {
   DataOutput,
+  EncodeError,
+  formatKey,
   keyGroupInRange,
   keyGroupOf,
   RestoreError,
@@ -18,6 +20,7 @@ import {
   type Serializer,
 } from '@stateshift/core';
 import { DataFileWriter, readDataFileBlocks, type RawEntry } from '../data-file.js';
+import { OperatorCollisions } from '../collisions.js';
 import { entryDecoder } from '../decode-entries.js';
 import { dataFileName } from '../format.js';
 import { FIRST_VERSION } from '../layout.js';
@@ -127,6 +130,11 @@ export function prepareRewrite(savepoint: Savepoint, options: RewriteOptions): P
   return { savepoint, plan, layout, sourceUid, sourceKeyGroups: rescale ? [{ start: 0, end: job.maxParallelism - 1 }] : sourceKeyGroups, rekey, options };
 }
 
+/** Offline rewrites stream entries and cannot merge two values of one new key. */
+const MERGE_OFFLINE =
+  'The state gives mergeOnCollision, but an offline rewrite does not merge values: restore the savepoint into a backend ' +
+  '(restoreFrom merges them), take a new savepoint there, or make the key converter keep the keys apart.';
+
 function bytesOf(serializer: Serializer<unknown>, value: unknown, out: DataOutput): Uint8Array {
   out.reset();
   serializer.serialize(value, out);
@@ -154,6 +162,7 @@ export async function rewritePart(
     const op = plan.operators.find((o) => o.uid === opLayout.uid)!;
     if (op.status !== 'matched') continue;
     const decode = entryDecoder(op);
+    const collisions = new OperatorCollisions(op);
     const source = prepared.sourceUid.get(op.uid)!;
     const rekey = prepared.rekey.has(op.uid);
     const stateIndex = new Map(opLayout.states.map((s, i) => [s.name, i]));
@@ -166,15 +175,30 @@ export async function rewritePart(
         value = transform(value, { key: entry.key, namespace: entry.namespace, mapKey: entry.mapKey });
         if (value === undefined) return undefined;
       }
-      const key = rekey ? bytesOf(op.keyWriter!, entry.key, out) : raw.key;
+      let key: Uint8Array, namespace: Uint8Array, mapKey: Uint8Array, valueBytes: Uint8Array;
+      try {
+        key = rekey ? bytesOf(op.keyWriter!, entry.key, out) : raw.key;
+        namespace = rekey && op.namespaceWriter ? bytesOf(op.namespaceWriter, entry.namespace, out) : raw.namespace;
+        mapKey = entry.state.type === 'map' ? bytesOf(entry.state.mapKeyWriter!, entry.mapKey, out) : raw.mapKey;
+        valueBytes = bytesOf(entry.state.writer!, value, out);
+      } catch (error) {
+        if (!(error instanceof EncodeError)) throw error;
+        throw new EncodeError(
+          `operator "${op.uid}" state "${entry.state.state}" key ${formatKey(entry.key)}: the new serializer cannot write the value${transform ? ' the transform returned' : ''} (${error.message})`,
+          '',
+          { cause: error },
+        );
+      }
+      const collision = collisions.check(raw, entry, { key, namespace, mapKey }, entry.state.descriptor!.options.mergeOnCollision ? MERGE_OFFLINE : undefined);
+      if (collision) throw collision;
       return {
         state: stateIndex.get(entry.state.state)!,
         keyGroup: rekey ? keyGroupOf(key, layout.maxParallelism) : raw.keyGroup,
         key,
-        namespace: rekey && op.namespaceWriter ? bytesOf(op.namespaceWriter, entry.namespace, out) : raw.namespace,
-        mapKey: entry.state.type === 'map' ? bytesOf(entry.state.mapKeyWriter!, entry.mapKey, out) : raw.mapKey,
+        namespace,
+        mapKey,
         version: FIRST_VERSION,
-        value: bytesOf(entry.state.writer!, value, out),
+        value: valueBytes,
       };
     };
     const tick = () => {

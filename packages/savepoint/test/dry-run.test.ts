@@ -1,0 +1,195 @@
+// The deep dry-run reads what a restore reads; offline rewrites refuse what a restore refuses;
+// the rollback check asks whether the previous version reads what the new one writes.
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { ConverterError, defineJob, int32, int64, KeyCollisionError, mapState, operator, string, valueState, type JobDeclaration } from '@stateshift/core';
+import { bootstrapSavepoint, checkUpgrade, openSavepoint, readState, rewriteSavepoint, type BootstrapEntry } from '../src/index.js';
+import { tempDir } from './helpers.js';
+
+const v1 = defineJob({
+  name: 'shop',
+  maxParallelism: 16,
+  operators: [operator({ uid: 'carts', key: string(), states: [valueState('total', int32()), valueState('note', string()), mapState('items', string(), int32())] })],
+});
+
+/** v2 keys carts by the number after the dash: "a-1" and "b-1" both become 1. */
+const rekeyed = (merge?: (a: number, b: number) => number) =>
+  defineJob({
+    name: 'shop',
+    maxParallelism: 16,
+    operators: [
+      operator({
+        uid: 'carts',
+        key: int32(),
+        migrateKey: (old) => Number(String(old).split('-')[1]),
+        states: [valueState('total', int32(), merge ? { mergeOnCollision: merge } : {}), valueState('note', string()), mapState('items', string(), int32())],
+      }),
+    ],
+  });
+
+async function savepoint(entries: BootstrapEntry[]): Promise<string> {
+  const dir = join(await tempDir(), 'sp');
+  await bootstrapSavepoint(dir, v1, entries);
+  return dir;
+}
+
+const carts = (keys: string[]): BootstrapEntry[] => keys.map((key, i) => ({ operator: 'carts', state: 'total', key, value: i + 1 }));
+
+async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const x of it) out.push(x);
+  return out;
+}
+
+describe('key collisions', () => {
+  test('two old keys becoming one: safe by the schemas, unsafe after reading, naming both keys', async () => {
+    const sp = await openSavepoint(await savepoint(carts(['a-1', 'b-1', 'c-2'])));
+    const schema = await checkUpgrade(sp, rekeyed());
+    expect(schema).toMatchObject({ ok: true, scope: 'schema' });
+    expect(schema.states[0].entries).toBeUndefined();
+
+    const deep = await checkUpgrade(sp, rekeyed(), { deep: true });
+    expect(deep.ok).toBe(false);
+    expect(deep.scope).toBe('deep');
+    expect(deep.error!.name).toBe('KeyCollisionError');
+    expect(deep.error!.message).toMatch(/operator "carts" state "total": the old keys "[ab]-1" and "[ab]-1" both become the new key 1/);
+    const total = deep.states.find((s) => s.state === 'total')!;
+    expect(total.entries).toMatchObject({ read: 3, passed: 2, merged: 0, failed: 1 });
+    expect(total.entries!.failures[0]).toMatchObject({ key: expect.stringMatching(/^"[ab]-1"$/), error: { name: 'KeyCollisionError' } });
+  });
+
+  test('with mergeOnCollision a collision is merged, not a failure', async () => {
+    const sp = await openSavepoint(await savepoint(carts(['a-1', 'b-1', 'c-2'])));
+    const deep = await checkUpgrade(sp, rekeyed((a, b) => a + b), { deep: true });
+    expect(deep.ok).toBe(true);
+    expect(deep.states.find((s) => s.state === 'total')!.entries).toMatchObject({ read: 3, passed: 2, merged: 1, failed: 0, failures: [] });
+  });
+
+  test('map keys that collide under one key are named as map keys', async () => {
+    const job = defineJob({
+      name: 'shop',
+      maxParallelism: 16,
+      operators: [
+        operator({
+          uid: 'carts',
+          key: string(),
+          states: [valueState('total', int32()), valueState('note', string()), mapState('items', int32(), int32(), { migrateKey: (old) => String(old).length })],
+        }),
+      ],
+    });
+    const sp = await openSavepoint(
+      await savepoint([
+        { operator: 'carts', state: 'items', key: 'a-1', mapKey: 'xy', value: 1 },
+        { operator: 'carts', state: 'items', key: 'a-1', mapKey: 'zz', value: 2 },
+        { operator: 'carts', state: 'items', key: 'b-1', mapKey: 'zz', value: 3 },
+      ]),
+    );
+    const deep = await checkUpgrade(sp, job, { deep: true });
+    expect(deep.ok).toBe(false);
+    expect(deep.error!.message).toMatch(/state "items": the old map keys "(xy|zz)" and "(xy|zz)" both become the new map key 2/);
+    expect(deep.states.find((s) => s.state === 'items')!.entries).toMatchObject({ read: 3, passed: 2, failed: 1, failures: [{ key: '"a-1"', mapKey: expect.any(String) }] });
+  });
+
+  test('an offline rewrite refuses a collision naming both keys, also with mergeOnCollision (it cannot merge)', async () => {
+    const src = await savepoint(carts(['a-1', 'b-1', 'c-2']));
+    const refused = rewriteSavepoint(src, join(await tempDir(), 'out'), { job: rekeyed() });
+    await expect(refused).rejects.toThrow(KeyCollisionError);
+    await expect(refused).rejects.toThrow(/state "total": the old keys "[ab]-1" and "[ab]-1" both become the new key 1/);
+    await expect(rewriteSavepoint(src, join(await tempDir(), 'out'), { job: rekeyed((a, b) => a + b) })).rejects.toThrow(/an offline rewrite does not merge values/);
+    // Without a collision the re-keyed rewrite goes through.
+    const out = join(await tempDir(), 'ok');
+    await rewriteSavepoint(await savepoint(carts(['a-1', 'c-2'])), out, { job: rekeyed() });
+    const rows = await collect(readState(await openSavepoint(out), 'carts', 'total'));
+    expect(new Map(rows.map((r) => [r.key, r.value]))).toEqual(new Map([[1, 1], [2, 2]]));
+  });
+});
+
+/** v2 turns the note into a number with a converter; "lots" becomes NaN, which int32 cannot write. */
+const numbered: JobDeclaration = defineJob({
+  name: 'shop',
+  maxParallelism: 16,
+  operators: [operator({ uid: 'carts', key: string(), states: [valueState('total', int32()), valueState('note', int32(), { migrate: (old) => Number(old) }), mapState('items', string(), int32())] })],
+});
+
+const notes = (n: number, bad: number[]): BootstrapEntry[] =>
+  Array.from({ length: n }, (_, i) => ({ operator: 'carts', state: 'note', key: `cart-${i}`, value: bad.includes(i) ? 'lots' : String(i) }));
+
+describe('converter output', () => {
+  test('a converter returning NaN for one stored value: unsafe after reading, naming the key', async () => {
+    const sp = await openSavepoint(await savepoint(notes(20, [7])));
+    expect(await checkUpgrade(sp, numbered)).toMatchObject({ ok: true, scope: 'schema' });
+    const deep = await checkUpgrade(sp, numbered, { deep: true });
+    expect(deep.ok).toBe(false);
+    expect(deep.error!.name).toBe('ConverterError');
+    expect(deep.error!.message).toMatch(/operator "carts" state "note": the migrate converter returned a value the new value serializer cannot write .*key "cart-7"/);
+    expect(deep.states.find((s) => s.state === 'note')!.entries).toMatchObject({ read: 20, passed: 19, failed: 1, failures: [{ key: '"cart-7"', error: { name: 'ConverterError' } }] });
+  });
+
+  test('at most five failures are listed, all are counted', async () => {
+    const sp = await openSavepoint(await savepoint(notes(20, [1, 3, 5, 7, 9, 11, 13])));
+    const entries = (await checkUpgrade(sp, numbered, { deep: true })).states.find((s) => s.state === 'note')!.entries!;
+    expect(entries).toMatchObject({ read: 20, passed: 13, failed: 7 });
+    expect(entries.failures).toHaveLength(5);
+  });
+
+  test('an offline rewrite fails naming the key', async () => {
+    const src = await savepoint(notes(5, [3]));
+    const failed = rewriteSavepoint(src, join(await tempDir(), 'out'), { job: numbered });
+    await expect(failed).rejects.toThrow(ConverterError);
+    await expect(failed).rejects.toThrow(/state "note".*key "cart-3"/);
+  });
+
+  test('--sample reads the first n entries of each state', async () => {
+    const entries = [...notes(20, [19]), ...carts(['a', 'b', 'c'])];
+    const sp = await openSavepoint(await savepoint(entries));
+    // Bootstrap sorts by key group: find where the bad entry lands in the stored order.
+    const order = (await collect(readState(sp, 'carts', 'note'))).map((e) => e.key);
+    const at = order.indexOf('cart-19');
+    const before = await checkUpgrade(sp, numbered, { sample: at });
+    expect(before).toMatchObject({ ok: true, scope: 'sample', sample: at });
+    expect(before.states.find((s) => s.state === 'note')!.entries).toMatchObject({ read: at, passed: at });
+    expect(before.states.find((s) => s.state === 'total')!.entries).toMatchObject({ read: Math.min(at, 3) });
+    const including = await checkUpgrade(sp, numbered, { sample: at + 1 });
+    expect(including.ok).toBe(false);
+    expect(including.error!.message).toContain('"cart-19"');
+    await expect(checkUpgrade(sp, numbered, { sample: 0 })).rejects.toThrow(TypeError);
+  });
+});
+
+describe('rollback', () => {
+  const widened = defineJob({
+    name: 'shop',
+    maxParallelism: 16,
+    operators: [operator({ uid: 'carts', key: string(), states: [valueState('total', int64()), valueState('note', string()), mapState('items', string(), int32())] })],
+  });
+
+  test('a widened state upgrades, but the previous version cannot read it back: not FORWARD, not FULL', async () => {
+    const sp = await openSavepoint(await savepoint(carts(['a'])));
+    const report = await checkUpgrade(sp, widened, { rollback: true });
+    expect(report.ok).toBe(true);
+    expect(report.rollback).toMatchObject({ ok: false, previousJob: 'savepoint', error: { name: 'IncompatibleStateError' } });
+    const byName = new Map(report.states.map((s) => [s.state, s.rollback]));
+    expect(byName.get('total')).toMatchObject({ forward: false, full: false, verdict: 'incompatible' });
+    expect(byName.get('total')!.problems.length).toBeGreaterThan(0);
+    expect(byName.get('note')).toMatchObject({ forward: true, full: true, verdict: 'compatibleAsIs' });
+  });
+
+  test('a state the previous version does not declare is not readable by it, unless allowNonRestoredState', async () => {
+    const sp = await openSavepoint(await savepoint(carts(['a'])));
+    const added = defineJob({ name: 'shop', maxParallelism: 16, operators: [operator({ uid: 'carts', key: string(), states: [...v1.operators[0].states, valueState('extra', int32())] })] });
+    const report = await checkUpgrade(sp, added, { rollback: true });
+    expect(report.ok).toBe(true);
+    expect(report.rollback!.ok).toBe(false);
+    expect(report.states.find((s) => s.state === 'extra')!.rollback).toMatchObject({ forward: false, verdict: 'dropped', dropReason: 'undeclared' });
+    const allowed = await checkUpgrade(sp, added, { rollback: true, allowNonRestoredState: true });
+    expect(allowed.rollback!.ok).toBe(true);
+  });
+
+  test('the previous declaration, when given, is what reads back (renamed operators followed)', async () => {
+    const sp = await openSavepoint(await savepoint(carts(['a'])));
+    const renamed = defineJob({ name: 'shop', maxParallelism: 16, operators: [operator({ uid: 'baskets', previousUids: ['carts'], key: string(), states: v1.operators[0].states })] });
+    const report = await checkUpgrade(sp, renamed, { previousJob: v1 });
+    expect(report.rollback).toEqual({ ok: true, previousJob: 'declaration' });
+    expect(report.states.every((s) => s.rollback?.full)).toBe(true);
+  });
+});
