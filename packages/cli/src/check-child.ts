@@ -10,6 +10,8 @@ import { checkReport, type CheckOptions } from './check-report.js';
 export interface CheckTask {
   dir: string;
   jobModule: string;
+  /** The previous version's job module, for --rollback. */
+  previousJobModule?: string;
   options: CheckOptions;
 }
 
@@ -18,7 +20,8 @@ if (process.send && process.argv[2]) {
   const reply = (message: unknown) => process.send!(message, () => process.disconnect());
   try {
     const job = await loadJob(task.jobModule);
-    reply({ type: 'report', report: await checkReport(task.dir, job, task.options) });
+    const previousJob = task.previousJobModule ? await loadJob(task.previousJobModule) : undefined;
+    reply({ type: 'report', report: await checkReport(task.dir, job, task.options, previousJob) });
   } catch (error) {
     // Sent already made safe (the parent's describeError does not know this process's savepoint).
     const name = (error as Error)?.name ?? 'Error';

@@ -2,7 +2,8 @@
 import { parseKeyGroupRange, type JobDeclaration } from '@stateshift/core';
 import { checkUpgrade, planRestore, type UpgradeCheck } from '@stateshift/savepoint';
 import { isLsmDirectory, openForCli, openLsmLayout } from './open.js';
-import { redactInReport } from './text.js';
+import { UsageError } from './errors.js';
+import { redactInReport, safe } from './text.js';
 
 export interface CheckOptions {
   allowNonRestoredState?: boolean;
@@ -10,14 +11,28 @@ export interface CheckOptions {
   allowPartialSavepoint?: boolean;
   /** The key groups of the instance that would restore ("a-b"); default all. */
   keyGroups?: string;
+  /** Read the first n stored entries of each state through the new job. */
+  sample?: number;
+  /** Read every stored entry through the new job. */
+  deep?: boolean;
+  /** Check that the previous version reads what the new job writes. */
+  rollback?: boolean;
 }
 
 export type CheckReport = UpgradeCheck & { source: 'savepoint' | 'lsm-database' };
 
-export async function checkReport(dir: string, job: JobDeclaration, check: CheckOptions): Promise<CheckReport> {
+/** `previousJob`: the previous version's declaration for the rollback check (default: the savepoint's own serializers). */
+export async function checkReport(dir: string, job: JobDeclaration, check: CheckOptions, previousJob?: JobDeclaration): Promise<CheckReport> {
   const { keyGroups, ...rest } = check;
-  const options = { ...rest, ...(keyGroups ? { keyGroupRange: parseKeyGroupRange(keyGroups, job.maxParallelism) } : {}) };
-  if (!(await isLsmDirectory(dir))) return redactInReport({ source: 'savepoint', ...(await checkUpgrade(await openForCli(dir), job, options)) });
+  const options = { ...rest, ...(previousJob ? { previousJob } : {}), ...(keyGroups ? { keyGroupRange: parseKeyGroupRange(keyGroups, job.maxParallelism) } : {}) };
+  const lsm = await isLsmDirectory(dir);
+  if (lsm && (check.sample !== undefined || check.deep)) {
+    throw new UsageError(
+      `${safe(dir)} is an LSM database directory: --sample and --deep read a savepoint's entries. Take a savepoint of the database (backend.savepoint(dir)) and check that, ` +
+        'or check the database without them (schema-only)',
+    );
+  }
+  if (!lsm) return redactInReport({ source: 'savepoint', ...(await checkUpgrade(await openForCli(dir), job, options)) });
   const layout = await openLsmLayout(dir);
   const report: CheckReport = { source: 'lsm-database', ...(await checkUpgrade(layout, job, options)) };
   // Reopening a database in place cannot re-key (as openLsmBackend refuses it).

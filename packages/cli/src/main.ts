@@ -18,7 +18,7 @@ usage: stateshift <command> [options]
 commands:
   inspect <savepoint>                      operators, states, schemas, sizes
   dump <savepoint> --operator --state      a state's entries as JSON lines
-  check <savepoint | lsm-dir> --job <module>   upgrade dry-run (exit 0 safe, 1 unsafe, 2 error)
+  check <savepoint | lsm-dir> --job <module>   upgrade dry-run (--deep reads the data, --rollback; exit 0 safe, 1 unsafe, 2 error)
   migrate <savepoint> --job <module> --out <dir>   offline eager migration (--key-groups a-b: one range)
   merge <savepoint>... --out <dir>         join partial savepoints of disjoint key-group ranges
   demo                                     the upgrade story, end to end
@@ -45,6 +45,10 @@ const options = {
   'allow-gaps': { type: 'boolean' },
   'drop-position': { type: 'boolean' },
   timeout: { type: 'string' },
+  sample: { type: 'string' },
+  deep: { type: 'boolean' },
+  rollback: { type: 'boolean' },
+  'previous-job': { type: 'string' },
   orders: { type: 'string' },
   keep: { type: 'boolean' },
 } as const;
@@ -93,6 +97,10 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
           allowJobNameChange: values['allow-job-name-change'],
           allowPartialSavepoint: values['allow-partial'],
           keyGroups: values['key-groups'],
+          sample: values.sample,
+          deep: values.deep,
+          rollback: values.rollback,
+          previousJob: values['previous-job'],
           timeout: values.timeout,
           json: values.json,
         });

@@ -3,26 +3,40 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { JobDeclaration } from '@stateshift/core';
-import { formatRanges, type OperatorCheck, type UpgradeCheck } from '@stateshift/savepoint';
+import { formatRanges, MAX_LISTED_FAILURES, type EntriesCheck, type OperatorCheck, type RollbackCheck, type UpgradeCheck } from '@stateshift/savepoint';
 import type { CheckTask } from '../check-child.js';
 import { checkReport, type CheckOptions, type CheckReport } from '../check-report.js';
 import { EXIT_OK, EXIT_UNSAFE, UsageError } from '../errors.js';
 import { json, paint, table, type Io } from '../io.js';
 import { safe, safeLines } from '../text.js';
 
-export const checkHelp = `stateshift check <savepoint | lsm-database-dir> --job <module> [--allow-non-restored-state]
-    [--allow-job-name-change] [--allow-partial] [--key-groups a-b] [--timeout seconds] [--json]
+export const checkHelp = `stateshift check <savepoint | lsm-database-dir> --job <module> [--sample n | --deep]
+    [--rollback] [--previous-job <module>] [--allow-non-restored-state] [--allow-job-name-change]
+    [--allow-partial] [--key-groups a-b] [--timeout seconds] [--json]
 
 The upgrade dry-run: applies the restore rules to the savepoint and the job module's declaration,
-exactly as a restore would, without touching data. Given an LSM database directory (of
-@stateshift/backend-lsm, with no job running on it), it checks reopening that database in place
-with the new job. Exit code 0 when the upgrade is safe, 1 when a restore would fail (the reasons
-are printed), 2 for usage or I/O errors. --json prints the report. A partial savepoint (one that
-holds fewer than all key groups) is unsafe for an instance that serves key groups it lacks:
---key-groups a-b names the instance's range (default all), --allow-partial accepts starting the
-missing ones empty.
+exactly as a restore would. Exit code 0 when the upgrade is safe, 1 when a restore would fail (the
+reasons are printed), 2 for usage or I/O errors. --json prints the report.
 
-The job module is loaded in a child process; the check counts only when it finishes there within
+By default the check is schema-only: it reads the savepoint's metadata, not its data, so a
+converter or a key migration may still fail on a stored value. --deep reads every stored entry as
+a restore does: through the new readers and converters, written again with the new serializers,
+looking for keys (namespaces, map keys) that collide once migrated (a state with mergeOnCollision
+reports them as merged). SAFE after --deep means the restore will succeed. --sample n reads only
+the first n entries of each state. Per state the report gives how many entries pass and the first
+failures (up to 5) with their keys.
+
+--rollback also asks whether the previous version of the job could read a savepoint this job
+writes (Confluent's FORWARD; with the upgrade itself, FULL), per state, so a deploy can be rolled
+back. The previous version is the serializers stored in the savepoint, or --previous-job <module>
+(which implies --rollback). With --rollback, the exit code is 1 also when a rollback would fail.
+
+Given an LSM database directory (of @stateshift/backend-lsm, with no job running on it), it checks
+reopening that database in place with the new job (schema-only). A partial savepoint (one that holds
+fewer than all key groups) is unsafe for an instance that serves key groups it lacks: --key-groups
+a-b names the instance's range (default all), --allow-partial accepts starting the missing ones empty.
+
+The job modules are loaded in a child process; the check counts only when it finishes there within
 --timeout seconds (default 60). A module that exits the process, hangs or never finishes loading
 is an error (exit 2): a job module only declares.`;
 
@@ -46,9 +60,22 @@ function stateVerdict(s: UpgradeCheck['states'][number], operatorDropped: boolea
   return operatorDropped ? 'dropped (dropOperators)' : 'dropped (dropStates)';
 }
 
+function entriesText(e: EntriesCheck): string {
+  return [`${e.passed}/${e.read} pass`, e.merged ? `${e.merged} merged` : '', e.failed ? `${e.failed} fail` : ''].filter(Boolean).join(', ');
+}
+
+function scopeText(report: UpgradeCheck): string {
+  if (report.scope === 'deep') return 'deep: every stored entry was read through the new readers and converters and written with the new serializers.';
+  if (report.scope === 'sample') {
+    return `sample: the first ${report.sample} entries of each state were read through the new job; the entries after them were not (--deep reads all).`;
+  }
+  return 'schema-only: the stored entries were not read, so a converter or a key migration may still fail on a stored value (--deep reads them, --sample n the first n per state).';
+}
+
 export function printCheck(io: Io, report: UpgradeCheck & { source?: string }): void {
   const verdictColor = (v: string) => (v === 'incompatible' || v === 'not declared' ? 'red' : v === 'compatibleAsIs' || v === 'new' ? 'green' : 'yellow');
   const droppedOperators = new Set(report.operators.filter((o) => o.status === 'dropped').map((o) => o.uid));
+  const read = report.scope !== 'schema';
   const rows = report.states.map((s) => {
     const verdict = stateVerdict(s, droppedOperators.has(s.operator));
     return [
@@ -57,6 +84,7 @@ export function printCheck(io: Io, report: UpgradeCheck & { source?: string }): 
       paint(io, verdictColor(verdict), verdict),
       s.converterUsed ? 'yes' : '',
       s.entriesToMigrate ? String(s.entriesToMigrate) : '',
+      ...(read ? [s.entries ? paint(io, s.entries.failed ? 'red' : 'green', entriesText(s.entries)) : ''] : []),
       safe([...s.problems.map((p) => `${p.path || '(value)'}: ${p.message}`), ...s.changes.map((c) => `${c.path || '(value)'}: ${c.message}`)].join('; ')),
     ];
   });
@@ -70,18 +98,51 @@ export function printCheck(io: Io, report: UpgradeCheck & { source?: string }): 
     );
   }
   if (operators.length) io.out(`${operators.join('\n')}\n`);
-  io.out(table(io, ['operator', 'state', 'verdict', 'converter', 'to migrate', 'changes'], rows));
+  io.out(table(io, ['operator', 'state', 'verdict', 'converter', 'to migrate', ...(read ? ['entries read'] : []), 'changes'], rows));
+  const failures = report.states.flatMap((s) =>
+    (s.entries?.failures ?? []).map((f) => {
+      const where = [`key ${f.key}`, f.namespace ? `namespace ${f.namespace}` : '', f.mapKey ? `map key ${f.mapKey}` : ''].filter(Boolean).join(', ');
+      return `  ${safe(s.operator)}/${safe(s.state)} ${safe(where)}: ${safe(f.error.name)}: ${safe(f.error.message)}`;
+    }),
+  );
+  if (failures.length) io.out(`failures (the first ${MAX_LISTED_FAILURES} per state):\n${failures.join('\n')}\n`);
+  io.out(`${scopeText(report)}\n`);
   io.out(
     report.ok
-      ? `${paint(io, 'green', 'SAFE')}: a restore of this ${what} into the job goes ahead.\n`
+      ? `${paint(io, 'green', 'SAFE')}: a restore of this ${what} into the job goes ahead${report.scope === 'schema' ? ' by the schemas' : report.scope === 'sample' ? ' for the entries sampled' : ''}.\n`
       : `${paint(io, 'red', 'UNSAFE')}: a restore would fail with ${safe(report.error!.name)}:\n${safeLines(report.error!.message)}\n`,
   );
+  if (report.rollback) printRollback(io, report, report.rollback);
+}
+
+function printRollback(io: Io, report: UpgradeCheck, rollback: RollbackCheck): void {
+  const from = rollback.previousJob === 'declaration' ? 'the --previous-job module' : 'the serializers stored in the savepoint';
+  io.out(`\nrollback: can the previous version (${from}) read a savepoint this job writes?\n`);
+  const yes = (ok: boolean) => paint(io, ok ? 'green' : 'red', ok ? 'yes' : 'no');
+  const rows = report.states
+    .filter((s) => s.rollback)
+    .map((s) => {
+      const r = s.rollback!;
+      const verdict = r.verdict === 'dropped' ? (r.dropReason === 'undeclared' ? 'not declared' : 'dropped (allowNonRestoredState)') : r.verdict;
+      return [safe(s.operator), safe(s.state), yes(r.forward), yes(r.full), verdict, safe(r.problems.map((p) => `${p.path || '(value)'}: ${p.message}`).join('; '))];
+    });
+  io.out(table(io, ['operator', 'state', 'FORWARD', 'FULL', 'previous version reads', 'problems'], rows));
+  io.out(
+    rollback.ok
+      ? `${paint(io, 'green', 'ROLLBACK SAFE')}: the previous version restores a savepoint this job writes.\n`
+      : `${paint(io, 'red', 'ROLLBACK UNSAFE')}: a restore into the previous version would fail with ${safe(rollback.error!.name)}:\n${safeLines(rollback.error!.message)}\n`,
+  );
+}
+
+/** Exit code: unsafe when the upgrade would fail, or (checked with --rollback) a rollback would. */
+function exitCode(report: UpgradeCheck): number {
+  return report.ok && (!report.rollback || report.rollback.ok) ? EXIT_OK : EXIT_UNSAFE;
 }
 
 function print(io: Io, report: CheckReport | UpgradeCheck, asJson?: boolean): number {
   if (asJson) io.out(json(report, true));
   else printCheck(io, report);
-  return report.ok ? EXIT_OK : EXIT_UNSAFE;
+  return exitCode(report);
 }
 
 /** The dry-run against a declaration in this process (the demo). */
@@ -147,12 +208,30 @@ export function parseTimeout(text: string | undefined): number {
   return Number(text) * 1000;
 }
 
-export async function check(io: Io, dir: string, options: CheckOptions & { job?: string; json?: boolean; timeout?: string }): Promise<number> {
+export function parseSample(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(Number(text)) || Number(text) <= 0) throw new UsageError(`--sample must be a whole number of entries above 0, got "${safe(text)}"`);
+  return Number(text);
+}
+
+export async function check(
+  io: Io,
+  dir: string,
+  options: Omit<CheckOptions, 'sample'> & { job?: string; previousJob?: string; sample?: string; json?: boolean; timeout?: string },
+): Promise<number> {
   if (!options.job) throw new UsageError('check needs --job <module>');
   const timeoutMs = parseTimeout(options.timeout);
-  const { allowNonRestoredState, allowJobNameChange, allowPartialSavepoint, keyGroups } = options;
+  const sample = parseSample(options.sample);
+  if (sample !== undefined && options.deep) throw new UsageError('give --sample n or --deep, not both: --deep reads every entry');
+  const { allowNonRestoredState, allowJobNameChange, allowPartialSavepoint, keyGroups, deep } = options;
+  const rollback = !!(options.rollback || options.previousJob);
   const report = await runChild(
-    { dir: path.resolve(dir), jobModule: path.resolve(options.job), options: { allowNonRestoredState, allowJobNameChange, allowPartialSavepoint, keyGroups } },
+    {
+      dir: path.resolve(dir),
+      jobModule: path.resolve(options.job),
+      ...(options.previousJob ? { previousJobModule: path.resolve(options.previousJob) } : {}),
+      options: { allowNonRestoredState, allowJobNameChange, allowPartialSavepoint, keyGroups, sample, deep, rollback },
+    },
     timeoutMs,
     io,
   );
