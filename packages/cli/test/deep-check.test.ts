@@ -151,4 +151,13 @@ describe('migrate', () => {
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(/KeyCollisionError: .*the old keys "[ab]-1" and "[ab]-1" both become the new key 1/);
   });
+
+  test('with mergeOnCollision the colliding values are merged', async () => {
+    const sp = await cartsSavepoint({ total: { 'a-1': 5, 'b-1': 7, 'c-2': 1 } });
+    const out = join(await tempDir(), 'out');
+    expect((await run('migrate', sp, '--job', fixture('carts-rekeyed-merge.mjs'), '--out', out)).code).toBe(0);
+    const dumped = await run('dump', out, '--operator', 'carts', '--state', 'total');
+    const rows = dumped.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(new Map(rows.map((r) => [r.key, r.value]))).toEqual(new Map([[1, 12], [2, 1]]));
+  });
 });

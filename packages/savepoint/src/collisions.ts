@@ -4,7 +4,7 @@
  * rewrites, the deep dry-run) records where each new key came from and refuses a second origin,
  * unless the state gives `mergeOnCollision`.
  */
-import { KeyCollisionError, formatKey } from '@stateshift/core';
+import { ConverterError, DataOutput, EncodeError, KeyCollisionError, formatKey, type TtlValue } from '@stateshift/core';
 import type { RawEntry } from './data-file.js';
 import { describeKeyBytes, type DecodedEntry } from './decode-entries.js';
 import type { OperatorPlan, StatePlan } from './restore-plan.js';
@@ -91,5 +91,93 @@ export class OperatorCollisions {
     const describe = (key: Uint8Array, namespace: Uint8Array) =>
       namespaceReader ? `${describeKeyBytes(keyReader, key)} (namespace ${describeKeyBytes(namespaceReader, namespace)})` : describeKeyBytes(keyReader, key);
     return keyCollisionError(uid, entry.state.state, 'key', entry.key, [describe(other[0], other[1]), describe(raw.key, raw.namespace)], remedy);
+  }
+}
+
+/** One new key of a merging state: its bytes, its decoded entry, and its stored values per old key. */
+interface MergeGroup {
+  next: RekeyedBytes;
+  entry: DecodedEntry;
+  /** Old key (and map key) to the stored values it brought (value and map state: one; list state: the elements). */
+  origins: Map<string, unknown[]>;
+}
+
+/** A new key of a merging state and the stored values each old key brought (value and map state: one each; list state: the elements). */
+export interface MergeRow {
+  next: RekeyedBytes;
+  entry: DecodedEntry;
+  origins: unknown[][];
+}
+
+/**
+ * The entries of one re-keyed state that gives `mergeOnCollision`, held until the state is read
+ * whole (a later entry may collide with an earlier one), then merged as a restore merges them
+ * (TTL values by their values, keeping the later timestamp), the output checked with the state's
+ * writer. Holds the state in memory, as a backend restore does.
+ */
+export class CollisionMerger {
+  private readonly groups = new Map<string, MergeGroup>();
+
+  constructor(
+    private readonly operator: string,
+    readonly state: StatePlan,
+  ) {}
+
+  add(raw: RawEntry, entry: DecodedEntry, next: RekeyedBytes): void {
+    const isMap = this.state.type === 'map';
+    const id = idOf(isMap ? [next.key, next.namespace, next.mapKey] : [next.key, next.namespace]);
+    let group = this.groups.get(id);
+    if (!group) this.groups.set(id, (group = { next, entry, origins: new Map() }));
+    const origin = idOf(isMap ? [raw.key, raw.namespace, raw.mapKey] : [raw.key, raw.namespace]);
+    const values = group.origins.get(origin);
+    if (values) values.push(entry.value);
+    else group.origins.set(origin, [entry.value]);
+  }
+
+  /** Every new key with what each old key brought, in no particular order. */
+  *rows(): Generator<MergeRow> {
+    for (const group of this.groups.values()) yield { next: group.next, entry: group.entry, origins: [...group.origins.values()] };
+  }
+
+  /**
+   * The stored values of a row, merged where old keys met; throws ConverterError for a merge that
+   * throws or returns what the writer cannot write.
+   */
+  stored(row: MergeRow): unknown[] {
+    return row.origins.length === 1 ? row.origins[0] : this.merge(row.entry, row.origins);
+  }
+
+  private merge(entry: DecodedEntry, lists: unknown[][]): unknown[] {
+    const descriptor = this.state.descriptor!;
+    const merge = descriptor.options.mergeOnCollision as (a: unknown, b: unknown) => unknown;
+    const ttl = !!descriptor.options.ttl;
+    const where = `operator "${this.operator}" state "${this.state.state}" key ${formatKey(entry.key)}`;
+    const call = (a: unknown, b: unknown) => {
+      try {
+        return merge(a, b);
+      } catch (error) {
+        throw new ConverterError(`${where}: mergeOnCollision threw: ${(error as Error)?.message ?? String(error)}`, { cause: error });
+      }
+    };
+    const timestamp = ttl ? Math.max(...lists.flat().map((v) => (v as TtlValue<unknown>).timestamp)) : 0;
+    const unwrap = (v: unknown) => (ttl ? (v as TtlValue<unknown>).value : v);
+    let stored: unknown[];
+    if (this.state.type === 'list') {
+      const merged = lists.map((l) => l.map(unwrap)).reduce((a, b) => call(a, b) as unknown[]);
+      if (!Array.isArray(merged)) throw new ConverterError(`${where}: mergeOnCollision must return an array for a list state`);
+      stored = merged;
+    } else stored = [lists.map((l) => unwrap(l[0])).reduce(call)];
+    if (ttl) stored = stored.map((value) => ({ value, timestamp }));
+    const check = new DataOutput(256);
+    for (const value of stored) {
+      try {
+        check.reset();
+        this.state.writer!.serialize(value, check);
+      } catch (error) {
+        if (!(error instanceof EncodeError)) throw error;
+        throw new ConverterError(`${where}: mergeOnCollision returned a value the state's serializer cannot write (${error.message})`, { cause: error });
+      }
+    }
+    return stored;
   }
 }

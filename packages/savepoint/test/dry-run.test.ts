@@ -2,7 +2,7 @@
 // the rollback check asks whether the previous version reads what the new one writes.
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { ConverterError, defineJob, int32, int64, KeyCollisionError, mapState, operator, string, valueState, type JobDeclaration } from '@stateshift/core';
+import { ConverterError, defineJob, int32, int64, KeyCollisionError, listState, mapState, operator, string, valueState, type JobDeclaration } from '@stateshift/core';
 import { bootstrapSavepoint, checkUpgrade, openSavepoint, readState, rewriteSavepoint, type BootstrapEntry } from '../src/index.js';
 import { tempDir } from './helpers.js';
 
@@ -90,13 +90,87 @@ describe('key collisions', () => {
     expect(deep.states.find((s) => s.state === 'items')!.entries).toMatchObject({ read: 3, passed: 2, failed: 1, failures: [{ key: '"a-1"', mapKey: expect.any(String) }] });
   });
 
-  test('an offline rewrite refuses a collision naming both keys, also with mergeOnCollision (it cannot merge)', async () => {
+  test('a merge that throws or returns what the serializer cannot write fails the deep check, naming the new key', async () => {
+    const sp = await openSavepoint(await savepoint(carts(['a-1', 'b-1', 'c-2'])));
+    const thrown = await checkUpgrade(sp, rekeyed(() => { throw new Error('no merging'); }), { deep: true });
+    expect(thrown.ok).toBe(false);
+    expect(thrown.error!.message).toMatch(/state "total" key 1: mergeOnCollision threw: no merging/);
+    expect(thrown.states.find((s) => s.state === 'total')!.entries).toMatchObject({ read: 3, passed: 1, merged: 0, failed: 2, failures: [{ key: '1' }] });
+    const invalid = await checkUpgrade(sp, rekeyed(() => Number.NaN), { deep: true });
+    expect(invalid.error).toMatchObject({ name: 'ConverterError', message: expect.stringMatching(/key 1: mergeOnCollision returned a value the state's serializer cannot write/) });
+  });
+
+  test('an offline rewrite refuses a collision naming both keys, and merges with mergeOnCollision', async () => {
     const src = await savepoint(carts(['a-1', 'b-1', 'c-2']));
     const refused = rewriteSavepoint(src, join(await tempDir(), 'out'), { job: rekeyed() });
     await expect(refused).rejects.toThrow(KeyCollisionError);
     await expect(refused).rejects.toThrow(/state "total": the old keys "[ab]-1" and "[ab]-1" both become the new key 1/);
-    await expect(rewriteSavepoint(src, join(await tempDir(), 'out'), { job: rekeyed((a, b) => a + b) })).rejects.toThrow(/an offline rewrite does not merge values/);
-    // Without a collision the re-keyed rewrite goes through.
+    const merged = join(await tempDir(), 'merged');
+    await rewriteSavepoint(src, merged, { job: rekeyed((a, b) => a + b) });
+    const rows = await collect(readState(await openSavepoint(merged), 'carts', 'total'));
+    expect(new Map(rows.map((r) => [r.key, r.value]))).toEqual(new Map([[1, 3], [2, 3]]));
+    await expect(rewriteSavepoint(src, join(await tempDir(), 'x'), { job: rekeyed(() => Number.NaN) })).rejects.toThrow(/key 1: mergeOnCollision returned a value/);
+  });
+
+  test('map keys merged by a rewrite, list state merged by the deep check and a rewrite', async () => {
+    const job = defineJob({
+      name: 'shop',
+      maxParallelism: 16,
+      operators: [
+        operator({
+          uid: 'carts',
+          key: string(),
+          states: [
+            valueState('total', int32()),
+            valueState('note', string()),
+            mapState('items', int32(), int32(), { migrateKey: (old) => String(old).length, mergeOnCollision: (a, b) => a + b }),
+          ],
+        }),
+      ],
+    });
+    const src = await savepoint([
+      { operator: 'carts', state: 'items', key: 'a-1', mapKey: 'xy', value: 1 },
+      { operator: 'carts', state: 'items', key: 'a-1', mapKey: 'zz', value: 2 },
+      { operator: 'carts', state: 'items', key: 'a-1', mapKey: 'w', value: 4 },
+    ]);
+    expect((await checkUpgrade(await openSavepoint(src), job, { deep: true })).states.find((s) => s.state === 'items')!.entries).toMatchObject({ read: 3, passed: 2, merged: 1 });
+    const out = join(await tempDir(), 'out');
+    await rewriteSavepoint(src, out, { job });
+    const rows = await collect(readState(await openSavepoint(out), 'carts', 'items'));
+    expect(new Map(rows.map((r) => [r.mapKey, r.value]))).toEqual(new Map([[2, 3], [1, 4]]));
+
+    const listV1 = defineJob({ name: 'lists', maxParallelism: 16, operators: [operator({ uid: 'carts', key: string(), states: [listState('events', string())] })] });
+    const listV2 = defineJob({
+      name: 'lists',
+      maxParallelism: 16,
+      operators: [
+        operator({
+          uid: 'carts',
+          key: int32(),
+          migrateKey: (old) => Number(String(old).split('-')[1]),
+          states: [listState('events', string(), { mergeOnCollision: (a, b) => [...a, ...b].sort() })],
+        }),
+      ],
+    });
+    const lists = join(await tempDir(), 'lists');
+    await bootstrapSavepoint(lists, listV1, [
+      { operator: 'carts', state: 'events', key: 'a-1', value: 'a1' },
+      { operator: 'carts', state: 'events', key: 'a-1', value: 'a2' },
+      { operator: 'carts', state: 'events', key: 'b-1', value: 'b1' },
+      { operator: 'carts', state: 'events', key: 'c-2', value: 'c1' },
+    ]);
+    const deep = await checkUpgrade(await openSavepoint(lists), listV2, { deep: true });
+    expect(deep.ok).toBe(true);
+    expect(deep.states[0].entries!.read).toBe(4);
+    expect(deep.states[0].entries!.merged).toBeGreaterThan(0);
+    const listOut = join(await tempDir(), 'lists-out');
+    await rewriteSavepoint(lists, listOut, { job: listV2 });
+    const elements = await collect(readState(await openSavepoint(listOut), 'carts', 'events'));
+    expect(elements.filter((e) => e.key === 1).map((e) => e.value)).toEqual(['a1', 'a2', 'b1']);
+    expect(elements.filter((e) => e.key === 2).map((e) => e.value)).toEqual(['c1']);
+  });
+
+  test('without a collision a re-keyed rewrite goes through', async () => {
     const out = join(await tempDir(), 'ok');
     await rewriteSavepoint(await savepoint(carts(['a-1', 'c-2'])), out, { job: rekeyed() });
     const rows = await collect(readState(await openSavepoint(out), 'carts', 'total'));

@@ -10,7 +10,7 @@
  * the new one writes (Confluent's FORWARD; with the upgrade itself, FULL).
  */
 import { DataOutput, EncodeError, formatKey, StateshiftError, type JobDeclaration, type KeyGroupRange, type SchemaChange, type Serializer } from '@stateshift/core';
-import { OperatorCollisions, type RekeyedBytes } from '../collisions.js';
+import { CollisionMerger, OperatorCollisions, type RekeyedBytes } from '../collisions.js';
 import { describeKeyBytes, entryDecoder, type DecodedEntry } from '../decode-entries.js';
 import type { RawEntry } from '../data-file.js';
 import { isFullRange } from '../key-group-ranges.js';
@@ -48,7 +48,7 @@ export type CheckScope = 'schema' | 'sample' | 'deep';
 export const MAX_LISTED_FAILURES = 5;
 
 export interface EntryFailure {
-  /** The stored key (and namespace, map key) as text. */
+  /** The stored key (and namespace, map key) as text; for a merge that failed, the new key. */
   key: string;
   namespace?: string;
   mapKey?: string;
@@ -236,6 +236,16 @@ async function readEntries(savepoint: Savepoint, plan: RestorePlan, limit: numbe
     const decode = entryDecoder(op);
     const collisions = new OperatorCollisions(op);
     const describe = describer(op);
+    const fail = (state: StatePlan, where: Omit<EntryFailure, 'error'>, error: Error, entries = 1) => {
+      const check = checks.get(state)!;
+      check.failed += entries;
+      const failure = { ...where, error: { name: error.name, message: error.message } };
+      if (check.failures.length < MAX_LISTED_FAILURES) check.failures.push(failure);
+      firstError ??= failure.error;
+    };
+    // Re-keyed states that merge collisions: held, then merged as a restore merges them.
+    const mergers = new Map<StatePlan, CollisionMerger>();
+    for (const s of states.values()) if (collisions.tracks(s) && s.descriptor!.options.mergeOnCollision) mergers.set(s, new CollisionMerger(op.uid, s));
     let open = states.size;
     reading: for await (const block of savepoint.blocks(op.previousUid ?? op.uid)) {
       for (const raw of block) {
@@ -244,24 +254,33 @@ async function readEntries(savepoint: Savepoint, plan: RestorePlan, limit: numbe
         const check = checks.get(state)!;
         if (limit !== undefined && check.read >= limit) continue;
         check.read++;
-        let outcome: 'passed' | 'merged' | Error;
         try {
           const entry = decode(raw)!;
           const next = writeEntry(op, state, raw, entry, out);
-          const collision = collisions.check(raw, entry, next);
-          outcome = !collision ? 'passed' : state.descriptor!.options.mergeOnCollision ? 'merged' : collision;
+          const merger = mergers.get(state);
+          const collision = merger ? undefined : collisions.check(raw, entry, next);
+          if (merger) merger.add(raw, entry, next);
+          else if (collision) fail(state, describe(state, raw), collision);
+          else check.passed++;
         } catch (error) {
           if (!(error instanceof StateshiftError)) throw error;
-          outcome = error;
-        }
-        if (outcome === 'passed' || outcome === 'merged') check[outcome]++;
-        else {
-          check.failed++;
-          const failure = { ...describe(state, raw), error: { name: outcome.name, message: outcome.message } };
-          if (check.failures.length < MAX_LISTED_FAILURES) check.failures.push(failure);
-          firstError ??= failure.error;
+          fail(state, describe(state, raw), error);
         }
         if (limit !== undefined && check.read === limit && --open === 0) break reading;
+      }
+    }
+    for (const [state, merger] of mergers) {
+      const check = checks.get(state)!;
+      for (const row of merger.rows()) {
+        const entries = row.origins.reduce((n, o) => n + o.length, 0);
+        try {
+          merger.stored(row);
+          check.passed += row.origins[0].length;
+          check.merged += entries - row.origins[0].length;
+        } catch (error) {
+          if (!(error instanceof StateshiftError)) throw error;
+          fail(state, { key: formatKey(row.entry.key), ...(state.type === 'map' ? { mapKey: formatKey(row.entry.mapKey) } : {}) }, error, entries);
+        }
       }
     }
   }

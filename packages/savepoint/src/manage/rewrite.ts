@@ -20,7 +20,7 @@ import {
   type Serializer,
 } from '@stateshift/core';
 import { DataFileWriter, readDataFileBlocks, type RawEntry } from '../data-file.js';
-import { OperatorCollisions } from '../collisions.js';
+import { CollisionMerger, OperatorCollisions } from '../collisions.js';
 import { entryDecoder } from '../decode-entries.js';
 import { dataFileName } from '../format.js';
 import { FIRST_VERSION } from '../layout.js';
@@ -99,7 +99,9 @@ export function prepareRewrite(savepoint: Savepoint, options: RewriteOptions): P
   for (const op of plan.operators) {
     if (op.status === 'matched') sourceUid.set(op.uid, savepoint.metadata.operators[op.savepointIndex!].uid);
   }
-  const rekey = new Set(plan.operators.filter((op) => op.status === 'matched' && (rescale || op.rekey)).map((op) => op.uid));
+  // Map keys that migrate into a merging state are merged as re-keyed entries are: read whole first.
+  const merges = (op: OperatorPlan) => op.states.some((s) => s.rekeyMapKeys && s.descriptor?.options.mergeOnCollision);
+  const rekey = new Set(plan.operators.filter((op) => op.status === 'matched' && (rescale || op.rekey || merges(op))).map((op) => op.uid));
   for (const key of Object.keys(options.transform ?? {})) {
     const [uid, state] = key.split('/');
     if (!job.operator(uid)?.state(state ?? '')) throw new TypeError(`cannot transform "${key}": the job declares no such operator/state`);
@@ -130,11 +132,6 @@ export function prepareRewrite(savepoint: Savepoint, options: RewriteOptions): P
   return { savepoint, plan, layout, sourceUid, sourceKeyGroups: rescale ? [{ start: 0, end: job.maxParallelism - 1 }] : sourceKeyGroups, rekey, options };
 }
 
-/** Offline rewrites stream entries and cannot merge two values of one new key. */
-const MERGE_OFFLINE =
-  'The state gives mergeOnCollision, but an offline rewrite does not merge values: restore the savepoint into a backend ' +
-  '(restoreFrom merges them), take a new savepoint there, or make the key converter keep the keys apart.';
-
 function bytesOf(serializer: Serializer<unknown>, value: unknown, out: DataOutput): Uint8Array {
   out.reset();
   serializer.serialize(value, out);
@@ -163,6 +160,9 @@ export async function rewritePart(
     if (op.status !== 'matched') continue;
     const decode = entryDecoder(op);
     const collisions = new OperatorCollisions(op);
+    // Re-keyed states that merge collisions are held until the operator is read whole, then merged.
+    const mergers = new Map<string, CollisionMerger>();
+    for (const s of op.states) if (s.status === 'restored' && collisions.tracks(s) && s.descriptor!.options.mergeOnCollision) mergers.set(s.state, new CollisionMerger(op.uid, s));
     const source = prepared.sourceUid.get(op.uid)!;
     const rekey = prepared.rekey.has(op.uid);
     const stateIndex = new Map(opLayout.states.map((s, i) => [s.name, i]));
@@ -189,7 +189,12 @@ export async function rewritePart(
           { cause: error },
         );
       }
-      const collision = collisions.check(raw, entry, { key, namespace, mapKey }, entry.state.descriptor!.options.mergeOnCollision ? MERGE_OFFLINE : undefined);
+      const merger = mergers.get(entry.state.state);
+      if (merger) {
+        merger.add(raw, { ...entry, value }, { key, namespace, mapKey });
+        return undefined;
+      }
+      const collision = collisions.check(raw, entry, { key, namespace, mapKey });
       if (collision) throw collision;
       return {
         state: stateIndex.get(entry.state.state)!,
@@ -217,6 +222,17 @@ export async function rewritePart(
             if (!entry || !keyGroupInRange(entry.keyGroup, range)) continue;
             const spilling = sorter.add(0, entry);
             if (spilling) await spilling;
+          }
+        }
+        for (const merger of mergers.values()) {
+          for (const row of merger.rows()) {
+            const keyGroup = keyGroupOf(row.next.key, layout.maxParallelism);
+            if (!keyGroupInRange(keyGroup, range)) continue;
+            for (const value of merger.stored(row)) {
+              const entry = { state: stateIndex.get(merger.state.state)!, keyGroup, ...row.next, version: FIRST_VERSION, value: bytesOf(merger.state.writer!, value, out) };
+              const spilling = sorter.add(0, entry);
+              if (spilling) await spilling;
+            }
           }
         }
         if (sorter.groups().length) files.push(await writeFile(outDir, dataFileName(operatorIndex, range.start, range.end, part), operatorIndex, range, sorter.sorted(0)));
