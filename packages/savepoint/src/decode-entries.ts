@@ -49,7 +49,10 @@ export function entryDecoder(plan: OperatorPlan): (entry: RawEntry) => DecodedEn
         value: read(version.reader, entry.value, 'value'),
       };
     } catch (error) {
-      if (error instanceof ConverterError) throw new ConverterError(`${error.message} (key group ${entry.keyGroup}, key ${describeKeyBytes(keyReader, entry.key)})`, { cause: error });
+      // The key as stored (a key converter may be what failed), by the savepoint's own serializer.
+      if (error instanceof ConverterError) {
+        throw new ConverterError(`${error.message} (key group ${entry.keyGroup}, key ${describeKeyBytes(plan.metadata!.key.restoreSerializer(), entry.key)})`, { cause: error });
+      }
       if (error instanceof DecodeError) throw new DecodeError(`${where}: ${error.message.replace(/ \(at byte offset \d+\)$/, "")}`, error.offset, { cause: error });
       throw error;
     }

@@ -199,6 +199,13 @@ describe('converter output', () => {
     expect(deep.states.find((s) => s.state === 'note')!.entries).toMatchObject({ read: 20, passed: 19, failed: 1, failures: [{ key: '"cart-7"', error: { name: 'ConverterError' } }] });
   });
 
+  test('a key converter returning what the new key serializer cannot write names the stored key', async () => {
+    const sp = await openSavepoint(await savepoint(carts(['a-1', 'b-x'])));
+    const deep = await checkUpgrade(sp, rekeyed(), { deep: true });
+    expect(deep.error).toMatchObject({ name: 'ConverterError', message: expect.stringMatching(/migrateKey \(operator\) converter returned a value .*key "b-x"\)$/) });
+    expect(deep.states.find((s) => s.state === 'total')!.entries).toMatchObject({ passed: 1, failed: 1, failures: [{ key: '"b-x"' }] });
+  });
+
   test('at most five failures are listed, all are counted', async () => {
     const sp = await openSavepoint(await savepoint(notes(20, [1, 3, 5, 7, 9, 11, 13])));
     const entries = (await checkUpgrade(sp, numbered, { deep: true })).states.find((s) => s.state === 'note')!.entries!;
