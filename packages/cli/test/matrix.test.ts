@@ -132,6 +132,12 @@ describe.each(BACKEND_KINDS)('savepoint of %s', (kind) => {
   test('check, and migrate: the result restores into the backend', async () => {
     const check = await run('check', sp, '--job', fixture('matrix-v2.mjs'), '--json');
     expect(check.code, check.stderr).toBe(0);
+    // The deep check reads every entry, each through the reader of its own schema version.
+    const deep = await run('check', sp, '--job', fixture('matrix-v2.mjs'), '--deep', '--json');
+    expect(deep.code, deep.stderr).toBe(0);
+    const states = JSON.parse(deep.stdout).states as { entries: { read: number; passed: number; failed: number } }[];
+    expect(states.reduce((n, s) => n + s.entries.read, 0)).toBe(USERS * 10);
+    expect(states.every((s) => s.entries.passed === s.entries.read && s.entries.failed === 0)).toBe(true);
     const out = join(await tempDir(), 'migrated');
     const migrated = await run('migrate', sp, '--job', fixture('matrix-v2.mjs'), '--out', out);
     expect(migrated.code, migrated.stderr).toBe(0);
