@@ -163,6 +163,15 @@ describe('key collisions', () => {
     expect(deep.ok).toBe(true);
     expect(deep.states[0].entries!.read).toBe(4);
     expect(deep.states[0].entries!.merged).toBeGreaterThan(0);
+    // Without a merge the collision fails, listed once however many elements it has.
+    const unmerged = defineJob({
+      name: 'lists',
+      maxParallelism: 16,
+      operators: [operator({ uid: 'carts', key: int32(), migrateKey: (old) => Number(String(old).split('-')[1]), states: [listState('events', string())] })],
+    });
+    const refused = (await checkUpgrade(await openSavepoint(lists), unmerged, { deep: true })).states[0].entries!;
+    expect(refused.failed).toBe(2);
+    expect(refused.failures).toHaveLength(1);
     const listOut = join(await tempDir(), 'lists-out');
     await rewriteSavepoint(lists, listOut, { job: listV2 });
     const elements = await collect(readState(await openSavepoint(listOut), 'carts', 'events'));

@@ -240,7 +240,9 @@ async function readEntries(savepoint: Savepoint, plan: RestorePlan, limit: numbe
       const check = checks.get(state)!;
       check.failed += entries;
       const failure = { ...where, error: { name: error.name, message: error.message } };
-      if (check.failures.length < MAX_LISTED_FAILURES) check.failures.push(failure);
+      // A list's elements fail one by one for the same reason: listed once.
+      const listed = check.failures.some((f) => f.key === failure.key && f.namespace === failure.namespace && f.error.message === failure.error.message);
+      if (!listed && check.failures.length < MAX_LISTED_FAILURES) check.failures.push(failure);
       firstError ??= failure.error;
     };
     // Re-keyed states that merge collisions: held, then merged as a restore merges them.
