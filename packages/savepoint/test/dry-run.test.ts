@@ -229,6 +229,17 @@ describe('converter output', () => {
     await expect(failed).rejects.toThrow(/state "note".*key "cart-3"/);
   });
 
+  test('with keyGroupRange only the key groups of the instance are read', async () => {
+    const sp = await openSavepoint(await savepoint(notes(20, [])));
+    const all = (await checkUpgrade(sp, numbered, { deep: true })).states.find((s) => s.state === 'note')!.entries!.read;
+    const half = (await checkUpgrade(sp, numbered, { deep: true, keyGroupRange: { start: 0, end: 7 } })).states.find((s) => s.state === 'note')!.entries!.read;
+    const rest = (await checkUpgrade(sp, numbered, { deep: true, keyGroupRange: { start: 8, end: 15 } })).states.find((s) => s.state === 'note')!.entries!.read;
+    expect(all).toBe(20);
+    expect(half + rest).toBe(20);
+    expect(half).toBeGreaterThan(0);
+    expect(rest).toBeGreaterThan(0);
+  });
+
   test('--sample reads the first n entries of each state', async () => {
     const entries = [...notes(20, [19]), ...carts(['a', 'b', 'c'])];
     const sp = await openSavepoint(await savepoint(entries));

@@ -9,7 +9,7 @@
  * `rollback` it checks the other direction: whether the previous version of the job can read what
  * the new one writes (Confluent's FORWARD; with the upgrade itself, FULL).
  */
-import { DataOutput, EncodeError, formatKey, StateshiftError, type JobDeclaration, type KeyGroupRange, type SchemaChange, type Serializer } from '@stateshift/core';
+import { DataOutput, EncodeError, formatKey, StateshiftError, type JobDeclaration, type KeyGroupRange, type SchemaChange } from '@stateshift/core';
 import { CollisionMerger, OperatorCollisions, type RekeyedBytes } from '../collisions.js';
 import { describeKeyBytes, entryDecoder, type DecodedEntry } from '../decode-entries.js';
 import type { RawEntry } from '../data-file.js';
@@ -26,6 +26,7 @@ import {
   type StateVerdict,
 } from '../restore-plan.js';
 import { jobOfSavepoint } from './rescale.js';
+import { bytesOf } from './rewrite.js';
 
 export interface CheckUpgradeOptions extends RestoreOptions {
   /** Also read the first `sample` stored entries of each state (list elements and map entries count one each). */
@@ -157,7 +158,7 @@ export async function checkUpgrade(savepoint: Savepoint, job: JobDeclaration, op
   if (sample !== undefined && !(Number.isSafeInteger(sample) && sample > 0)) throw new TypeError(`checkUpgrade: sample must be a whole number of entries above 0, got ${String(sample)}`);
   const plan = planRestore(savepoint.metadata, job, restore);
   const scope: CheckScope = deep ? 'deep' : sample !== undefined ? 'sample' : 'schema';
-  const read = scope === 'schema' ? undefined : await readEntries(savepoint, plan, deep ? undefined : sample);
+  const read = scope === 'schema' ? undefined : await readEntries(savepoint, plan, deep ? undefined : sample, restore.keyGroupRange);
   const back = rollback || previousJob ? rollbackPlan(savepoint, job, previousJob, restore) : undefined;
   const states: StateCheck[] = plan.operators.flatMap((op) =>
     op.states.map((s) => {
@@ -208,18 +209,18 @@ export async function checkUpgrade(savepoint: Savepoint, job: JobDeclaration, op
   };
 }
 
-function bytesOf(serializer: Serializer<unknown>, value: unknown, out: DataOutput): Uint8Array {
-  out.reset();
-  serializer.serialize(value, out);
-  return out.toBytes();
-}
-
 /**
  * Reads the stored entries of every state a restore would read (all, or the first `limit` of each)
  * as a restore does: decoded through the plan's readers and converters, written with the plan's
- * writers, collisions looked for among the re-keyed ones.
+ * writers, collisions looked for among the re-keyed ones; only the key groups of the instance
+ * (`keyGroupRange`) unless keys are re-keyed (then they may come from any).
  */
-async function readEntries(savepoint: Savepoint, plan: RestorePlan, limit: number | undefined): Promise<{ checks: Map<StatePlan, EntriesCheck>; firstError?: EntryFailure['error'] }> {
+async function readEntries(
+  savepoint: Savepoint,
+  plan: RestorePlan,
+  limit: number | undefined,
+  keyGroupRange: KeyGroupRange | undefined,
+): Promise<{ checks: Map<StatePlan, EntriesCheck>; firstError?: EntryFailure['error'] }> {
   const checks = new Map<StatePlan, EntriesCheck>();
   let firstError: EntryFailure['error'] | undefined;
   const out = new DataOutput(256);
@@ -249,7 +250,9 @@ async function readEntries(savepoint: Savepoint, plan: RestorePlan, limit: numbe
     const mergers = new Map<StatePlan, CollisionMerger>();
     for (const s of states.values()) if (collisions.tracks(s) && s.descriptor!.options.mergeOnCollision) mergers.set(s, new CollisionMerger(op.uid, s));
     let open = states.size;
-    reading: for await (const block of savepoint.blocks(op.previousUid ?? op.uid)) {
+    // The instance's key groups, as a restore reads them; re-keyed entries may come from any.
+    const range = op.rekey ? undefined : keyGroupRange;
+    reading: for await (const block of savepoint.blocks(op.previousUid ?? op.uid, { range })) {
       for (const raw of block) {
         const state = states.get(raw.state);
         if (!state) continue;

@@ -132,7 +132,8 @@ export function prepareRewrite(savepoint: Savepoint, options: RewriteOptions): P
   return { savepoint, plan, layout, sourceUid, sourceKeyGroups: rescale ? [{ start: 0, end: job.maxParallelism - 1 }] : sourceKeyGroups, rekey, options };
 }
 
-function bytesOf(serializer: Serializer<unknown>, value: unknown, out: DataOutput): Uint8Array {
+/** `value` written by `serializer` (a copy of the bytes, `out` reused). */
+export function bytesOf(serializer: Serializer<unknown>, value: unknown, out: DataOutput): Uint8Array {
   out.reset();
   serializer.serialize(value, out);
   return out.toBytes();
