@@ -774,6 +774,18 @@ export class BackgroundMigration {
     while (this.paused && !this.stopped) await new Promise<void>((r) => (this.wake = r));
     return !this.stopped;
   }
+
+  /** Waits `ms` (the pass's rate limit), or less when the pass is stopped. */
+  async sleep(ms: number): Promise<void> {
+    if (this.stopped) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
 }
 
 /** Marks a restore, unless the directory already holds a database without a restore under way (refused in open). */

@@ -47,7 +47,7 @@ export async function copyLowerLayer(backend: LsmBackend, lower: LowerLayer, opt
         copied += Math.min(BATCH, keys.length - i);
         if (options.rate) {
           const due = (copied / options.rate) * 1000 - (Date.now() - started);
-          if (due > 0) await new Promise((r) => setTimeout(r, due));
+          if (due > 0) await options.control.sleep(due);
         }
       }
     }

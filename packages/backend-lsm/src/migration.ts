@@ -100,7 +100,7 @@ export async function migrateState(
     report();
     if (options.rate) {
       const due = (done / options.rate) * 1000 - (Date.now() - started);
-      if (due > 0) await new Promise((r) => setTimeout(r, due));
+      if (due > 0) await options.control.sleep(due);
     }
   }
 }
