@@ -146,11 +146,25 @@ export class DataOutput {
     this.pos += 8;
   }
 
-  /** Little-endian float32 (Avro). */
+  /** Little-endian float32 (Avro, Protobuf). */
   writeFloat32LE(value: number): void {
     this.ensure(4);
     this.view.setFloat32(this.pos, value, true);
     this.pos += 4;
+  }
+
+  /** Little-endian 32 bits of an int32 or uint32 (Protobuf fixed32, sfixed32). */
+  writeInt32LE(value: number): void {
+    this.ensure(4);
+    this.view.setInt32(this.pos, value | 0, true);
+    this.pos += 4;
+  }
+
+  /** Little-endian 64 bits of a bigint in the int64 or uint64 range (Protobuf fixed64, sfixed64). */
+  writeInt64LE(value: bigint): void {
+    this.ensure(8);
+    this.view.setBigUint64(this.pos, BigInt.asUintN(64, value), true);
+    this.pos += 8;
   }
 
   /** Unsigned LEB128 of a non-negative safe integer. */
@@ -407,6 +421,55 @@ export class DataInput {
     return v;
   }
 
+  readInt32LE(): number {
+    this.need(4, 'an int32');
+    const v = this.view.getInt32(this.pos, true);
+    this.pos += 4;
+    return v;
+  }
+
+  readUint32LE(): number {
+    this.need(4, 'a uint32');
+    const v = this.view.getUint32(this.pos, true);
+    this.pos += 4;
+    return v;
+  }
+
+  readInt64LE(): bigint {
+    this.need(8, 'an int64');
+    const v = this.view.getBigInt64(this.pos, true);
+    this.pos += 8;
+    return v;
+  }
+
+  readUint64LE(): bigint {
+    this.need(8, 'a uint64');
+    const v = this.view.getBigUint64(this.pos, true);
+    this.pos += 8;
+    return v;
+  }
+
+  /**
+   * A varint of up to 10 bytes (64 bits) of which the low 32 bits are kept, as a signed int32:
+   * Protobuf's int32, uint32 (`>>> 0`), enum and tag reading.
+   */
+  readVarint32(): number {
+    const bytes = this.bytes;
+    let pos = this.pos;
+    const end = this.end;
+    let v = 0;
+    for (let shift = 0; shift < 70; shift += 7) {
+      if (pos >= end) throw new DecodeError('unexpected end of input inside a varint', pos);
+      const b = bytes[pos++];
+      if (shift < 32) v |= (b & 0x7f) << shift;
+      if (b < 0x80) {
+        this.pos = pos;
+        return v | 0;
+      }
+    }
+    throw new DecodeError('varint longer than 10 bytes', this.pos);
+  }
+
   readFloat32LE(): number {
     this.need(4, 'a float32');
     const v = this.view.getFloat32(this.pos, true);
@@ -440,6 +503,19 @@ export class DataInput {
   /** Unsigned LEB128 of up to 64 bits. */
   readVarUint64(): bigint {
     const start = this.pos;
+    // Up to 7 bytes (49 bits) in number arithmetic, the usual case.
+    const stop = Math.min(this.end, start + 7);
+    let n = 0;
+    let scale = 1;
+    for (let p = start; p < stop; p++) {
+      const b = this.bytes[p];
+      n += (b & 0x7f) * scale;
+      if (b < 0x80) {
+        this.pos = p + 1;
+        return BigInt(n);
+      }
+      scale *= 0x80;
+    }
     let result = 0n;
     let shift = 0n;
     for (let i = 0; ; i++) {

@@ -127,7 +127,7 @@ export function convertValue(next: Type, previous: Type, value: Record<string, u
     if (!old || value[old.name] === undefined || value[old.name] === null) continue;
     const one = (e: unknown) => convertScalar(field, old, e);
     let v = value[old.name];
-    if (field.map) v = Object.fromEntries(Object.entries(v as Record<string, unknown>).map(([k, e]) => [k, one(e)]));
+    if (field.map) v = new Map([...(v as Map<unknown, unknown>)].map(([k, e]) => [convertKey((field as unknown as { keyType: string }).keyType, k), one(e)]));
     else if (field.repeated && !old.repeated) v = [one(v)];
     else if (!field.repeated && old.repeated) {
       const list = v as unknown[];
@@ -137,6 +137,13 @@ export function convertValue(next: Type, previous: Type, value: Record<string, u
     out[field.name] = v;
   }
   return out;
+}
+
+/** A map key as the new key type holds it (an int64 key is a bigint). */
+function convertKey(type: string, k: unknown): unknown {
+  if (isLong(type)) return BigInt(k as number | bigint);
+  if (type === 'bool') return Boolean(k);
+  return typeof k === 'bigint' ? Number(k) : k;
 }
 
 function convertScalar(field: Field, old: Field, v: unknown): unknown {
