@@ -182,11 +182,22 @@ export class DataOutput {
       throw new RangeError(`writeVarUint: ${value} is not a non-negative safe integer`);
     }
     this.ensure(8);
-    while (value >= 0x80) {
-      this.buf[this.pos++] = (value % 0x80) | 0x80;
-      value = Math.floor(value / 0x80);
+    // Two 32-bit halves, shifted together 7 bits at a time (no floating-point division per byte).
+    let lo = value >>> 0;
+    let hi = (value - lo) / 4294967296;
+    const buf = this.buf;
+    let pos = this.pos;
+    while (hi) {
+      buf[pos++] = (lo & 0x7f) | 0x80;
+      lo = ((lo >>> 7) | (hi << 25)) >>> 0;
+      hi >>>= 7;
     }
-    this.buf[this.pos++] = value;
+    while (lo > 0x7f) {
+      buf[pos++] = (lo & 0x7f) | 0x80;
+      lo >>>= 7;
+    }
+    buf[pos++] = lo;
+    this.pos = pos;
   }
 
   /** Zigzag then LEB128 of a safe integer. */
@@ -222,9 +233,10 @@ export class DataOutput {
 
   /** Zigzag then LEB128 of a bigint in the int64 range. */
   writeVarInt64(value: bigint): void {
-    // Values below 2^52 in magnitude zigzag exactly in number arithmetic, without bigint work.
-    if (value > -0x10000000000000n && value < 0x10000000000000n) {
-      const n = Number(value);
+    // Values below 2^52 in magnitude zigzag exactly in number arithmetic, without bigint work
+    // (a bigint of 2^52 or more never converts to a number below it).
+    const n = Number(value);
+    if (n > -4503599627370496 && n < 4503599627370496) {
       this.writeVarUint(n >= 0 ? n * 2 : -n * 2 - 1);
       return;
     }
@@ -276,9 +288,36 @@ export class DataOutput {
 
   /** Varint byte length, then UTF-8. A lone surrogate throws `EncodeError` (see `utf8Length`). */
   writeString(value: string): void {
-    const n = utf8Length(value);
-    this.writeVarUint(n);
-    this.writeUtf8(value, n);
+    this.writeLengthAndUtf8(value, false);
+  }
+
+  /**
+   * A string's UTF-8 byte length as a varint (zigzag when `zigzag`, as Avro writes it), then the
+   * UTF-8. Short ASCII strings take one pass. A lone surrogate throws `EncodeError`.
+   */
+  writeLengthAndUtf8(value: string, zigzag: boolean): void {
+    const n = value.length;
+    if (n < 64) {
+      this.ensure(1 + n);
+      const buf = this.buf;
+      const start = this.pos;
+      let pos = start + 1;
+      let i = 0;
+      for (; i < n; i++) {
+        const c = value.charCodeAt(i);
+        if (c >= 0x80) break;
+        buf[pos++] = c;
+      }
+      if (i === n) {
+        buf[start] = zigzag ? n * 2 : n;
+        this.pos = pos;
+        return;
+      }
+    }
+    const bytes = utf8Length(value);
+    if (zigzag) this.writeVarUint(bytes * 2);
+    else this.writeVarUint(bytes);
+    this.writeUtf8(value, bytes);
   }
 
   /**
@@ -480,6 +519,13 @@ export class DataInput {
   /** Unsigned LEB128 that must fit a safe integer. */
   readVarUint(): number {
     const start = this.pos;
+    if (start < this.end) {
+      const first = this.bytes[start];
+      if (first < 0x80) {
+        this.pos = start + 1;
+        return first;
+      }
+    }
     let result = 0;
     let scale = 1;
     for (let i = 0; ; i++) {
@@ -580,8 +626,21 @@ export class DataInput {
   readUtf8(n: number): string {
     this.need(n, 'a string');
     const start = this.pos;
-    // ASCII fast path for short strings.
-    if (n < 64) {
+    // ASCII fast path for short strings: very short ones without a view.
+    if (n <= 16) {
+      const bytes = this.bytes;
+      let s = '';
+      let i = start;
+      for (; i < start + n; i++) {
+        const b = bytes[i];
+        if (b >= 0x80) break;
+        s += String.fromCharCode(b);
+      }
+      if (i === start + n) {
+        this.pos = i;
+        return s;
+      }
+    } else if (n < 64) {
       let ascii = true;
       for (let i = 0; i < n; i++) {
         if (this.bytes[start + i] >= 0x80) {

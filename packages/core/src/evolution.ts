@@ -78,6 +78,7 @@ export function describeValue(value: unknown): string {
  * `Set`, typed array or `Date` (class instances with the fields are fine).
  */
 export function isRecordValue(value: unknown): value is Record<string, unknown> {
+  if (typeof value === 'object' && value !== null && value.constructor === Object) return true;
   return (
     typeof value === 'object' &&
     value !== null &&

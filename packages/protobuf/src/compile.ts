@@ -9,7 +9,7 @@
  * (`DataInput.enter`) and check every length against the input.
  */
 import protobuf from 'protobufjs';
-import { DecodeError, describeValue, EncodeError, isRecordValue, joinPath, utf8Length, type DataInput, type DataOutput } from '@stateshift/core';
+import { DecodeError, describeValue, EncodeError, isRecordValue, joinPath, type DataInput, type DataOutput } from '@stateshift/core';
 import { defaults, LONG, PACKABLE, planOf, RANGE, type FieldPlan, type Type } from './codec.js';
 
 interface Compiled {
@@ -139,9 +139,7 @@ function scalarWriter(plan: FieldPlan, type: string): (out: DataOutput, v: unkno
     case 'string':
       return (out, v) => {
         if (typeof v !== 'string') throw wrong('a string', v);
-        const n = utf8Length(v);
-        out.writeVarUint(n);
-        out.writeUtf8(v, n);
+        out.writeLengthAndUtf8(v, false);
       };
     case 'bytes':
       return (out, v) => {
