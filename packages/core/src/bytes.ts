@@ -576,6 +576,24 @@ export class DataInput {
     return result;
   }
 
+  /** Unsigned LEB128 of up to 64 bits read as two's complement, as a signed bigint (Protobuf int64). */
+  readVarUint64AsInt64(): bigint {
+    const start = this.pos;
+    const stop = Math.min(this.end, start + 7);
+    let n = 0;
+    let scale = 1;
+    for (let p = start; p < stop; p++) {
+      const b = this.bytes[p];
+      n += (b & 0x7f) * scale;
+      if (b < 0x80) {
+        this.pos = p + 1;
+        return BigInt(n);
+      }
+      scale *= 0x80;
+    }
+    return BigInt.asIntN(64, this.readVarUint64());
+  }
+
   /** Zigzag LEB128 of up to 64 bits, as a signed bigint. */
   readVarInt64(): bigint {
     // Up to 7 bytes (49 bits) in number arithmetic, the usual case; longer ones as bigint.

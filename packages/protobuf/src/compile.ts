@@ -114,9 +114,12 @@ function scalarWriter(plan: FieldPlan, type: string): (out: DataOutput, v: unkno
         return (out, v) => out.writeInt64LE(check(v));
       default:
         return (out, v) => {
-          const b = check(v);
-          if (b >= 0n && b < 0x80000000n) out.writeVarUint32(Number(b));
-          else out.writeVarUint64(BigInt.asUintN(64, b));
+          if (typeof v === 'bigint') {
+            // Non-negative and below 2^52 (exact as a number): the number path, no bigint work.
+            const n = Number(v);
+            if (n >= 0 && n < 4503599627370496) return out.writeVarUint(n);
+          }
+          out.writeVarUint64(BigInt.asUintN(64, check(v)));
         };
     }
   }
@@ -188,7 +191,7 @@ function scalarReader(plan: FieldPlan, type: string): (input: DataInput) => unkn
   }
   switch (type) {
     case 'int64':
-      return (input) => BigInt.asIntN(64, input.readVarUint64());
+      return (input) => input.readVarUint64AsInt64();
     case 'uint64':
       return (input) => input.readVarUint64();
     case 'sint64':
@@ -317,6 +320,20 @@ function defaultsLiteral(type: Type): string {
   return `{ ${parts.join(', ')} }`;
 }
 
+/**
+ * Proto3 fields without presence are not written at their default value (as protobuf's own
+ * encoders do): the condition that skips it, else ''. -0 is written, so it reads back as -0.
+ */
+function implicitDefault(plan: FieldPlan, zero: unknown): string {
+  const f = plan.field as protobuf.Field & { hasPresence?: boolean };
+  if (f.hasPresence !== false || f.partOf || plan.message || plan.repeated || plan.map) return '';
+  if (typeof zero === 'bigint') return ` && x !== ${zero}n`;
+  if (typeof zero === 'number') return ` && (x !== ${zero} || 1 / x < 0)`;
+  if (typeof zero === 'string' || typeof zero === 'boolean') return ` && x !== ${JSON.stringify(zero)}`;
+  if (zero instanceof Uint8Array) return ' && !(x instanceof Uint8Array && x.length === 0)';
+  return '';
+}
+
 const helpers = { skip, writeMap, readMapEntry, nest, wrong, DecodeError, EncodeError };
 
 function compile(type: Type): Compiled {
@@ -326,8 +343,10 @@ function compile(type: Type): Compiled {
   const dec: string[] = [];
   const enc: string[] = [];
 
+  const template = defaults(type);
   dec.push('input.enter();', `const o = ${defaultsLiteral(type)};`, 'while (input.offset < end) {', 'const t = input.readVarint32() >>> 0;', 'switch (t) {');
-  enc.push('for (const k in v) if (!N.has(k) && v[k] !== undefined) H.unknown(k);', 'let i = 0, x;', 'try {');
+  // Keys the message does not declare are refused, not dropped (a switch on constants: no lookups).
+  enc.push(`for (const k in v) switch (k) { ${plan.fields.map((f) => `case ${key(f.name)}:`).join(' ')} break; default: if (v[k] !== undefined) H.unknown(k); }`, 'let i = 0, x;', 'try {');
   C.forEach((c, i) => {
     const f = c.plan;
     const name = key(f.name);
@@ -357,7 +376,7 @@ function compile(type: Type): Compiled {
       return;
     }
     dec.push(`case ${tag}: o[${name}] = C[${i}].read(input); break;`);
-    enc.push(`i = ${i}; x = v[${name}]; if (x !== undefined && x !== null) { out.writeVarUint32(${tag}); C[${i}].write(out, x); }${f.required ? ` else throw new H.EncodeError('required field is missing');` : ''}`);
+    enc.push(`i = ${i}; x = v[${name}]; if (x !== undefined && x !== null${implicitDefault(f, template[f.name])}) { out.writeVarUint32(${tag}); C[${i}].write(out, x); }${f.required ? ` else throw new H.EncodeError('required field is missing');` : ''}`);
   });
   // A oneof with two members set would lose one on read: refused.
   for (const oneof of type.oneofsArray) {
@@ -374,7 +393,7 @@ function compile(type: Type): Compiled {
   // eslint-disable-next-line @typescript-eslint/no-implied-eval
   const decode = new Function('H', 'C', `return function decode(input, end) {\n${dec.join('\n')}\n}`)(helpers, C) as Compiled['decode'];
   // eslint-disable-next-line @typescript-eslint/no-implied-eval
-  const encode = new Function('H', 'C', 'N', `return function encode(out, v) {\n${enc.join('\n')}\n}`)({ ...helpers, unknown }, C, plan.names) as Compiled['encode'];
+  const encode = new Function('H', 'C', `return function encode(out, v) {\n${enc.join('\n')}\n}`)({ ...helpers, unknown }, C) as Compiled['encode'];
   return {
     decode,
     encode(out, value) {
