@@ -41,36 +41,52 @@ export function fieldReader<T>(
   };
 }
 
+/** Straight-line code per declaration: one object literal on read, one call per field on write. */
+function compileFields<T>(
+  typeName: string,
+  fields: Field[],
+): { read: Deserializer<T>['deserialize']; write: (value: Record<string, unknown>, out: DataOutput) => void } {
+  const key = (name: string) => JSON.stringify(name);
+  const S = fields.map((f) => f.serializer);
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval
+  const read = new Function('S', `return function read(input) {\ninput.enter();\nconst o = {${fields.map((f, i) => `${key(f.name)}: S[${i}].deserialize(input)`).join(', ')}};\ninput.leave();\nreturn o;\n}`)(S);
+  // A field's error names Type.field, and says when the field is missing.
+  const fail = (error: unknown, i: number, v: Record<string, unknown>): unknown => {
+    if (!(error instanceof EncodeError)) return error;
+    const name = fields[i].name;
+    const message = error.path ? error.message.slice(error.path.length + 2) : error.message;
+    return new EncodeError(v[name] === undefined ? `field is missing (${message})` : message, joinPath(`${typeName}.${name}`, error.path), { cause: error });
+  };
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval
+  const write = new Function('S', 'fail', `return function write(v, out) {\nlet i = 0;\ntry {\n${fields.map((f, i) => `i = ${i}; S[${i}].serialize(v[${key(f.name)}], out);`).join('\n')}\n} catch (error) {\nthrow fail(error, i, v);\n}\n}`)(S, fail);
+  return { read, write };
+}
+
 export class PojoSerializer<T extends object> implements Serializer<T> {
   readonly kind = POJO_KIND;
   private readonly reader: Deserializer<T>;
+  private readonly writeFields: (value: Record<string, unknown>, out: DataOutput) => void;
 
   constructor(
     readonly name: string,
     readonly fields: Field[],
     readonly options: PojoOptions = {},
   ) {
-    this.reader = fieldReader(
-      fields.map((f) => f.serializer),
-      fields.map((f) => f.name),
-      makeValue(options.class?.prototype ?? null),
-      [],
-    );
+    const compiled = compileFields<T>(name, fields);
+    this.writeFields = compiled.write;
+    this.reader = options.class
+      ? fieldReader(
+          fields.map((f) => f.serializer),
+          fields.map((f) => f.name),
+          makeValue(options.class.prototype),
+          [],
+        )
+      : { deserialize: compiled.read };
   }
 
   serialize(value: T, out: DataOutput): void {
     if (!isRecordValue(value)) throw new EncodeError(`expected an object with the fields of ${this.name}, got ${describeValue(value)}`, this.name);
-    const record = value as Record<string, unknown>;
-    for (const field of this.fields) {
-      try {
-        field.serializer.serialize(record[field.name], out);
-      } catch (error) {
-        if (!(error instanceof EncodeError)) throw error;
-        const message = error.path ? error.message.slice(error.path.length + 2) : error.message;
-        const where = joinPath(`${this.name}.${field.name}`, error.path);
-        throw new EncodeError(record[field.name] === undefined ? `field is missing (${message})` : message, where, { cause: error });
-      }
-    }
+    this.writeFields(value, out);
   }
 
   deserialize(input: DataInput): T {
