@@ -10,7 +10,7 @@
  * error passes through. Reads count their nesting (`DataInput.enter`) and refuse a block count the
  * remaining input cannot hold.
  */
-import { DataInput, DecodeError, describeValue, EncodeError, isRecordValue, joinPath, type DataOutput } from '@stateshift/core';
+import { DataInput, DecodeError, describeValue, EncodeError, isRecordValue, prefixEncodeError as nest, type DataOutput } from '@stateshift/core';
 import type { AvroType } from './types.js';
 
 export interface AvroCodec {
@@ -59,12 +59,6 @@ function wrong(expected: string, value: unknown): EncodeError {
   return new EncodeError(`expected ${expected}, got ${describeValue(value)}`);
 }
 
-/** An error from inside a record or array, with `part` put before its path. */
-export function nest(error: unknown, part: string): unknown {
-  if (!(error instanceof EncodeError)) return error;
-  const message = error.path ? error.message.slice(error.path.length + 2) : error.message;
-  return new EncodeError(message, joinPath(part, error.path), { cause: error.cause ?? error });
-}
 
 /** A length or block count read as a zigzag long that must be non-negative and fit what is left. */
 function readCount(input: DataInput, minBytes: number, what: string): number {

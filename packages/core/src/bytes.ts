@@ -546,10 +546,12 @@ export class DataInput {
     return u % 2 === 0 ? u / 2 : -(u + 1) / 2;
   }
 
-  /** Unsigned LEB128 of up to 64 bits. */
-  readVarUint64(): bigint {
+  /**
+   * A varint of at most 7 bytes (49 bits) in number arithmetic, the usual case of 64-bit reads:
+   * its value, or -1 (nothing read) when it is longer or runs past the end.
+   */
+  private readVarint49(): number {
     const start = this.pos;
-    // Up to 7 bytes (49 bits) in number arithmetic, the usual case.
     const stop = Math.min(this.end, start + 7);
     let n = 0;
     let scale = 1;
@@ -558,10 +560,18 @@ export class DataInput {
       n += (b & 0x7f) * scale;
       if (b < 0x80) {
         this.pos = p + 1;
-        return BigInt(n);
+        return n;
       }
       scale *= 0x80;
     }
+    return -1;
+  }
+
+  /** Unsigned LEB128 of up to 64 bits. */
+  readVarUint64(): bigint {
+    const start = this.pos;
+    const small = this.readVarint49();
+    if (small >= 0) return BigInt(small);
     let result = 0n;
     let shift = 0n;
     for (let i = 0; ; i++) {
@@ -578,39 +588,16 @@ export class DataInput {
 
   /** Unsigned LEB128 of up to 64 bits read as two's complement, as a signed bigint (Protobuf int64). */
   readVarUint64AsInt64(): bigint {
-    const start = this.pos;
-    const stop = Math.min(this.end, start + 7);
-    let n = 0;
-    let scale = 1;
-    for (let p = start; p < stop; p++) {
-      const b = this.bytes[p];
-      n += (b & 0x7f) * scale;
-      if (b < 0x80) {
-        this.pos = p + 1;
-        return BigInt(n);
-      }
-      scale *= 0x80;
-    }
+    const small = this.readVarint49();
+    if (small >= 0) return BigInt(small);
     return BigInt.asIntN(64, this.readVarUint64());
   }
 
   /** Zigzag LEB128 of up to 64 bits, as a signed bigint. */
   readVarInt64(): bigint {
-    // Up to 7 bytes (49 bits) in number arithmetic, the usual case; longer ones as bigint.
-    const bytes = this.bytes;
-    const start = this.pos;
-    const stop = Math.min(this.end, start + 7);
-    let n = 0;
-    let scale = 1;
-    for (let p = start; p < stop; p++) {
-      const b = bytes[p];
-      n += (b & 0x7f) * scale;
-      if (b < 0x80) {
-        this.pos = p + 1;
-        return BigInt(n % 2 === 0 ? n / 2 : -(n + 1) / 2);
-      }
-      scale *= 0x80;
-    }
+    // Up to 7 bytes in number arithmetic, the usual case; longer ones as bigint.
+    const n = this.readVarint49();
+    if (n >= 0) return BigInt(n % 2 === 0 ? n / 2 : -(n + 1) / 2);
     const u = this.readVarUint64();
     return (u >> 1n) ^ -(u & 1n);
   }

@@ -9,7 +9,7 @@
  * (`DataInput.enter`) and check every length against the input.
  */
 import protobuf from 'protobufjs';
-import { DecodeError, describeValue, EncodeError, isRecordValue, joinPath, type DataInput, type DataOutput } from '@stateshift/core';
+import { DecodeError, describeValue, EncodeError, isRecordValue, prefixEncodeError as nest, type DataInput, type DataOutput } from '@stateshift/core';
 import { defaults, LONG, PACKABLE, planOf, RANGE, type FieldPlan, type Type } from './codec.js';
 
 interface Compiled {
@@ -29,12 +29,6 @@ export function compiledOf(type: Type): Compiled {
   return c;
 }
 
-/** An error from inside a message or list, with `part` put before its path. */
-export function nest(error: unknown, part: string): unknown {
-  if (!(error instanceof EncodeError)) return error;
-  const message = error.path ? error.message.slice(error.path.length + 2) : error.message;
-  return new EncodeError(message, joinPath(part, error.path), { cause: error.cause ?? error });
-}
 
 const WIRE_OF: Record<string, number> = { ...(protobuf.types.basic as Record<string, number>) };
 
