@@ -496,6 +496,10 @@ export class DataInput {
     const bytes = this.bytes;
     let pos = this.pos;
     const end = this.end;
+    if (pos < end && bytes[pos] < 0x80) {
+      this.pos = pos + 1;
+      return bytes[pos];
+    }
     let v = 0;
     for (let shift = 0; shift < 70; shift += 7) {
       if (pos >= end) throw new DecodeError('unexpected end of input inside a varint', pos);
