@@ -1,7 +1,7 @@
 // The kit's shared tables: the value model every format reads and writes, and decoder fuzzing.
 import * as fc from 'fast-check';
 import { expect, test } from 'vitest';
-import { DataInput, DataOutput, DecodeError, MAX_DEPTH, readerFor, resolveSchemaCompatibility, snapshotFromBytes, snapshotToBytes } from '@stateshift/core';
+import { readSnapshot, DataInput, DataOutput, DecodeError, MAX_DEPTH, readerFor, resolveSchemaCompatibility, snapshotFromBytes, snapshotToBytes } from '@stateshift/core';
 import { decoderFuzzSuite, encode, sampleValue, valuesSuite } from '@stateshift/core/testing';
 import { protobuf } from '../src/index.js';
 
@@ -63,4 +63,13 @@ test('protobuf: two members of one oneof set are refused; unknown enum numbers r
   expect(() => encode(s, { a: 'x', b: 1, e: 'A' })).toThrow(/oneof o has more than one member set/);
   expect(s.deserialize(new DataInput(encode(s, { a: null, b: 1, e: 7 })))).toEqual({ a: null, b: 1, e: 7 });
   expect(() => encode(s, { a: null, b: 1, e: 1 })).toThrow(/M\.e: expected a symbol of enum E/);
+});
+
+decoderFuzzSuite({
+  test,
+  fc,
+  name: 'protobuf snapshot (readSnapshot)',
+  reader: () => ({ deserialize: (input) => readSnapshot(input) }),
+  samples: [snapshotToBytes(sample().snapshot())],
+  numRuns: 100,
 });
