@@ -1,431 +1,481 @@
 /**
- * The LSM backend: state as bytes in LevelDB (classic-level). A restore copies the savepoint's
- * bytes as they are; states that must migrate are rewritten eagerly (a resumable pass) or lazily
- * (each read decodes through its entry's schema version; writes use the newest).
+ * The LSM backend: state as bytes in LevelDB (classic-level), behind a write buffer.
+ *
+ * Point access is synchronous: writes go to the buffer, reads consult it and then `getSync`. A
+ * checkpoint writes the buffer, the position and a checkpoint counter as one batch. A full buffer
+ * may be written before a checkpoint; each key it changes first gets an undo record (its previous
+ * value), so reopening after a crash puts back exactly the last checkpoint.
  */
-import {
-  keyGroupInRange,
-  keyGroupRangeForOperator,
-  RestoreError,
-  snapshotToBytes,
-  storedValueSerializer,
-  TTL_KIND,
-  type JobDeclaration,
-  type KeyGroupRange,
-  type StateDescriptor,
-} from '@stateshift/core';
-import {
-  assertRestorable,
-  entryDecoder,
-  layoutOfJob,
-  openSavepoint,
-  planRestore,
-  SavepointWriter,
-  stateMetadataOf,
-  type BackendOpenOptions,
-  type DataFileWriter,
-  type OperatorStateHandle,
-  type RestorePlan,
-  type SavepointMetadata,
-  type StateBackend,
-  type StateMetadata,
-} from '@stateshift/savepoint';
-import { ClassicLevel } from 'classic-level';
-import { listHandle, mapHandle, valueHandle, type HandleContext } from './handles.js';
-import { entryKey, entryKeyOf, entryValue, keyPart, parseKey, parseValue, prefixEnd, Sequence, splitRest, statePrefix } from './layout.js';
-import { loadMetadata, saveMetadata, stateName, type Db, type LocalMetadata } from './local-metadata.js';
-import { migrateState, type MigrationProgress } from './migration.js';
-import { bytesOf, expiredBytes, locateKey, readAll, type OperatorRuntime, type StateRuntime } from './state-runtime.js';
+import { AbstractStateBackend, type ExportCut, type MapEntryWrite, type OperatorSlot, type StateSlot } from '@stateshift/backend';
+import { DataInput, DataOutput, DecodeError, keyGroupInRange, supports, type BackendSupports, type Deserializer, type JobDeclaration } from '@stateshift/core';
+import type { RawEntry, RestorePlan, Savepoint, SavepointLayout, SavepointWriter } from '@stateshift/savepoint';
+import type { Iterator as LevelIterator } from 'classic-level';
+import { entryValue, fromLatin1, keyGroupOfKey, latin1, prefixEnd, splitRest, stateIdOf, statePrefix, UNDO_STATE, versionOf } from './layout.js';
+import { checkpointOps, layoutOp, type BatchOp, type Db, type LocalMetadata } from './local-metadata.js';
+import type { BackgroundMigration } from './migration.js';
+import type { LsmOpenOptions } from './options.js';
+import { Layer, lookup } from './write-buffer.js';
 
-export type MigrationMode = 'eager' | 'lazy';
-
-export interface LsmOpenOptions extends BackendOpenOptions {
-  /** The database directory. Reopening it restores the state it holds, no savepoint needed. */
-  dir: string;
-  /** How states that must migrate are migrated: one mode, or a default and modes per "uid/state". Default eager. */
-  migration?: MigrationMode | { default: MigrationMode; states?: Record<string, MigrationMode> };
-  /** Called during eager passes (and the background pass) after every batch. */
-  onProgress?(progress: MigrationProgress): void;
-  /** Lazy mode: start a background pass that migrates the rest, at most this many entries per second (0: no limit). */
-  backgroundMigration?: { rate?: number };
-  /** Sync every write to disk (survives power loss, not only a process crash). Default false. */
-  sync?: boolean;
-}
-
+/** Entries read per native call when iterating. */
 const BATCH = 1000;
-/** Restores copy bytes in larger batches: one native call each. */
-const INGEST_BATCH = 5000;
+const DEFAULT_BUFFER_BYTES = 32 * 1024 * 1024;
+const EMPTY = new Uint8Array(0);
 
-function modeOf(options: LsmOpenOptions, uid: string, state: string): MigrationMode {
-  const m = options.migration ?? 'eager';
-  if (typeof m === 'string') return m;
-  return m.states?.[stateName(uid, state)] ?? m.default;
+/** What the backend keeps per state: its id, the version new writes carry, readers per version. */
+export interface StateRuntime {
+  id: number;
+  newest: number;
+  /** Reads the stored bytes of each older version as the current type. */
+  readers: Map<number, Deserializer<unknown>>;
 }
 
-export class LsmBackend implements StateBackend {
-  private lock: Promise<unknown> = Promise.resolve();
-  private closed = false;
-  private readonly sequence: Sequence;
-  readonly operators = new Map<string, OperatorRuntime>();
-  readonly byId = new Map<number, StateRuntime>();
+type Iterator = LevelIterator<Db, Uint8Array, Uint8Array>;
+
+interface LsmCut extends ExportCut {
+  iterator: Promise<Iterator>;
+}
+
+export class LsmBackend<J extends JobDeclaration = JobDeclaration> extends AbstractStateBackend<J> {
+  readonly supports: BackendSupports = supports({ persistence: true, lazyMigration: true, keepsOldVersions: true, backgroundMigration: true });
   /** The background pass of lazy migration, when one runs. */
-  background?: BackgroundMigration;
+  background: BackgroundMigration | undefined;
+  /** Per slot index. */
+  readonly runtimes: StateRuntime[] = [];
+  readonly byId = new Map<number, StateSlot>();
+  /** The write buffer: oldest first, the last one takes writes. */
+  private readonly layers: Layer[] = [new Layer()];
+  /** Every database write, one after the other. */
+  private chain: Promise<unknown> = Promise.resolve();
+  /** Keys with an undo record in this checkpoint interval. */
+  private readonly undone = new Set<string>();
+  /** States whose old versions a finished background pass retires at the next checkpoint. */
+  private readonly retiring = new Set<StateSlot>();
+  /** A buffer flush that failed: checkpoints fail with it. */
+  private failure: unknown;
+  private readonly maxBytes: number;
+  private readonly maxEntries: number;
+  private readonly sync: boolean;
+  private keyScratch = Buffer.allocUnsafe(256);
+  private readonly valueOut = new DataOutput(256);
 
   constructor(
     readonly db: Db,
-    readonly job: JobDeclaration,
-    readonly keyGroupRange: KeyGroupRange,
-    readonly restorePlan: RestorePlan | undefined,
     readonly meta: LocalMetadata,
-    private readonly options: LsmOpenOptions,
+    readonly options: LsmOpenOptions<J>,
   ) {
-    this.sequence = new Sequence(meta.epoch);
+    super(options);
+    this.sync = !!options.sync;
+    const size = options.writeBufferSize;
+    this.maxBytes = size?.bytes ?? (size?.entries === undefined ? DEFAULT_BUFFER_BYTES : Infinity);
+    this.maxEntries = size?.entries ?? Infinity;
   }
 
-  now(): number {
-    return (this.options.now ?? Date.now)();
+  /** The state slots of this backend (for the open and restore code). */
+  get stateSlots(): readonly StateSlot[] {
+    return this.slots;
   }
 
-  exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.lock.then(fn, fn);
-    this.lock = run.catch(() => undefined);
+  /** @internal The restore driver's first half: the savepoint, its plan, the slots' writers. */
+  openSavepoint(location: string): Promise<{ savepoint: Savepoint; plan: RestorePlan }> {
+    return this.restoreFrom(location, this.options);
+  }
+
+  /** @internal Reopening: the plan of the job against what the database holds. */
+  usePlan(plan: RestorePlan, position: Uint8Array | undefined): void {
+    this.restorePlan = plan;
+    this.applyPlanWriters(plan);
+    this.position = position;
+  }
+
+  /** @internal */
+  operatorSlotOf(uid: string): OperatorSlot {
+    return this.operatorSlot(uid);
+  }
+
+  /** Runs `fn` after every database write queued before it; the next ones wait for it. */
+  enqueue<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.chain.then(fn);
+    this.chain = run.catch(() => undefined);
     return run;
   }
 
-  private operatorRuntime(uid: string): OperatorRuntime {
-    if (this.closed) throw new TypeError('this backend is closed');
-    const op = this.operators.get(uid);
-    if (!op) throw new TypeError(`job "${this.job.name}" has no operator "${uid}"; it has ${[...this.operators.keys()].map((u) => `"${u}"`).join(', ')}`);
-    return op;
+  // Keys.
+
+  /**
+   * The entry key of `key`/`namespace` (plus a map key) in a reused buffer, and its latin1 string.
+   * The bytes are valid until the next call.
+   */
+  private keyOf(slot: StateSlot, key: unknown, namespace: unknown, mapKey?: Uint8Array): { str: string; bytes: Buffer; prefixLength: number } {
+    const { keyGroup, keyNs } = slot.operator.locate(key, namespace);
+    const prefixLength = 4 + keyNs.length;
+    const length = prefixLength + (mapKey?.length ?? 0);
+    if (this.keyScratch.length < length) this.keyScratch = Buffer.allocUnsafe(length * 2);
+    const out = this.keyScratch;
+    const id = this.runtimes[slot.index].id;
+    out[0] = id >> 8;
+    out[1] = id & 0xff;
+    out[2] = keyGroup >> 8;
+    out[3] = keyGroup & 0xff;
+    out.set(keyNs, 4);
+    if (mapKey) out.set(mapKey, prefixLength);
+    return { str: latin1(out, length), bytes: out.subarray(0, length), prefixLength };
   }
 
-  private runtime(uid: string, state: string, type: StateDescriptor['type'] | undefined): StateRuntime {
-    const op = this.operatorRuntime(uid);
-    const runtime = op.states.get(state);
-    if (!runtime) throw new TypeError(`operator "${uid}" has no state "${state}"; it declares ${[...op.states.keys()].map((s) => `"${s}"`).join(', ')}`);
-    if (type && runtime.descriptor.type !== type) throw new TypeError(`state "${uid}"/"${state}" is a ${runtime.descriptor.type} state, not a ${type} state`);
-    return runtime;
+  private read(str: string, bytes: Uint8Array, mapPrefix?: string): Uint8Array | undefined {
+    const buffered = lookup(this.layers, str, mapPrefix);
+    if (buffered !== undefined) return buffered ?? undefined;
+    return this.db.getSync(bytes);
   }
 
-  private context(uid: string, state: string, type: StateDescriptor['type']): HandleContext {
-    const runtime = this.runtime(uid, state, type);
-    const declaration = this.operators.get(uid)!.declaration;
-    const range = this.keyGroupRange;
-    return {
-      db: this.db,
-      state: runtime,
-      sequence: this.sequence,
-      now: () => this.now(),
-      exclusive: (fn) => this.exclusive(fn),
-      writeOptions: { sync: !!this.options.sync },
-      locate: (key, namespace) => {
-        const at = locateKey(declaration, this.job.maxParallelism, key, namespace);
-        if (!keyGroupInRange(at.keyGroup, range)) {
-          throw new RangeError(`key ${String(key)} is in key group ${at.keyGroup}, which this instance (key groups ${range.start}-${range.end}) does not serve`);
-        }
-        return at;
-      },
-    };
+  private write(str: string, value: Uint8Array | null, mapPrefix?: string): void {
+    const layer = this.layers[this.layers.length - 1];
+    layer.set(str, value, mapPrefix);
+    if (layer.bytes > this.maxBytes || layer.pending.size > this.maxEntries) this.flushFull();
   }
 
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  operator<K = any, N = undefined>(uid: string): OperatorStateHandle<K, N> {
-    const op = this.operatorRuntime(uid);
-    return {
-      uid,
-      value: (state) => valueHandle(this.context(uid, state, 'value')),
-      list: (state) => listHandle(this.context(uid, state, 'list')),
-      map: (state) => mapHandle(this.context(uid, state, 'map')),
-      keys: (state) => this.keys<K, N>(this.runtime(uid, state, undefined), op),
-    };
+  // Values.
+
+  private readerOf(slot: StateSlot, version: number): Deserializer<unknown> {
+    const runtime = this.runtimes[slot.index];
+    if (version === runtime.newest) return slot.writer;
+    const reader = runtime.readers.get(version);
+    if (!reader) {
+      throw new DecodeError(
+        `operator "${slot.uid}" state "${slot.name}": an entry has schema version ${version}, which the local metadata does not list; the database in ${this.options.dir} is damaged, restore it from a savepoint`,
+        0,
+      );
+    }
+    return reader;
   }
 
-  private keys<K, N>(state: StateRuntime, op: OperatorRuntime): AsyncIterable<{ key: K; namespace: N }> {
-    const db = this.db;
-    const prefix = statePrefix(state.id);
+  private decodeOne(slot: StateSlot, value: Uint8Array): unknown {
+    const { version, start } = versionOf(value);
+    return this.readerOf(slot, version).deserialize(new DataInput(value, start));
+  }
+
+  private decodeAll(slot: StateSlot, value: Uint8Array, into: unknown[] = []): unknown[] {
+    const { version, start } = versionOf(value);
+    const reader = this.readerOf(slot, version);
+    const input = new DataInput(value, start);
+    while (!input.atEnd) into.push(reader.deserialize(input));
+    return into;
+  }
+
+  /** A stored value (a list: every element) rewritten at the newest version, in one buffer. */
+  convert(slot: StateSlot, value: Uint8Array): Uint8Array {
+    const { version, start } = versionOf(value);
+    const reader = this.readerOf(slot, version);
+    const out = this.valueOut;
+    out.reset();
+    out.writeVarUint(this.runtimes[slot.index].newest);
+    const input = new DataInput(value, start);
+    do slot.writer.serialize(reader.deserialize(input), out);
+    while (slot.descriptor.type === 'list' && !input.atEnd);
+    return out.toBytes();
+  }
+
+  // The private state API.
+
+  _get(slot: StateSlot, key: unknown, namespace: unknown): unknown {
+    const k = this.keyOf(slot, key, namespace);
+    const value = this.read(k.str, k.bytes);
+    return value === undefined ? undefined : this.decodeOne(slot, value);
+  }
+
+  _put(slot: StateSlot, key: unknown, namespace: unknown, _stored: unknown, encoded: Uint8Array): void {
+    const { str } = this.keyOf(slot, key, namespace);
+    this.write(str, entryValue(this.runtimes[slot.index].newest, encoded));
+  }
+
+  _delete(slot: StateSlot, key: unknown, namespace: unknown): void {
+    const k = this.keyOf(slot, key, namespace);
+    if (slot.descriptor.type === 'map') {
+      const layer = this.layers[this.layers.length - 1];
+      layer.clearPrefix(k.str);
+      if (layer.bytes > this.maxBytes) this.flushFull();
+    } else this.write(k.str, null);
+  }
+
+  _getList(slot: StateSlot, key: unknown, namespace: unknown): unknown[] {
+    const k = this.keyOf(slot, key, namespace);
+    const value = this.read(k.str, k.bytes);
+    return value === undefined ? [] : this.decodeAll(slot, value);
+  }
+
+  _putList(slot: StateSlot, key: unknown, namespace: unknown, stored: unknown[], encoded: Uint8Array): void {
+    this._put(slot, key, namespace, stored, encoded);
+  }
+
+  _appendList(slot: StateSlot, key: unknown, namespace: unknown, _stored: unknown[], encoded: Uint8Array): void {
+    const k = this.keyOf(slot, key, namespace);
+    const newest = this.runtimes[slot.index].newest;
+    const current = this.read(k.str, k.bytes);
+    if (current === undefined) return this.write(k.str, entryValue(newest, encoded));
+    const { version } = versionOf(current);
+    if (version === newest) {
+      const value = Buffer.allocUnsafe(current.length + encoded.length);
+      value.set(current);
+      value.set(encoded, current.length);
+      return this.write(k.str, value);
+    }
+    // An older version: the whole list moves to the newest with this write.
+    const converted = this.convert(slot, current);
+    const value = Buffer.allocUnsafe(converted.length + encoded.length);
+    value.set(converted);
+    value.set(encoded, converted.length);
+    this.write(k.str, value);
+  }
+
+  _getMapValue(slot: StateSlot, key: unknown, namespace: unknown, mapKeyBytes: Uint8Array): unknown {
+    const k = this.keyOf(slot, key, namespace, mapKeyBytes);
+    const value = this.read(k.str, k.bytes, k.str.slice(0, k.prefixLength));
+    return value === undefined ? undefined : this.decodeOne(slot, value);
+  }
+
+  _putMapValues(slot: StateSlot, key: unknown, namespace: unknown, entries: MapEntryWrite[]): void {
+    const newest = this.runtimes[slot.index].newest;
+    // Every key first: a key that cannot be located fails before anything is written.
+    const keys = entries.map((e) => this.keyOf(slot, key, namespace, e.mapKeyBytes));
+    for (let i = 0; i < entries.length; i++) this.write(keys[i].str, entryValue(newest, entries[i].encoded), keys[i].str.slice(0, keys[i].prefixLength));
+  }
+
+  _deleteMapValue(slot: StateSlot, key: unknown, namespace: unknown, mapKeyBytes: Uint8Array): void {
+    const k = this.keyOf(slot, key, namespace, mapKeyBytes);
+    this.write(k.str, null, k.str.slice(0, k.prefixLength));
+  }
+
+  _mapEntries(slot: StateSlot, key: unknown, namespace: unknown): AsyncIterable<[unknown, unknown]> {
+    const k = this.keyOf(slot, key, namespace);
+    const prefix = new Uint8Array(k.bytes.subarray(0, k.prefixLength));
+    const iterator = this.snapshot({ gte: prefix, lt: prefixEnd(prefix) });
+    const self = this;
     return (async function* () {
-      let last: Uint8Array | undefined;
-      for await (const key of db.keys({ gte: prefix, lt: prefixEnd(prefix) })) {
-        const { key: keyBytes, namespace } = splitRest(parseKey(key).rest);
-        const keyNs = keyPart(keyBytes, namespace);
-        if (last && Buffer.compare(last, keyNs) === 0) continue;
-        last = keyNs;
-        yield {
-          key: readAll(op.declaration.keySerializer, keyBytes) as K,
-          namespace: (op.declaration.namespaceSerializer ? readAll(op.declaration.namespaceSerializer, namespace) : undefined) as N,
-        };
+      const it = await iterator;
+      try {
+        for (;;) {
+          const batch = await it.nextv(BATCH);
+          if (!batch.length) return;
+          for (const [entryKey, value] of batch) {
+            const mapKey = slot.mapKeyWriter!.deserialize(new DataInput(entryKey, prefix.length));
+            yield [mapKey, self.decodeOne(slot, value)] as [unknown, unknown];
+          }
+        }
+      } finally {
+        await it.close();
+      }
+    })();
+  }
+
+  _keys(slot: StateSlot): AsyncIterable<{ key: unknown; namespace: unknown }> {
+    const prefix = statePrefix(this.runtimes[slot.index].id);
+    const iterator = this.snapshot({ gte: prefix, lt: prefixEnd(prefix) });
+    const { keySerializer, namespaceSerializer } = slot.operator.declaration;
+    const range = this.keyGroupRange;
+    return (async function* () {
+      const it = await iterator;
+      let last: string | undefined;
+      try {
+        for (;;) {
+          const batch = await it.nextv(BATCH);
+          if (!batch.length) return;
+          for (const [entryKey] of batch) {
+            if (!keyGroupInRange(keyGroupOfKey(entryKey), range)) continue;
+            const parts = splitRest(entryKey.subarray(4));
+            // Map entries of one key follow each other: yield the key once.
+            const keyNs = latin1(entryKey, entryKey.length - parts.suffix.length);
+            if (keyNs === last) continue;
+            last = keyNs;
+            yield {
+              key: keySerializer.deserialize(new DataInput(parts.key)),
+              namespace: namespaceSerializer ? namespaceSerializer.deserialize(new DataInput(parts.namespace)) : undefined,
+            };
+          }
+        }
+      } finally {
+        await it.close();
       }
     })();
   }
 
   /**
-   * Streams a savepoint from one LevelDB snapshot (an iterator made before anything is awaited), so
-   * writes that follow are not in it. Entries keep their schema version ids: nothing is re-encoded.
+   * A LevelDB iterator over `range` that sees every write made so far and none made later: the
+   * buffer is written (uncommitted, with undo records) and the iterator made right after, in order.
    */
-  async savepoint(dir: string): Promise<SavepointMetadata> {
-    if (this.closed) throw new TypeError('this backend is closed');
-    const iterator = this.db.iterator({ gte: statePrefix(0), lt: statePrefix(0xffff) });
-    const now = this.now();
-    const layout = { ...this.meta.layout, jobName: this.job.name };
-    const ttlVersions = new Map<number, Set<number>>();
-    for (const state of this.byId.values()) {
-      const versions = layout.operators[state.operatorIndex].states[state.stateIndex].versions;
-      ttlVersions.set(state.id, new Set(versions.filter((v) => v.snapshot.kind === TTL_KIND).map((v) => v.id)));
+  private snapshot(range: { gte: Uint8Array; lt: Uint8Array }): Promise<Iterator> {
+    this.flushCurrent(false)?.catch((error: unknown) => {
+      this.failure ??= error;
+    });
+    return this.enqueue(async () => {
+      if (this.failure) throw this.failure;
+      return this.db.iterator(range);
+    });
+  }
+
+  // Writing the buffer.
+
+  /** Freezes the current layer and queues its batch. */
+  private flushCurrent(commit: false): Promise<void> | undefined;
+  private flushCurrent(commit: true, position: Uint8Array | undefined): Promise<void>;
+  private flushCurrent(commit: boolean, position?: Uint8Array): Promise<void> | undefined {
+    const layer = this.layers[this.layers.length - 1];
+    if (!commit && layer.empty) return undefined;
+    this.layers.push(new Layer());
+    return this.enqueue(() => this.writeLayer(layer, commit, position));
+  }
+
+  private flushFull(): void {
+    this.flushCurrent(false)?.catch((error: unknown) => {
+      this.failure ??= error;
+    });
+  }
+
+  /**
+   * Writes a frozen layer as one batch: map clears become deletes of what the database holds
+   * under their prefix (before the puts). Uncommitted: undo records for keys changed the first
+   * time since the last checkpoint. Committed: the checkpoint's counter and position, and the
+   * interval's undo records removed.
+   */
+  private async writeLayer(layer: Layer, commit: boolean, position?: Uint8Array): Promise<void> {
+    const ops: BatchOp[] = [];
+    for (const prefix of layer.tombstones) {
+      const bytes = fromLatin1(prefix);
+      for await (const key of this.db.keys({ gte: bytes, lt: prefixEnd(bytes) })) ops.push({ type: 'del', key });
     }
-    let writer: SavepointWriter | undefined;
+    for (const [key, value] of layer.pending) ops.push(value ? { type: 'put', key: fromLatin1(key), value } : { type: 'del', key: fromLatin1(key) });
+    const interval = this.meta.counter + 1;
+    if (commit) {
+      for (const key of this.undone) ops.push({ type: 'del', key: undoKey(interval, fromLatin1(key)) });
+      this.meta.counter = interval;
+      this.meta.position = position;
+      ops.push(...checkpointOps(this.meta));
+      if (this.retiring.size) {
+        for (const slot of this.retiring) this.retireOldVersions(slot);
+        this.retiring.clear();
+        ops.push(layoutOp(this.meta));
+      }
+    } else {
+      const undo: BatchOp[] = [];
+      for (const op of ops) {
+        const str = latin1(op.key);
+        if (this.undone.has(str)) continue;
+        this.undone.add(str);
+        const previous = this.db.getSync(op.key);
+        const record = Buffer.allocUnsafe(1 + (previous?.length ?? 0));
+        record[0] = previous ? 1 : 0;
+        if (previous) record.set(previous, 1);
+        undo.push({ type: 'put', key: undoKey(interval, op.key), value: record });
+      }
+      ops.push(...undo);
+    }
     try {
-      writer = await SavepointWriter.create(dir, layout);
-      let file: DataFileWriter | undefined;
-      let current: StateRuntime | undefined;
-      for (;;) {
-        const batch = await iterator.nextv(BATCH);
-        if (!batch.length) break;
-        for (const [key, value] of batch) {
-          const { stateId, keyGroup, rest } = parseKey(key);
-          const state = this.byId.get(stateId);
-          if (!state || !keyGroupInRange(keyGroup, this.keyGroupRange)) continue;
-          if (state !== current) {
-            if (file) await writer.closeDataFile(file);
-            current = state;
-            file = await writer.openDataFile(state.uid, this.keyGroupRange, `s${state.stateIndex}`);
-          }
-          const { version, bytes } = parseValue(value);
-          if (expiredBytes(state, version, bytes, now, ttlVersions.get(stateId)!)) continue;
-          const parts = splitRest(rest);
-          const flushing = file!.append({
-            state: state.stateIndex,
-            keyGroup,
-            key: parts.key,
-            namespace: parts.namespace,
-            mapKey: state.descriptor.type === 'map' ? parts.suffix : new Uint8Array(0),
-            version,
-            value: bytes,
-          });
+      await this.db.batch(ops, { sync: this.sync });
+    } catch (error) {
+      if (commit) this.meta.counter = interval - 1;
+      throw error;
+    }
+    if (commit) this.undone.clear();
+    this.layers.splice(this.layers.indexOf(layer), 1);
+  }
+
+  protected async _checkpoint(position: Uint8Array | undefined): Promise<void> {
+    if (this.failure) throw this.failure;
+    await this.flushCurrent(true, position);
+  }
+
+  // Savepoints.
+
+  protected override savepointLayout(): SavepointLayout {
+    return { jobName: this.job.name, maxParallelism: this.job.maxParallelism, operators: this.meta.layout.operators };
+  }
+
+  protected _beginExport(): LsmCut {
+    const iterator = this.snapshot({ gte: statePrefix(0), lt: statePrefix(UNDO_STATE) });
+    return {
+      iterator,
+      release: async () => {
+        const it = await iterator.catch(() => undefined);
+        await it?.close();
+      },
+    };
+  }
+
+  /** Streams the cut, one data file per state, entries keeping their version ids; a list is split into its elements. */
+  protected async _exportState(writer: SavepointWriter, cut: ExportCut): Promise<void> {
+    const it = await (cut as LsmCut).iterator;
+    let file: Awaited<ReturnType<SavepointWriter['openDataFile']>> | undefined;
+    let current: StateSlot | undefined;
+    for (;;) {
+      const batch = await it.nextv(BATCH);
+      if (!batch.length) break;
+      for (const [key, value] of batch) {
+        const slot = this.byId.get(stateIdOf(key));
+        const keyGroup = keyGroupOfKey(key);
+        if (!slot || !keyGroupInRange(keyGroup, this.keyGroupRange)) continue;
+        if (slot !== current) {
+          if (file) await writer.closeDataFile(file);
+          current = slot;
+          file = await writer.openDataFile(slot.uid, this.keyGroupRange, `s${slot.stateIndex}`);
+        }
+        const parts = splitRest(key.subarray(4));
+        const { version, start } = versionOf(value);
+        const entry: RawEntry = { state: slot.stateIndex, keyGroup, key: parts.key, namespace: parts.namespace, mapKey: EMPTY, version, value: value.subarray(start) };
+        if (slot.descriptor.type === 'map') entry.mapKey = parts.suffix;
+        if (slot.descriptor.type !== 'list') {
+          const flushing = file!.append(entry);
+          if (flushing) await flushing;
+          continue;
+        }
+        // One savepoint entry per element: the reader of the list's version finds where each ends.
+        const reader = this.readerOf(slot, version);
+        const input = new DataInput(value, start);
+        while (!input.atEnd) {
+          const from = input.offset;
+          reader.deserialize(input);
+          entry.value = value.subarray(from, input.offset);
+          const flushing = file!.append(entry);
           if (flushing) await flushing;
         }
       }
-      if (file) await writer.closeDataFile(file);
-      return await writer.commit();
-    } catch (error) {
-      await writer?.abort();
-      throw error;
-    } finally {
-      await iterator.close();
     }
+    if (file) await writer.closeDataFile(file);
   }
 
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
+  // Versions.
+
+  /** Drops every version but the newest from a state's table (no entry uses them any more). */
+  retireOldVersions(slot: StateSlot): void {
+    const state = this.meta.layout.operators[slot.operator.index].states[slot.stateIndex];
+    const newest = this.runtimes[slot.index].newest;
+    state.versions = state.versions.filter((v) => v.id === newest);
+  }
+
+  /** After a background pass: the old versions go at the next checkpoint (undo records may still hold their bytes). */
+  retireAtCheckpoint(slot: StateSlot): void {
+    this.retiring.add(slot);
+  }
+
+  /** Whether the buffer holds a write (or a map clear) for a stored entry key. */
+  isBuffered(key: Uint8Array, slot: StateSlot): boolean {
+    let mapPrefix: string | undefined;
+    if (slot.descriptor.type === 'map') mapPrefix = latin1(key, key.length - splitRest(key.subarray(4)).suffix.length);
+    return lookup(this.layers, latin1(key), mapPrefix) !== undefined;
+  }
+
+  protected async _close(): Promise<void> {
     await this.background?.stop();
-    await this.lock;
+    // Writes since the last checkpoint are dropped: a reopen gives the last checkpoint.
+    await this.chain;
     await this.db.close();
   }
-
-  /** Replaces a state's version table (after a pass), keeping the rest of the metadata. */
-  async setVersions(state: StateRuntime, versions: StateMetadata['versions']): Promise<void> {
-    this.meta.layout.operators[state.operatorIndex].states[state.stateIndex].versions = versions;
-    for (const id of [...state.readers.keys()]) if (!versions.some((v) => v.id === id)) state.readers.delete(id);
-    await saveMetadata(this.db, this.meta);
-  }
 }
 
-/** The lazy mode's background pass: rate-limited, pausable, retires old versions when done. */
-export class BackgroundMigration {
-  private paused = false;
-  private stopped = false;
-  private wake?: () => void;
-  readonly done: Promise<void>;
-
-  constructor(run: (control: BackgroundMigration) => Promise<void>) {
-    this.done = run(this);
-  }
-
-  pause(): void {
-    this.paused = true;
-  }
-
-  resume(): void {
-    this.paused = false;
-    this.wake?.();
-  }
-
-  async stop(): Promise<void> {
-    this.stopped = true;
-    this.resume();
-    await this.done.catch(() => undefined);
-  }
-
-  /** Called by the pass between batches: false when it must stop. */
-  async checkpoint(): Promise<boolean> {
-    while (this.paused && !this.stopped) await new Promise<void>((r) => (this.wake = r));
-    return !this.stopped;
-  }
+/** Undo record key: UNDO_STATE, the checkpoint interval (4 bytes), then the entry key. */
+export function undoKey(interval: number, key: Uint8Array): Uint8Array {
+  const out = Buffer.allocUnsafe(6 + key.length);
+  out[0] = UNDO_STATE >> 8;
+  out[1] = UNDO_STATE & 0xff;
+  out.writeUInt32BE(interval, 2);
+  out.set(key, 6);
+  return out;
 }
 
-/** Opens (or creates) the database in `options.dir`, restoring from a savepoint or from what it holds. */
-export async function openLsmBackend(options: LsmOpenOptions): Promise<LsmBackend> {
-  const { job } = options;
-  if (!job || !Array.isArray(job.operators)) throw new TypeError('openLsmBackend() needs { job } (a defineJob result)');
-  if (typeof options.dir !== 'string' || !options.dir) throw new TypeError('openLsmBackend() needs { dir }, the database directory');
-  const range =
-    options.parallelism === undefined ? { start: 0, end: job.maxParallelism - 1 } : keyGroupRangeForOperator(options.index ?? 0, options.parallelism, job.maxParallelism);
-  const db: Db = new ClassicLevel<Uint8Array, Uint8Array>(options.dir, { keyEncoding: 'view', valueEncoding: 'view' });
-  await db.open();
-  try {
-    return await restore(db, options, range);
-  } catch (error) {
-    await db.close();
-    throw error;
-  }
-}
-
-async function restore(db: Db, options: LsmOpenOptions, range: KeyGroupRange): Promise<LsmBackend> {
-  const { job } = options;
-  const stored = await loadMetadata(db, options.dir);
-  if (stored && options.restoreFrom) {
-    throw new TypeError(`${options.dir} already holds state; restore a savepoint into an empty directory (or reopen without restoreFrom)`);
-  }
-  const epoch = Math.max(Date.now(), (stored?.epoch ?? 0) + 1);
-  let plan: RestorePlan | undefined;
-  let previous: SavepointMetadata | undefined;
-  if (options.restoreFrom) {
-    const savepoint = await openSavepoint(options.restoreFrom);
-    previous = savepoint.metadata;
-    plan = planRestore(previous, job, { allowNonRestoredState: options.allowNonRestoredState });
-    assertRestorable(plan);
-  } else if (stored) {
-    previous = stored.layout;
-    plan = planRestore(previous, job, { allowNonRestoredState: options.allowNonRestoredState });
-    assertRestorable(plan);
-    const rekeyed = plan.operators.filter((op) => op.rekey || op.states.some((s) => s.rekeyMapKeys)).map((op) => `"${op.uid}"`);
-    if (rekeyed.length) {
-      throw new RestoreError(
-        `the key, namespace or map-key serializer of operator${rekeyed.length > 1 ? 's' : ''} ${rekeyed.join(', ')} changed, so entries must be re-keyed: ` +
-          'take a savepoint with the previous version and restore it into a new directory (re-keying happens while restoring)',
-      );
-    }
-  }
-
-  // The layout: every operator and state of the job; restored states keep their stored versions.
-  const layout: SavepointMetadata = { ...layoutOfJob(job), createdAt: Date.now(), files: [] };
-  const stateIds = stored?.stateIds.slice() ?? [];
-  const meta: LocalMetadata = { layout, stateIds, epoch };
-  const backend = new LsmBackend(db, job, range, plan, meta, options);
-  const migrations: StateRuntime[] = [];
-  job.operators.forEach((declaration, operatorIndex) => {
-    const opPlan = plan?.operators.find((o) => o.uid === declaration.uid);
-    const states = new Map<string, StateRuntime>();
-    declaration.states.forEach((descriptor, stateIndex) => {
-      const name = stateName(declaration.uid, descriptor.name);
-      let id = stateIds.indexOf(name);
-      if (id < 0 || options.restoreFrom) {
-        if (options.restoreFrom && id >= 0) stateIds[id] = null;
-        id = stateIds.push(name) - 1;
-      }
-      const statePlan = opPlan?.states.find((s) => s.state === descriptor.name);
-      const writer = statePlan?.writer ?? storedValueSerializer(descriptor);
-      const readers: StateRuntime['readers'] = new Map();
-      let versions = stateMetadataOf(descriptor).versions;
-      let migrates = false;
-      if (statePlan?.status === 'restored') {
-        // Stored versions stay readable through the plan's readers; a new writer gets a new version id.
-        const storedVersions = statePlan.metadata!.versions;
-        for (const v of statePlan.values) readers.set(v.version!, v.reader!);
-        const newest = storedVersions[storedVersions.length - 1];
-        const same = Buffer.compare(snapshotToBytes(newest.snapshot), snapshotToBytes(writer.snapshot())) === 0;
-        versions = same ? storedVersions : [...storedVersions, { id: Math.max(...storedVersions.map((v) => v.id)) + 1, snapshot: writer.snapshot() }];
-        migrates = versions.length > 1;
-      }
-      const newestId = versions[versions.length - 1].id;
-      readers.set(newestId, writer);
-      layout.operators[operatorIndex].states[stateIndex] = { ...layout.operators[operatorIndex].states[stateIndex], versions };
-      const runtime: StateRuntime = {
-        id,
-        uid: declaration.uid,
-        descriptor,
-        operatorIndex,
-        stateIndex,
-        writer,
-        newest: newestId,
-        readers,
-        mapKeyWriter: statePlan?.mapKeyWriter ?? (descriptor.type === 'map' ? descriptor.keySerializer : undefined),
-      };
-      if (migrates) migrations.push(runtime);
-      states.set(descriptor.name, runtime);
-      backend.byId.set(id, runtime);
-    });
-    backend.operators.set(declaration.uid, { declaration, index: operatorIndex, states });
-  });
-  // Ids of states no longer declared are retired; their entries are removed below.
-  const retired: number[] = [];
-  stateIds.forEach((name, id) => {
-    if (name !== null && !backend.byId.has(id)) {
-      retired.push(id);
-      stateIds[id] = null;
-    }
-  });
-
-  const ingested = options.restoreFrom ? await ingest(backend, options.restoreFrom, plan!, range) : undefined;
-  for (const id of retired) await db.clear({ gte: statePrefix(id), lt: prefixEnd(statePrefix(id)) });
-  await saveMetadata(db, meta);
-
-  // States whose entries must change: eager now, or lazy (reads decode per version).
-  const lazy: StateRuntime[] = [];
-  for (const state of migrations) {
-    if (modeOf(options, state.uid, state.descriptor.name) === 'eager') {
-      await migrateState(backend, state, { onProgress: options.onProgress, total: ingested?.get(state.id) });
-    } else lazy.push(state);
-  }
-  if (lazy.length && options.backgroundMigration) {
-    const rate = options.backgroundMigration.rate ?? 0;
-    backend.background = new BackgroundMigration(async (control) => {
-      for (const state of lazy) await migrateState(backend, state, { onProgress: options.onProgress, rate, control });
-    });
-  }
-  return backend;
-}
-
-/**
- * Copies a savepoint's entries in, as bytes; re-keys (decodes and re-encodes) only where keys
- * migrate. Returns, per state id, how many entries were copied as stored (left for a migration).
- */
-async function ingest(backend: LsmBackend, dir: string, plan: RestorePlan, range: KeyGroupRange): Promise<Map<number, number>> {
-  const copied = new Map<number, number>();
-  const savepoint = await openSavepoint(dir);
-  const sequence = new Sequence(backend.meta.epoch - 1);
-  for (const opPlan of plan.operators) {
-    if (opPlan.status !== 'matched') continue;
-    const op = backend.operators.get(opPlan.uid)!;
-    const bySavepointIndex = new Map<number, StateRuntime>();
-    for (const s of opPlan.states) if (s.status === 'restored') bySavepointIndex.set(s.savepointIndex!, op.states.get(s.state)!);
-    const rekey = opPlan.rekey || opPlan.states.some((s) => s.rekeyMapKeys);
-    const decode = rekey ? entryDecoder(opPlan) : undefined;
-    let batch: { type: 'put'; key: Uint8Array; value: Uint8Array }[] = [];
-    for await (const block of savepoint.blocks(opPlan.uid, rekey ? {} : { range })) {
-      for (const raw of block) {
-        const state = bySavepointIndex.get(raw.state);
-        if (!state) continue;
-        const suffixOf = (mapKey: Uint8Array) => (state.descriptor.type === 'map' ? mapKey : state.descriptor.type === 'list' ? sequence.next() : undefined);
-        if (decode) {
-          // Re-keyed entries are decoded anyway: store them at the newest version.
-          const entry = decode(raw)!;
-          const at = locateKey(op.declaration, backend.job.maxParallelism, entry.key, entry.namespace);
-          if (!keyGroupInRange(at.keyGroup, range)) continue;
-          const mapKey = state.descriptor.type === 'map' ? bytesOf(state.mapKeyWriter!, entry.mapKey) : raw.mapKey;
-          batch.push({ type: 'put', key: entryKey(state.id, at.keyGroup, at.keyNs, suffixOf(mapKey)), value: entryValue(state.newest, bytesOf(state.writer, entry.value)) });
-        } else {
-          if (!keyGroupInRange(raw.keyGroup, range)) continue;
-          batch.push({ type: 'put', key: entryKeyOf(state.id, raw.keyGroup, raw.key, raw.namespace, suffixOf(raw.mapKey)), value: entryValue(raw.version, raw.value) });
-        }
-        if (!decode && raw.version !== state.newest) copied.set(state.id, (copied.get(state.id) ?? 0) + 1);
-        if (batch.length >= INGEST_BATCH) {
-          await backend.db.batch(batch);
-          batch = [];
-        }
-      }
-    }
-    if (batch.length) await backend.db.batch(batch);
-  }
-  return copied;
-}

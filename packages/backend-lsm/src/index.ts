@@ -1,8 +1,10 @@
 /**
  * @stateshift/backend-lsm: keyed state as bytes in LevelDB (classic-level), for state larger than
- * memory, migrating eagerly or lazily key by key.
+ * memory, behind a write buffer committed at checkpoints, migrating eagerly or lazily key by key.
  *
  * @module @stateshift/backend-lsm
  */
-export { openLsmBackend, LsmBackend, BackgroundMigration, type LsmOpenOptions, type MigrationMode } from './backend.js';
-export type { MigrationProgress } from './migration.js';
+export { LsmBackend } from './backend.js';
+export { openLsmBackend } from './open.js';
+export { BackgroundMigration, type MigrationProgress } from './migration.js';
+export type { LsmOpenOptions, MigrationMode } from './options.js';

@@ -4,13 +4,14 @@
  *
  * Crash safety: the version table (old versions and the new one) is saved before the pass starts,
  * and each batch is written atomically with the new version id, so reopening after a crash runs the
- * pass again and skips what is done; no entry is converted twice, none half-converted. When no old
- * entry is left, the old versions are retired from the metadata.
+ * pass again and skips what is done; no entry is converted twice, none half-converted. The pass
+ * changes only how entries are stored, never what they hold, so it needs no checkpoint.
  */
-import { DataInput, DataOutput, keyGroupInRange } from '@stateshift/core';
-import type { BackgroundMigration, LsmBackend } from './backend.js';
-import { parseKey, parseValue, prefixEnd, statePrefix } from './layout.js';
-import type { StateRuntime } from './state-runtime.js';
+import { keyGroupInRange } from '@stateshift/core';
+import type { StateSlot } from '@stateshift/backend';
+import type { LsmBackend } from './backend.js';
+import { keyGroupOfKey, prefixEnd, statePrefix, versionOf } from './layout.js';
+import { layoutOp } from './local-metadata.js';
 
 export interface MigrationProgress {
   operator: string;
@@ -23,36 +24,30 @@ export interface MigrationProgress {
 
 const BATCH = 1000;
 
-export async function migrateState(
-  backend: LsmBackend,
-  state: StateRuntime,
-  options: { onProgress?(p: MigrationProgress): void; rate?: number; control?: BackgroundMigration; total?: number },
-): Promise<void> {
-  const prefix = statePrefix(state.id);
+export interface PassOptions {
+  onProgress?(p: MigrationProgress): void;
+  /** Entries per second at most (0: no limit). */
+  rate?: number;
+  /** Set for the background pass (the job writes meanwhile). */
+  control?: BackgroundMigration;
+  /** Entries left, when known (after a restore); else counted. */
+  total?: number;
+}
+
+export async function migrateState(backend: LsmBackend, slot: StateSlot, options: PassOptions): Promise<void> {
+  const runtime = backend.runtimes[slot.index];
+  const prefix = statePrefix(runtime.id);
   const end = prefixEnd(prefix);
   const db = backend.db;
-  // What is left, for progress: known after a restore, else counted (after a crash, part is done).
+  const stale = (key: Uint8Array, value: Uint8Array) => versionOf(value).version !== runtime.newest && keyGroupInRange(keyGroupOfKey(key), backend.keyGroupRange);
   let total = options.total ?? 0;
-  if (options.total === undefined) for await (const value of db.values({ gte: prefix, lt: end })) if (parseValue(value).version !== state.newest) total++;
+  if (options.total === undefined) for await (const [key, value] of db.iterator({ gte: prefix, lt: end })) if (stale(key, value)) total++;
   const started = Date.now();
   let done = 0;
   const report = () => {
     const seconds = (Date.now() - started) / 1000;
-    options.onProgress?.({ operator: state.uid, state: state.descriptor.name, done, total, rate: seconds > 0 ? done / seconds : done });
+    options.onProgress?.({ operator: slot.uid, state: slot.name, done, total, rate: seconds > 0 ? done / seconds : done });
   };
-  const out = new DataOutput(256);
-  const convert = (value: Uint8Array) => {
-    const input = new DataInput(value);
-    const version = input.readVarUint();
-    const reader = state.readers.get(version);
-    if (!reader) throw new TypeError(`state "${state.uid}/${state.descriptor.name}" has entries of version ${version}, which the metadata does not list`);
-    // Version id and value written straight into one buffer.
-    out.reset();
-    out.writeVarUint(state.newest);
-    state.writer.serialize(reader.deserialize(input), out);
-    return out.toBytes();
-  };
-  const stale = ([key, value]: [Uint8Array, Uint8Array]) => parseValue(value).version !== state.newest && keyGroupInRange(parseKey(key).keyGroup, backend.keyGroupRange);
 
   if (!options.control) {
     // While opening, nothing else writes: one pass over one iterator, a batch at a time.
@@ -61,39 +56,81 @@ export async function migrateState(
       for (;;) {
         const read = await iterator.nextv(BATCH);
         if (!read.length) break;
-        const batch = read.filter(stale);
+        const batch = read.filter(([key, value]) => stale(key, value));
         if (!batch.length) continue;
-        await db.batch(batch.map(([key, value]) => ({ type: 'put' as const, key, value: convert(value) })));
+        await db.batch(batch.map(([key, value]) => ({ type: 'put' as const, key, value: backend.convert(slot, value) })));
         done += batch.length;
         report();
       }
     } finally {
       await iterator.close();
     }
-  } else {
-    let after: Uint8Array | undefined;
-    for (;;) {
-      if (!(await options.control.checkpoint())) return;
-      const batch = await db.iterator(after ? { gt: after, lt: end, limit: BATCH } : { gte: prefix, lt: end, limit: BATCH }).all();
-      if (!batch.length) break;
-      after = batch[batch.length - 1][0];
-      const todo = batch.filter(stale);
-      if (!todo.length) continue;
-      await backend.exclusive(async () => {
-        // Writes by the job may have landed since the batch was read: convert only what is unchanged.
-        const current = await db.getMany(todo.map(([key]) => key));
-        const ops = todo.filter(([, value], i) => current[i] && Buffer.compare(current[i]!, value) === 0).map(([key, value]) => ({ type: 'put' as const, key, value: convert(value) }));
-        if (ops.length) await db.batch(ops);
-      });
-      done += todo.length;
-      report();
-      if (options.rate) {
-        const due = (done / options.rate) * 1000 - (Date.now() - started);
-        if (due > 0) await new Promise((r) => setTimeout(r, due));
+    backend.retireOldVersions(slot);
+    await db.batch([layoutOp(backend.meta)], { sync: true });
+    return;
+  }
+
+  let after: Uint8Array | undefined;
+  for (;;) {
+    if (!(await options.control.proceed())) return;
+    const read = await db.iterator(after ? { gt: after, lt: end, limit: BATCH } : { gte: prefix, lt: end, limit: BATCH }).all();
+    if (!read.length) break;
+    after = read[read.length - 1][0];
+    const todo = read.filter(([key, value]) => stale(key, value));
+    if (!todo.length) continue;
+    await backend.enqueue(async () => {
+      // In the write chain, checked right before the batch is queued: an entry the job wrote since
+      // (buffered, or written by a flush) is newer than what was read and is left alone.
+      const current = await db.getMany(todo.map(([key]) => key));
+      const ops = [];
+      for (let i = 0; i < todo.length; i++) {
+        const [key, value] = todo[i];
+        if (!current[i] || Buffer.compare(current[i]!, value) !== 0 || backend.isBuffered(key, slot)) continue;
+        ops.push({ type: 'put' as const, key, value: backend.convert(slot, value) });
       }
+      if (ops.length) await db.batch(ops);
+    });
+    done += todo.length;
+    report();
+    if (options.rate) {
+      const due = (done / options.rate) * 1000 - (Date.now() - started);
+      if (due > 0) await new Promise((r) => setTimeout(r, due));
     }
   }
-  const versions = backend.meta.layout.operators[state.operatorIndex].states[state.stateIndex].versions;
-  await backend.setVersions(state, versions.filter((v) => v.id === state.newest));
+  backend.retireAtCheckpoint(slot);
 }
 
+/** The lazy mode's background pass: rate-limited, pausable; old versions are retired at the next checkpoint. */
+export class BackgroundMigration {
+  private paused = false;
+  private stopped = false;
+  private wake?: () => void;
+  readonly done: Promise<void>;
+
+  constructor(run: (control: BackgroundMigration) => Promise<void>) {
+    this.done = run(this);
+    // A failure is seen through `done`; stop() waits for it without throwing.
+    this.done.catch(() => undefined);
+  }
+
+  pause(): void {
+    this.paused = true;
+  }
+
+  resume(): void {
+    this.paused = false;
+    this.wake?.();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.resume();
+    await this.done.catch(() => undefined);
+  }
+
+  /** Called by the pass between batches: false when it must stop. */
+  async proceed(): Promise<boolean> {
+    while (this.paused && !this.stopped) await new Promise<void>((r) => (this.wake = r));
+    return !this.stopped;
+  }
+}

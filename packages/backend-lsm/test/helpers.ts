@@ -1,0 +1,30 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach } from 'vitest';
+import { defineJob, int32, int64, listState, mapState, operator, string, valueState } from '@stateshift/core';
+
+const dirs: string[] = [];
+afterEach(async () => {
+  await Promise.all(dirs.splice(0).map((d) => rm(d, { recursive: true, force: true })));
+});
+
+export async function tempDir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'stateshift-lsm-'));
+  dirs.push(dir);
+  return dir;
+}
+
+/** A job with a value, a list and a map state; `wide` widens the count to int64. */
+export const countsJob = (wide = false) =>
+  defineJob({
+    name: 'counts',
+    maxParallelism: 32,
+    operators: [
+      operator({
+        uid: 'op',
+        key: string(),
+        states: [valueState('count', wide ? (int64() as never) : int32()), listState('events', string()), mapState('seen', string(), int32())],
+      }),
+    ],
+  });
