@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach } from 'vitest';
-import { defineJob, int32, int64, listState, mapState, operator, string, valueState } from '@stateshift/core';
+import { type Serializer, defineJob, int32, int64, listState, mapState, operator, string, valueState } from '@stateshift/core';
 
 const dirs: string[] = [];
 afterEach(async () => {
@@ -15,8 +15,7 @@ export async function tempDir(): Promise<string> {
   return dir;
 }
 
-/** A job with a value, a list and a map state; `wide` widens the count to int64. */
-export const countsJob = (wide = false) =>
+const jobOf = <T>(count: Serializer<T>) =>
   defineJob({
     name: 'counts',
     maxParallelism: 32,
@@ -24,7 +23,12 @@ export const countsJob = (wide = false) =>
       operator({
         uid: 'op',
         key: string(),
-        states: [valueState('count', wide ? (int64() as never) : int32()), listState('events', string()), mapState('seen', string(), int32())],
+        states: [valueState('count', count), listState('events', string()), mapState('seen', string(), int32())],
       }),
     ],
   });
+
+/** A job with a value, a list and a map state. */
+export const countsJob = () => jobOf(int32());
+/** The same job with the count widened to int64. */
+export const countsJob64 = () => jobOf(int64());

@@ -4,7 +4,7 @@ import { BackendLockedError, defineJob, int32, operator, RestoreError, string, v
 import { openSavepoint } from '@stateshift/savepoint';
 import { ClassicLevel } from 'classic-level';
 import { openLsmBackend, type MigrationProgress } from '../src/index.js';
-import { countsJob, tempDir } from './helpers.js';
+import { countsJob, countsJob64, tempDir } from './helpers.js';
 
 const position = (n: number) => new TextEncoder().encode(String(n));
 
@@ -51,7 +51,7 @@ test('a full write buffer is written before the checkpoint with undo records: a 
   // Let the flushes of the full buffer land, then "crash": the process state is dropped, the
   // database is left as it is (close() writes nothing since the checkpoint).
   for await (const _ of op.keys('count'));
-  const raw = new ClassicLevel(dir, { keyEncoding: 'view', valueEncoding: 'view' });
+  const raw = new ClassicLevel<Uint8Array, Uint8Array>(dir, { keyEncoding: 'view', valueEncoding: 'view' });
   await backend.close();
   await raw.open();
   let undo = 0;
@@ -87,7 +87,7 @@ test('a list is one LevelDB value; a map clear removes stored and buffered entri
   expect(entries).toEqual([['d', 4]]);
   expect(op.map('seen').get('m2', 'a')).toBe(1);
   await backend.close();
-  const raw = new ClassicLevel(dir, { keyEncoding: 'view', valueEncoding: 'view' });
+  const raw = new ClassicLevel<Uint8Array, Uint8Array>(dir, { keyEncoding: 'view', valueEncoding: 'view' });
   let lists = 0;
   for await (const key of raw.keys({ lt: new Uint8Array([0xff]) })) if (key[1] === 1) lists++;
   expect(lists).toBe(1);
@@ -119,7 +119,7 @@ test('a database of the previous layout is refused with a RestoreError saying ho
   const dir = join(await tempDir(), 'db');
   const backend = await openLsmBackend({ job: countsJob(), dir });
   await backend.close();
-  const raw = new ClassicLevel(dir, { keyEncoding: 'view', valueEncoding: 'view' });
+  const raw = new ClassicLevel<Uint8Array, Uint8Array>(dir, { keyEncoding: 'view', valueEncoding: 'view' });
   await raw.open();
   for await (const key of raw.keys()) if (new TextDecoder().decode(key).includes('layout-version')) await raw.del(key);
   await raw.close();
@@ -156,7 +156,7 @@ test('eager migration on reopening, with progress; old versions retired', async 
   const { dir, backend } = await seeded(2500);
   await backend.close();
   const progress: MigrationProgress[] = [];
-  const v2 = await openLsmBackend({ job: countsJob(true), dir: join(dir, 'db'), onProgress: (p) => progress.push(p) });
+  const v2 = await openLsmBackend({ job: countsJob64(), dir: join(dir, 'db'), onProgress: (p) => progress.push(p) });
   expect(v2.operator('op').value('count').get('k2499')).toBe(2499n);
   expect(progress.at(-1)).toMatchObject({ operator: 'op', state: 'count', done: 2500, total: 2500 });
   expect(v2.meta.layout.operators[0].states[0].versions).toHaveLength(1);
@@ -166,7 +166,7 @@ test('eager migration on reopening, with progress; old versions retired', async 
 test('lazy: old entries read through their version, new writes use the newest, a savepoint keeps both; the background pass retires the old one at a checkpoint', async () => {
   const { dir, savepoint, backend } = await seeded(300);
   await backend.close();
-  const lazy = await openLsmBackend({ job: countsJob(true), dir: join(dir, 'lazy'), restoreFrom: savepoint, migration: 'lazy' });
+  const lazy = await openLsmBackend({ job: countsJob64(), dir: join(dir, 'lazy'), restoreFrom: savepoint, migration: 'lazy' });
   expect(lazy.meta.layout.operators[0].states[0].versions.map((v) => v.id)).toEqual([1, 2]);
   const count = lazy.operator('op').value('count');
   expect(count.get('k5')).toBe(5n);
@@ -178,7 +178,7 @@ test('lazy: old entries read through their version, new writes use the newest, a
   expect((await openSavepoint(sp2)).metadata.operators[0].states[0].versions).toHaveLength(2);
   await lazy.close();
 
-  const background = await openLsmBackend({ job: countsJob(true), dir: join(dir, 'lazy'), migration: 'lazy', backgroundMigration: { rate: 0 } });
+  const background = await openLsmBackend({ job: countsJob64(), dir: join(dir, 'lazy'), migration: 'lazy', backgroundMigration: { rate: 0 } });
   background.background!.pause();
   background.operator('op').value('count').set('k6', 60n);
   background.background!.resume();
@@ -190,7 +190,7 @@ test('lazy: old entries read through their version, new writes use the newest, a
   expect(background.meta.layout.operators[0].states[0].versions.map((v) => v.id)).toEqual([2]);
   expect(background.operator('op').value('count').get('k299')).toBe(299n);
   await background.close();
-  const reopened = await openLsmBackend({ job: countsJob(true), dir: join(dir, 'lazy'), migration: 'lazy' });
+  const reopened = await openLsmBackend({ job: countsJob64(), dir: join(dir, 'lazy'), migration: 'lazy' });
   expect(reopened.operator('op').value('count').get('k6')).toBe(60n);
   expect(reopened.operator('op').value('count').get('k7')).toBe(7n);
   await reopened.close();
