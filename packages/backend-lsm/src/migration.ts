@@ -14,6 +14,8 @@ import { keyGroupOfKey, prefixEnd, statePrefix, versionOf } from './layout.js';
 import { layoutOp } from './local-metadata.js';
 
 export interface MigrationProgress {
+  /** 'restore': entries copied from a savepoint (operator and state are "*"); 'migration': a migration pass. */
+  phase: 'restore' | 'migration';
   operator: string;
   state: string;
   done: number;
@@ -46,7 +48,7 @@ export async function migrateState(backend: LsmBackend, slot: StateSlot, options
   let done = 0;
   const report = () => {
     const seconds = (Date.now() - started) / 1000;
-    options.onProgress?.({ operator: slot.uid, state: slot.name, done, total, rate: seconds > 0 ? done / seconds : done });
+    options.onProgress?.({ phase: 'migration', operator: slot.uid, state: slot.name, done, total, rate: seconds > 0 ? done / seconds : done });
   };
 
   if (!options.control) {

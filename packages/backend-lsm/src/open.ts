@@ -90,7 +90,7 @@ async function open<J extends JobDeclaration>(db: Db, options: LsmOpenOptions<J>
   meta.stateIds.forEach((pair, id) => {
     if (pair !== null && !backend.byId.has(id)) meta.stateIds[id] = null;
   });
-  const copied = savepoint ? await ingest(backend, savepoint, plan!) : undefined;
+  const copied = savepoint ? await ingest(backend, savepoint, plan!, options.onProgress) : undefined;
   for (let id = 0; id < meta.stateIds.length; id++) {
     if (meta.stateIds[id] === null) await db.clear({ gte: statePrefix(id), lt: prefixEnd(statePrefix(id)) });
   }

@@ -8,7 +8,7 @@ export interface LsmOpenOptions<J extends JobDeclaration = JobDeclaration> exten
   dir: string;
   /** How states that must migrate are migrated: one mode, or a default and modes per "uid/state". Default eager. */
   migration?: MigrationMode | { default: MigrationMode; states?: Record<string, MigrationMode> };
-  /** Called during eager passes (and the background pass) after every batch. */
+  /** Called after every batch of a restore, an eager pass and the background pass. */
   onProgress?(progress: MigrationProgress): void;
   /** Lazy mode: start a background pass that migrates the rest, at most this many entries per second (0: no limit). */
   backgroundMigration?: { rate?: number };

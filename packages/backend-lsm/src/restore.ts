@@ -9,6 +9,7 @@ import { entryDecoder, type RawEntry, type RestorePlan, type Savepoint } from '@
 import type { LsmBackend } from './backend.js';
 import { entryKey, entryKeyOf, entryValue, latin1, putVarUint, varUintLength, versionOf } from './layout.js';
 import type { BatchOp } from './local-metadata.js';
+import type { MigrationProgress } from './migration.js';
 
 const INGEST_BATCH = 5000;
 
@@ -21,7 +22,10 @@ interface ListRun {
 }
 
 /** Returns, per slot index, how many values were copied at an older version (left for a migration). */
-export async function ingest(backend: LsmBackend, savepoint: Savepoint, plan: RestorePlan): Promise<Map<number, number>> {
+export async function ingest(backend: LsmBackend, savepoint: Savepoint, plan: RestorePlan, onProgress?: (p: MigrationProgress) => void): Promise<Map<number, number>> {
+  const started = Date.now();
+  const total = savepoint.metadata.files.reduce((n, f) => n + f.entries, 0);
+  let done = 0;
   const copied = new Map<number, number>();
   const range = backend.keyGroupRange;
   const db = backend.db;
@@ -32,6 +36,8 @@ export async function ingest(backend: LsmBackend, savepoint: Savepoint, plan: Re
     if (batch.length) await db.batch(batch);
     batch = [];
     inBatch.clear();
+    const seconds = (Date.now() - started) / 1000;
+    onProgress?.({ phase: 'restore', operator: '*', state: '*', done, total, rate: seconds > 0 ? done / seconds : done });
   };
   const put = (slot: StateSlot, key: Uint8Array, value: Uint8Array, str?: string) => {
     if (str !== undefined) inBatch.set(str, batch.length);
@@ -79,6 +85,7 @@ export async function ingest(backend: LsmBackend, savepoint: Savepoint, plan: Re
     const emitted = new Set<string>();
     for await (const block of savepoint.blocks(opPlan.uid, rekey ? {} : { range })) {
       for (const raw of block) {
+        done++;
         const slot = bySavepointIndex.get(raw.state);
         if (!slot) continue;
         const { id, newest } = backend.runtimes[slot.index];

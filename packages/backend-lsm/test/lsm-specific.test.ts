@@ -158,7 +158,7 @@ test('eager migration on reopening, with progress; old versions retired', async 
   const progress: MigrationProgress[] = [];
   const v2 = await openLsmBackend({ job: countsJob64(), dir: join(dir, 'db'), onProgress: (p) => progress.push(p) });
   expect(v2.operator('op').value('count').get('k2499')).toBe(2499n);
-  expect(progress.at(-1)).toMatchObject({ operator: 'op', state: 'count', done: 2500, total: 2500 });
+  expect(progress.at(-1)).toMatchObject({ phase: 'migration', operator: 'op', state: 'count', done: 2500, total: 2500 });
   expect(v2.meta.layout.operators[0].states[0].versions).toHaveLength(1);
   await v2.close();
 });
