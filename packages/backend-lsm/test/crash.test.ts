@@ -3,7 +3,7 @@ import { fork } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect, test } from 'vitest';
-import { RestoreError } from '@stateshift/core';
+import { RestoreError, type JobDeclaration } from '@stateshift/core';
 import { openLsmBackend } from '../src/index.js';
 // @ts-expect-error a plain ESM fixture shared with the child process
 import { consumerJob, handlesOf, KEYS, restoreJobV1, restoreJobV2 } from './fixtures/child.mjs';
@@ -83,7 +83,7 @@ test('a consumer killed at random moments 50 times resumes from its checkpoint: 
 test('a restore killed at random moments 50 times (eager and lazy) reopens complete or refuses with the savepoint to restore again; restoring again starts clean', async () => {
   const base = await tempDir();
   const n = 4000;
-  const seed = await openLsmBackend({ job: restoreJobV1, dir: join(base, 'seed') });
+  const seed = await openLsmBackend({ job: restoreJobV1 as JobDeclaration, dir: join(base, 'seed') });
   const op = seed.operator('op');
   for (let i = 0; i < n; i++) {
     op.value('v').set(`k${i}`, i);
