@@ -3,7 +3,7 @@ import { fork } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect, test } from 'vitest';
-import { RestoreError, type AnyOperatorStateHandle, type JobDeclaration } from '@stateshift/core';
+import { RestoreError, type JobDeclaration, type ListStateHandle, type ValueStateHandle } from '@stateshift/core';
 import { openLsmBackend } from '../src/index.js';
 // @ts-expect-error a plain ESM fixture shared with the child process
 import { consumerJob, handlesOf, KEYS, restoreJobV1, restoreJobV2 } from './fixtures/child.mjs';
@@ -84,7 +84,7 @@ test('a restore killed at random moments 50 times (eager and lazy) reopens compl
   const base = await tempDir();
   const n = 4000;
   const seed = await openLsmBackend({ job: restoreJobV1 as JobDeclaration, dir: join(base, 'seed') });
-  const op = seed.operator('op') as unknown as AnyOperatorStateHandle;
+  const op = seed.operator('op') as unknown as { value(s: 'v'): ValueStateHandle<string, number>; list(s: 'l'): ListStateHandle<string, number> };
   for (let i = 0; i < n; i++) {
     op.value('v').set(`k${i}`, i);
     op.list('l').addAll(`k${i}`, [i, i + 1, i + 2]);
