@@ -11,7 +11,7 @@ import { DataInput, DataOutput, DecodeError, keyGroupInRange, supports, type Bac
 import type { RawEntry, RestorePlan, Savepoint, SavepointLayout, SavepointWriter } from '@stateshift/savepoint';
 import type { Iterator as LevelIterator } from 'classic-level';
 import { entryValue, fromLatin1, keyGroupOfKey, latin1, prefixEnd, splitRest, stateIdOf, statePrefix, UNDO_STATE, versionOf } from './layout.js';
-import { checkpointOps, layoutOp, type BatchOp, type Db, type LocalMetadata } from './local-metadata.js';
+import { checkpointOps, layoutOp, writeBatch, type BatchOp, type Db, type LocalMetadata } from './local-metadata.js';
 import type { BackgroundMigration } from './migration.js';
 import type { LsmOpenOptions } from './options.js';
 import { Layer, lookup } from './write-buffer.js';
@@ -368,7 +368,7 @@ export class LsmBackend<J extends JobDeclaration = JobDeclaration> extends Abstr
       ops.push(...undo);
     }
     try {
-      await this.db.batch(ops, { sync: this.sync });
+      await writeBatch(this.db, ops, { sync: this.sync });
     } catch (error) {
       if (commit) this.meta.counter = interval - 1;
       throw error;

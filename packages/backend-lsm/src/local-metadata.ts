@@ -15,6 +15,19 @@ export const LAYOUT_VERSION = 2;
 export type Db = ClassicLevel<Uint8Array, Uint8Array>;
 export type BatchOp = { type: 'put'; key: Uint8Array; value: Uint8Array } | { type: 'del'; key: Uint8Array };
 
+/**
+ * Writes operations as one atomic batch through classic-level's chained batch: each operation goes
+ * to the native batch at once (the array form costs several times more per operation).
+ */
+export function writeBatch(db: Db, ops: readonly BatchOp[], options: { sync?: boolean } = {}): Promise<void> {
+  const batch = db.batch();
+  for (const op of ops) {
+    if (op.type === 'put') batch.put(op.key, op.value);
+    else batch.del(op.key);
+  }
+  return batch.write(options);
+}
+
 export interface LocalMetadata {
   layout: SavepointMetadata;
   /** Index = state id; null for retired ids (never reused). */

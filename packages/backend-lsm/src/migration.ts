@@ -11,7 +11,7 @@ import { keyGroupInRange } from '@stateshift/core';
 import type { StateSlot } from '@stateshift/backend';
 import type { LsmBackend } from './backend.js';
 import { keyGroupOfKey, prefixEnd, statePrefix, versionOf } from './layout.js';
-import { layoutOp } from './local-metadata.js';
+import { layoutOp, writeBatch } from './local-metadata.js';
 
 export interface MigrationProgress {
   /** 'restore': entries copied from a savepoint (operator and state are "*"); 'migration': a migration pass. */
@@ -60,7 +60,7 @@ export async function migrateState(backend: LsmBackend, slot: StateSlot, options
         if (!read.length) break;
         const batch = read.filter(([key, value]) => stale(key, value));
         if (!batch.length) continue;
-        await db.batch(batch.map(([key, value]) => ({ type: 'put' as const, key, value: backend.convert(slot, value) })));
+        await writeBatch(db, batch.map(([key, value]) => ({ type: 'put' as const, key, value: backend.convert(slot, value) })));
         done += batch.length;
         report();
       }
@@ -68,7 +68,7 @@ export async function migrateState(backend: LsmBackend, slot: StateSlot, options
       await iterator.close();
     }
     backend.retireOldVersions(slot);
-    await db.batch([layoutOp(backend.meta)], { sync: true });
+    await writeBatch(db, [layoutOp(backend.meta)], { sync: true });
     return;
   }
 
@@ -90,7 +90,7 @@ export async function migrateState(backend: LsmBackend, slot: StateSlot, options
         if (!current[i] || Buffer.compare(current[i]!, value) !== 0 || backend.isBuffered(key, slot)) continue;
         ops.push({ type: 'put' as const, key, value: backend.convert(slot, value) });
       }
-      if (ops.length) await db.batch(ops);
+      if (ops.length) await writeBatch(db, ops);
     });
     done += todo.length;
     report();

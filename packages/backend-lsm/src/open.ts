@@ -9,7 +9,7 @@ import { layoutOfJob, planRestore, assertRestorable, stateMetadataOf, type Resto
 import { ClassicLevel } from 'classic-level';
 import { LsmBackend } from './backend.js';
 import { MAX_STATE_ID, prefixEnd, statePrefix, UNDO_STATE } from './layout.js';
-import { loadMetadata, metadataOps, restoringFrom, restoringMarker, type BatchOp, type Db, type LocalMetadata } from './local-metadata.js';
+import { loadMetadata, metadataOps, restoringFrom, restoringMarker, writeBatch, type BatchOp, type Db, type LocalMetadata } from './local-metadata.js';
 import { BackgroundMigration, migrateState } from './migration.js';
 import { modeOf, type LsmOpenOptions } from './options.js';
 import { ingest } from './restore.js';
@@ -59,7 +59,7 @@ async function open<J extends JobDeclaration>(db: Db, options: LsmOpenOptions<J>
   if (stored && options.restoreFrom) {
     throw new RestoreError(`${options.dir} already holds state; restore a savepoint into an empty directory (or reopen without restoreFrom)`);
   }
-  if (options.restoreFrom) await db.batch([restoringMarker(options.restoreFrom)], { sync: true });
+  if (options.restoreFrom) await writeBatch(db, [restoringMarker(options.restoreFrom)], { sync: true });
 
   const meta: LocalMetadata = {
     layout: { ...layoutOfJob(options.job), createdAt: Date.now(), files: [] },
@@ -94,7 +94,7 @@ async function open<J extends JobDeclaration>(db: Db, options: LsmOpenOptions<J>
   for (let id = 0; id < meta.stateIds.length; id++) {
     if (meta.stateIds[id] === null) await db.clear({ gte: statePrefix(id), lt: prefixEnd(statePrefix(id)) });
   }
-  await db.batch(metadataOps(meta), { sync: true });
+  await writeBatch(db, metadataOps(meta), { sync: true });
 
   // States whose entries must change: eager now, or lazy (reads decode per version).
   const lazy: StateSlot[] = [];
@@ -160,7 +160,7 @@ async function undoUncommitted(db: Db): Promise<void> {
     }
     ops.push({ type: 'del', key });
   }
-  await db.batch(ops, { sync: true });
+  await writeBatch(db, ops, { sync: true });
 }
 
 async function loadCounter(db: Db): Promise<number> {

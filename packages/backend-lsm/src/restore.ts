@@ -8,7 +8,7 @@ import { KeyGroupError, keyGroupInRange, RestoreError } from '@stateshift/core';
 import { entryDecoder, type RawEntry, type RestorePlan, type Savepoint } from '@stateshift/savepoint';
 import type { LsmBackend } from './backend.js';
 import { entryKey, entryKeyOf, entryValue, latin1, putVarUint, varUintLength, versionOf } from './layout.js';
-import type { BatchOp } from './local-metadata.js';
+import { writeBatch, type BatchOp } from './local-metadata.js';
 import type { MigrationProgress } from './migration.js';
 
 const INGEST_BATCH = 5000;
@@ -33,7 +33,7 @@ export async function ingest(backend: LsmBackend, savepoint: Savepoint, plan: Re
   /** List keys in `batch`, by their latin1 string. */
   const inBatch = new Map<string, number>();
   const flush = async () => {
-    if (batch.length) await db.batch(batch);
+    if (batch.length) await writeBatch(db, batch);
     batch = [];
     inBatch.clear();
     const seconds = (Date.now() - started) / 1000;
