@@ -14,7 +14,7 @@ import { entryValue, fromLatin1, keyGroupOfKey, latin1, prefixEnd, splitRest, st
 import { checkpointOps, layoutOp, writeBatch, type BatchOp, type Db, type LocalMetadata } from './local-metadata.js';
 import type { BackgroundMigration } from './migration.js';
 import type { LsmOpenOptions } from './options.js';
-import { Layer, lookup } from './write-buffer.js';
+import { Layer, lookup, mapOverlay } from './write-buffer.js';
 
 /** Entries read per native call when iterating. */
 const BATCH = 1000;
@@ -247,21 +247,32 @@ export class LsmBackend<J extends JobDeclaration = JobDeclaration> extends Abstr
   _mapEntries(slot: StateSlot, key: unknown, namespace: unknown): AsyncIterable<[unknown, unknown]> {
     const k = this.keyOf(slot, key, namespace);
     const prefix = new Uint8Array(k.bytes.subarray(0, k.prefixLength));
-    const iterator = this.snapshot({ gte: prefix, lt: prefixEnd(prefix) });
+    // The cut, now: the buffer's entries under the prefix (the write buffer is not written) and a
+    // LevelDB snapshot. Layers still being written may be in the snapshot too: applying them again,
+    // in order, gives the same result.
+    const { cleared, overlay } = mapOverlay(this.layers, k.str);
+    const it = cleared ? undefined : this.db.iterator({ gte: prefix, lt: prefixEnd(prefix) });
     const self = this;
+    const entry = (entryKey: Uint8Array, value: Uint8Array) =>
+      [slot.mapKeyWriter!.deserialize(new DataInput(entryKey, prefix.length)), self.decodeOne(slot, value)] as [unknown, unknown];
     return (async function* () {
-      const it = await iterator;
+      let j = 0;
       try {
         for (;;) {
-          const batch = await it.nextv(BATCH);
-          if (!batch.length) return;
+          const batch = it ? await it.nextv(BATCH) : [];
+          if (!batch.length) break;
           for (const [entryKey, value] of batch) {
-            const mapKey = slot.mapKeyWriter!.deserialize(new DataInput(entryKey, prefix.length));
-            yield [mapKey, self.decodeOne(slot, value)] as [unknown, unknown];
+            const str = latin1(entryKey);
+            for (; j < overlay.length && overlay[j][0] < str; j++) if (overlay[j][1]) yield entry(fromLatin1(overlay[j][0]), overlay[j][1]!);
+            if (j < overlay.length && overlay[j][0] === str) {
+              if (overlay[j][1]) yield entry(entryKey, overlay[j][1]!);
+              j++;
+            } else yield entry(entryKey, value);
           }
         }
+        for (; j < overlay.length; j++) if (overlay[j][1]) yield entry(fromLatin1(overlay[j][0]), overlay[j][1]!);
       } finally {
-        await it.close();
+        await it?.close();
       }
     })();
   }

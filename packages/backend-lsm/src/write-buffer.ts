@@ -34,6 +34,11 @@ export class Layer {
     }
   }
 
+  /** The buffered entry keys of one map (by its key prefix). */
+  mapKeysOf(prefix: string): ReadonlySet<string> | undefined {
+    return this.mapKeys.get(prefix);
+  }
+
   /** Removes every entry of a map (the key's prefix): buffered ones now, stored ones at the flush. */
   clearPrefix(prefix: string): void {
     const keys = this.mapKeys.get(prefix);
@@ -59,4 +64,22 @@ export function lookup(layers: readonly Layer[], key: string, mapPrefix: string 
     if (mapPrefix !== undefined && layer.tombstones.size && layer.tombstones.has(mapPrefix)) return null;
   }
   return undefined;
+}
+
+/**
+ * What the layers hold for one map (by its key prefix), as of now: whether it was cleared (then the
+ * database holds nothing of it that counts), and its buffered entries sorted by key (null: removed).
+ */
+export function mapOverlay(layers: readonly Layer[], prefix: string): { cleared: boolean; overlay: [string, Buffered][] } {
+  let cleared = false;
+  const entries = new Map<string, Buffered>();
+  for (const layer of layers) {
+    if (layer.tombstones.has(prefix)) {
+      cleared = true;
+      entries.clear();
+    }
+    for (const key of layer.mapKeysOf(prefix) ?? []) entries.set(key, layer.pending.get(key)!);
+  }
+  const overlay = [...entries].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  return { cleared, overlay };
 }
