@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
-import { BackendLockedError, defineJob, int32, operator, RestoreError, string, valueState } from '@stateshift/core';
+import { BackendLockedError, defineJob, int32, int64, listState, operator, RestoreError, string, valueState, type Serializer } from '@stateshift/core';
 import { openSavepoint } from '@stateshift/savepoint';
 import { ClassicLevel } from 'classic-level';
 import { openLsmBackend, type MigrationProgress } from '../src/index.js';
@@ -203,4 +203,47 @@ test('misuse: restoring into a directory that holds state, or changing keys in p
   const job = countsJob();
   const rekeyed = defineJob({ name: 'counts', maxParallelism: 32, operators: [operator({ ...job.operators[0], key: int32(), migrateKey: (k: unknown) => Number(String(k).slice(1)), states: [...job.operators[0].states] } as never)] });
   await expect(openLsmBackend({ job: rekeyed, dir: join(dir, 'db') })).rejects.toThrow(RestoreError);
+});
+
+test('lazy list: adding to a list stored at an older version moves the whole list to the newest', async () => {
+  const listJob = <T>(element: Serializer<T>) => defineJob({ name: 'lists', maxParallelism: 8, operators: [operator({ uid: 'op', key: string(), states: [listState('l', element)] })] });
+  const dir = await tempDir();
+  const v1 = await openLsmBackend({ job: listJob(int32()), dir: join(dir, 'db') });
+  v1.operator('op').list('l').addAll('a', [1, 2]);
+  await v1.savepoint(join(dir, 'sp'));
+  await v1.close();
+  const v2 = await openLsmBackend({ job: listJob(int64()), dir: join(dir, 'lazy'), restoreFrom: join(dir, 'sp'), migration: 'lazy' });
+  const l = v2.operator('op').list('l');
+  expect(l.get('a')).toEqual([1n, 2n]);
+  l.add('a', 3n);
+  expect(l.get('a')).toEqual([1n, 2n, 3n]);
+  await v2.checkpoint();
+  await v2.savepoint(join(dir, 'sp2'));
+  await v2.close();
+  const v3 = await openLsmBackend({ job: listJob(int64()), dir: join(dir, 'again'), restoreFrom: join(dir, 'sp2') });
+  expect(v3.operator('op').list('l').get('a')).toEqual([1n, 2n, 3n]);
+  await v3.close();
+});
+
+test('TTL runs on the injected clock, onReadAndWrite refreshes through the write buffer and survives a checkpoint', async () => {
+  let now = 1_000;
+  const job = defineJob({
+    name: 'ttl',
+    maxParallelism: 8,
+    operators: [operator({ uid: 'op', key: string(), states: [valueState('v', int32(), { ttl: { ttlMs: 100, update: 'onReadAndWrite' } })] })],
+  });
+  const dir = join(await tempDir(), 'db');
+  const backend = await openLsmBackend({ job, dir, now: () => now });
+  const v = backend.operator('op').value('v');
+  v.set('a', 1);
+  v.set('b', 2);
+  now += 90;
+  expect(v.get('a')).toBe(1);
+  await backend.checkpoint();
+  await backend.close();
+  now += 50;
+  const reopened = await openLsmBackend({ job, dir, now: () => now });
+  expect(reopened.operator('op').value('v').get('a')).toBe(1);
+  expect(reopened.operator('op').value('v').get('b')).toBeUndefined();
+  await reopened.close();
 });
