@@ -20,7 +20,6 @@ export type { AvroOptions, AvroSchema, AvroType } from './types.js';
  * const order = avro({ type: 'record', name: 'Order', fields: [{ name: 'orderId', type: 'string' }] });
  * ```
  */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export function avro<T = any>(schema: AvroSchema | string, options: AvroOptions = {}): Serializer<T> {
+export function avro<T = unknown>(schema: AvroSchema | string, options: AvroOptions = {}): Serializer<T> {
   return new AvroSerializer<T>(parseSchema(schema, options), options);
 }

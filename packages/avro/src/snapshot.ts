@@ -19,7 +19,8 @@ import {
 } from '@stateshift/core';
 import { withWriterAliases } from './names.js';
 import { explainResolution } from './resolution.js';
-import { AvroSerializer, resolvingReader } from './serializer.js';
+import { AvroSerializer } from './serializer.js';
+import { resolvingReader } from './resolver.js';
 import { parseSchema, schemaText, type AvroOptions, type AvroType } from './types.js';
 
 export const AVRO_KIND = 'avro';
@@ -53,7 +54,10 @@ export class AvroSnapshot<T> implements SerializerSnapshot<T> {
     const { changes, problems } = explainResolution(this.type, writer);
     let readPrevious;
     try {
-      readPrevious = resolvingReader<T>(withWriterAliases(this.type, writer, this.options), writer);
+      // avsc's resolver decides whether the stored schema resolves; ours reads the data.
+      const reader = withWriterAliases(this.type, writer, this.options);
+      reader.createResolver(writer);
+      readPrevious = resolvingReader<T>(reader, writer);
     } catch (error) {
       return incompatible(problems.length ? problems : [{ path: '', message: `Avro cannot resolve the stored schema: ${(error as Error).message}` }]);
     }

@@ -6,8 +6,6 @@ import { DataInput, EncodeError, SchemaError, type CompatibilityType } from '@st
 import { encode, goldenSuite, serializerSuite, upgradeSuite, type UpgradeSpec } from '@stateshift/core/testing';
 import { avro } from '../src/index.js';
 
-// avsc reads records as instances of a class per record type; compare by structure.
-const equals = (actual: unknown, expected: unknown, message?: string) => expect(actual, message).toEqual(expected);
 const fixture = (name: string) => new URL(`./fixtures/${name}`, import.meta.url);
 const orderSchema = JSON.parse(readFileSync(fixture('order.avsc'), 'utf8'));
 
@@ -18,18 +16,17 @@ const order = (i: number) => ({
   amount: i / 4,
   status: 'PAID',
   items: [{ sku: 's', qty: i }],
-  tags: { k: 'v' },
+  tags: new Map([['k', 'v']]),
   note: i % 2 ? null : 'n',
-  checksum: Buffer.from([1, 2, 3, i & 255]),
+  checksum: new Uint8Array([1, 2, 3, i & 255]),
 });
 
 serializerSuite({
   test,
   fc,
-  equals,
   name: 'avro Order',
   factory: () => avro(orderSchema),
-  samples: [order(0), order(1), { ...order(2), createTs: -(1n << 63n), items: [], tags: {} }],
+  samples: [order(0), order(1), { ...order(2), createTs: -(1n << 63n), items: [], tags: new Map() }],
   invalid: [null, 'x', { ...order(1), createTs: 5 }, { ...order(1), status: 'LOST' }],
   arbitrary: (f) => {
     const c = f as typeof fc;
@@ -41,9 +38,9 @@ serializerSuite({
         amount: c.double({ noNaN: true }),
         status: c.constantFrom('NEW', 'PAID', 'SHIPPED'),
         items: c.array(c.record({ sku: c.string(), qty: c.integer() }, { noNullPrototype: true })),
-        tags: c.dictionary(c.string().filter((k) => k !== '__proto__'), c.string(), { noNullPrototype: true }),
+        tags: c.uniqueArray(c.tuple(c.string(), c.string()), { selector: (e) => e[0] }).map((e) => new Map(e)),
         note: c.option(c.string(), { nil: null }),
-        checksum: c.uint8Array({ minLength: 4, maxLength: 4 }).map((b) => Buffer.from(b)),
+        checksum: c.uint8Array({ minLength: 4, maxLength: 4 }),
       },
       { noNullPrototype: true },
     );
@@ -53,8 +50,8 @@ serializerSuite({
 test('records written by Debian python3-avro read back', () => {
   const serializer = avro(orderSchema);
   const read = (i: number) => serializer.deserialize(new DataInput(new Uint8Array(readFileSync(fixture(`order-${i}.bin`)))));
-  expect(read(0)).toEqual({ orderId: 'o-1', userId: 'joha', createTs: 1_700_000_000_000n, amount: 12.5, status: 'NEW', items: [], tags: {}, note: null, checksum: Buffer.from([0, 1, 2, 3]) });
-  expect(read(1)).toMatchObject({ createTs: -(1n << 63n), status: 'SHIPPED', items: [{ sku: 'apple', qty: 3 }, { sku: 'pear', qty: -1 }], tags: { channel: 'web', ü: '€' }, note: 'leave at the door' });
+  expect(read(0)).toEqual({ orderId: 'o-1', userId: 'joha', createTs: 1_700_000_000_000n, amount: 12.5, status: 'NEW', items: [], tags: new Map(), note: null, checksum: new Uint8Array([0, 1, 2, 3]) });
+  expect(read(1)).toMatchObject({ createTs: -(1n << 63n), status: 'SHIPPED', items: [{ sku: 'apple', qty: 3 }, { sku: 'pear', qty: -1 }], tags: new Map([['channel', 'web'], ['ü', '€']]), note: 'leave at the door' });
   // Our bytes are the same datum.
   expect(Buffer.from(encode(serializer, read(1)))).toEqual(readFileSync(fixture('order-1.bin')));
 });
@@ -83,7 +80,6 @@ function pair(name: string, writer: unknown, samples: unknown[], reader: unknown
 
 upgradeSuite({
   test,
-  equals,
   name: 'avro resolution',
   specs: [
     pair('identical record', person, [gordon], person, 'compatibleAsIs'),
@@ -94,8 +90,8 @@ upgradeSuite({
     pair('long > float (lossy)', 'long', [5n], 'float', 'compatibleAfterMigration', { migrated: [5], lossy: [''] }),
     pair('long > double (lossy)', 'long', [5n], 'double', 'compatibleAfterMigration', { migrated: [5], lossy: [''] }),
     pair('float > double', 'float', [0.5], 'double', 'compatibleAfterMigration'),
-    pair('string > bytes', 'string', ['ab'], 'bytes', 'compatibleAfterMigration', { migrated: [Buffer.from('ab')] }),
-    pair('bytes > string', 'bytes', [Buffer.from('ab')], 'string', 'compatibleAfterMigration', { migrated: ['ab'] }),
+    pair('string > bytes', 'string', ['ab'], 'bytes', 'compatibleAfterMigration', { migrated: [new Uint8Array([97, 98])] }),
+    pair('bytes > string', 'bytes', [new Uint8Array([97, 98])], 'string', 'compatibleAfterMigration', { migrated: ['ab'] }),
     pair('long > int (narrowing)', 'long', [5n], 'int', 'incompatible', { paths: [''] }),
     pair('double > float', 'double', [0.5], 'float', 'incompatible'),
     pair('string > int', 'string', ['5'], 'int', 'incompatible'),
@@ -117,14 +113,14 @@ upgradeSuite({
     pair('enum symbol removed with a default', color(['RED', 'GREEN', 'BLUE']), ['RED', 'BLUE'], color(['RED', 'GREEN'], { default: 'RED' }), 'compatibleAfterMigration', { migrated: ['RED', 'RED'] }),
     pair('array items widened', { type: 'array', items: 'int' }, [[1, 2]], { type: 'array', items: 'long' }, 'compatibleAfterMigration', { migrated: [[1n, 2n]], paths: ['[]'] }),
     pair('array items changed', { type: 'array', items: 'int' }, [[1]], { type: 'array', items: 'string' }, 'incompatible', { paths: ['[]'] }),
-    pair('map values widened', { type: 'map', values: 'float' }, [{ a: 0.5 }], { type: 'map', values: 'double' }, 'compatibleAfterMigration', { paths: ['{value}'] }),
+    pair('map values widened', { type: 'map', values: 'float' }, [new Map([['a', 0.5]])], { type: 'map', values: 'double' }, 'compatibleAfterMigration', { paths: ['{value}'] }),
     pair('non-union > union containing it', 'string', ['a'], ['null', 'string'], 'compatibleAfterMigration'),
     pair('non-union > union by promotion', 'int', [3], ['null', 'long'], 'compatibleAfterMigration', { migrated: [3n] }),
     pair('union > union with a branch added', ['null', 'string'], [null, 'a'], ['null', 'string', 'int'], 'compatibleAfterMigration'),
     pair('union > its only used branch type', ['null', 'string'], ['a'], 'string', 'incompatible'),
     pair('non-union > union without it', 'boolean', [true], ['null', 'string'], 'incompatible'),
-    pair('fixed size changed', { type: 'fixed', name: 'H', size: 4 }, [Buffer.alloc(4)], { type: 'fixed', name: 'H', size: 8 }, 'incompatible'),
-    pair('fixed renamed', { type: 'fixed', name: 'H', size: 4 }, [Buffer.alloc(4)], { type: 'fixed', name: 'G', size: 4 }, 'incompatible'),
+    pair('fixed size changed', { type: 'fixed', name: 'H', size: 4 }, [new Uint8Array(4)], { type: 'fixed', name: 'H', size: 8 }, 'incompatible'),
+    pair('fixed renamed', { type: 'fixed', name: 'H', size: 4 }, [new Uint8Array(4)], { type: 'fixed', name: 'G', size: 4 }, 'incompatible'),
     pair('nested record field widened', rec('Order', [f('item', rec('Item', [f('qty', 'int')]))]), [{ item: { qty: 2 } }], rec('Order', [f('item', rec('Item', [f('qty', 'long')]))]), 'compatibleAfterMigration', { migrated: [{ item: { qty: 2n } }], paths: ['Order.item.qty'] }),
     pair('avro > a record of another kind', person, [gordon], 'string', 'incompatible'),
   ],
@@ -132,7 +128,6 @@ upgradeSuite({
 
 goldenSuite({
   test,
-  equals,
   dir: fileURLToPath(new URL('./golden', import.meta.url)),
   cases: {
     'avro-order': { serializer: () => avro(orderSchema), samples: [order(1)] },

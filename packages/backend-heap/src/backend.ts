@@ -1,205 +1,329 @@
 /**
- * The heap backend: state as objects in memory. A restore reads every entry of the served key
- * groups through its schema version's reader (so migration happens during the restore); a savepoint
- * writes every value with the current serializer.
+ * The heap backend: state as objects in memory. Everything the backends share (handles, TTL,
+ * validation, the restore driver) is `AbstractStateBackend`'s; this file keeps rows in maps.
+ *
+ * - Copy semantics: rows hold copies (`StateSlot.copy`), and reads return copies, so a value
+ *   mutated after `set` or `get` does not change state.
+ * - A restore decodes every entry through its version's reader (migration happens during the
+ *   restore); a savepoint encodes every value with the current serializer.
+ * - A savepoint's cut is taken synchronously (row and data references); while a savepoint is being
+ *   written, list and map writes replace their arrays and maps instead of changing them in place.
+ * - With `dir`, a checkpoint writes the state as a savepoint under `dir` and switches `dir/CURRENT`
+ *   to it atomically; reopening `dir` restores the last one.
  */
+import { readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import {
+  copierOf,
+  DataOutput,
+  type Copier,
   keyGroupInRange,
-  keyGroupRangeForOperator,
-  storedValueSerializer,
+  RestoreError,
+  supports,
+  type BackendOpenOptions,
+  type BackendSupports,
   type JobDeclaration,
-  type KeyGroupRange,
-  type OperatorDeclaration,
-  type StateDescriptor,
+  type TtlValue,
 } from '@stateshift/core';
 import {
-  assertRestorable,
-  entryDecoder,
-  layoutOfJob,
-  openSavepoint,
-  planRestore,
-  writeSavepointEntries,
-  FIRST_VERSION,
-  type BackendOpenOptions,
-  type OperatorStateHandle,
-  type RawEntry,
-  type RestorePlan,
-  type SavepointMetadata,
-  type StateBackend,
-} from '@stateshift/savepoint';
-import { listHandle, mapHandle, valueHandle, type HandleContext } from './handles.js';
-import { bytesToId, KeyEncoder } from './keys.js';
-import { StateTable } from './table.js';
-import { Expiry } from './ttl.js';
+  AbstractStateBackend,
+  checkOpenOptions,
+  type ExportCut,
+  RekeyStage,
+  type MapEntryWrite,
+  type StateSlot,
+} from '@stateshift/backend';
+import { entryDecoder, writeFileAtomically, FIRST_VERSION, type RawEntry, type SavepointWriter } from '@stateshift/savepoint';
+import { bytesToId, keysByValue, type MapData, type Row } from './table.js';
 
-interface OperatorState {
-  declaration: OperatorDeclaration;
-  keys: KeyEncoder;
-  tables: Map<string, StateTable>;
+const CURRENT = 'CURRENT';
+const EMPTY = new Uint8Array(0);
+
+interface HeapCut extends ExportCut {
+  /** Per state slot: the rows and their data at the time of the cut. */
+  rows: Row[][];
+  data: unknown[][];
+  now: number;
 }
 
-export class HeapBackend implements StateBackend {
-  private readonly operators = new Map<string, OperatorState>();
-  private closed = false;
-  readonly now: () => number;
+export class HeapBackend<J extends JobDeclaration = JobDeclaration> extends AbstractStateBackend<J> {
+  readonly supports: BackendSupports = supports({ persistence: true });
+  private readonly tables: Map<unknown, Row>[];
+  private readonly byValue: boolean[];
+  private readonly keyCopiers: Copier[];
+  private readonly namespaceCopiers: (Copier | undefined)[];
+  /** Savepoints being written: while any is, list and map data are replaced, not changed in place. */
+  private exporting = 0;
+  private checkpoints = 0;
+  private readonly dir: string | undefined;
 
-  constructor(
-    readonly job: JobDeclaration,
-    readonly keyGroupRange: KeyGroupRange,
-    readonly restorePlan: RestorePlan | undefined,
-    now?: () => number,
-  ) {
-    this.now = now ?? Date.now;
-    for (const declaration of job.operators) {
-      this.operators.set(declaration.uid, {
-        declaration,
-        keys: new KeyEncoder(declaration.keySerializer, declaration.namespaceSerializer, job.maxParallelism),
-        tables: new Map(declaration.states.map((s) => [s.name, new StateTable()])),
-      });
-    }
+  constructor(options: BackendOpenOptions<J>) {
+    super(options);
+    this.dir = options.dir;
+    this.tables = this.slots.map(() => new Map());
+    this.byValue = this.operatorSlots.map((op) => keysByValue(op.declaration));
+    this.keyCopiers = this.operatorSlots.map((op) => copierOf(op.declaration.keySerializer));
+    this.namespaceCopiers = this.operatorSlots.map((op) => (op.declaration.namespaceSerializer ? copierOf(op.declaration.namespaceSerializer) : undefined));
   }
 
-  private operatorState(uid: string): OperatorState {
-    if (this.closed) throw new TypeError('this backend is closed');
-    const op = this.operators.get(uid);
-    if (!op) throw new TypeError(`job "${this.job.name}" has no operator "${uid}"; it has ${[...this.operators.keys()].map((u) => `"${u}"`).join(', ')}`);
-    return op;
+  private find(slot: StateSlot, key: unknown, namespace: unknown): Row | undefined {
+    const table = this.tables[slot.index];
+    const op = slot.operator;
+    if (this.byValue[op.index]) {
+      const row = table.get(key);
+      if (row) return row;
+      op.locate(key, namespace); // a key that is not there must still be valid and served here
+      return undefined;
+    }
+    return table.get(bytesToId(op.locate(key, namespace).keyNs));
   }
 
-  private context(uid: string, state: string, type: StateDescriptor['type']): HandleContext {
-    const op = this.operatorState(uid);
-    const descriptor = op.declaration.state(state);
-    if (!descriptor) {
-      throw new TypeError(`operator "${uid}" has no state "${state}"; it declares ${op.declaration.states.map((s) => `"${s.name}"`).join(', ')}`);
+  private findOrCreate(slot: StateSlot, key: unknown, namespace: unknown): Row {
+    const table = this.tables[slot.index];
+    const op = slot.operator;
+    const byValue = this.byValue[op.index];
+    if (byValue) {
+      const row = table.get(key);
+      if (row) return row;
     }
-    if (descriptor.type !== type) throw new TypeError(`state "${uid}"/"${state}" is a ${descriptor.type} state, not a ${type} state`);
-    const range = this.keyGroupRange;
+    const at = op.locate(key, namespace);
+    const id = byValue ? key : bytesToId(at.keyNs);
+    let row = byValue ? undefined : table.get(id);
+    if (!row) {
+      const ns = this.namespaceCopiers[op.index];
+      row = { keyGroup: at.keyGroup, key: this.keyCopiers[op.index](key), namespace: ns ? ns(namespace) : undefined, data: undefined };
+      table.set(id, row);
+    }
+    return row;
+  }
+
+  private remove(slot: StateSlot, row: Row): void {
+    const op = slot.operator;
+    const table = this.tables[slot.index];
+    if (this.byValue[op.index]) table.delete(row.key);
+    else table.delete(bytesToId(op.locate(row.key, row.namespace).keyNs));
+  }
+
+  /** Copies of stored values, from the values or from their bytes, whichever is cheaper. */
+  private copies(slot: StateSlot, stored: unknown[], encoded: Uint8Array): unknown[] {
+    return slot.copyIsCheap ? stored.map(slot.copy) : slot.decodeAll(encoded);
+  }
+
+  _get(slot: StateSlot, key: unknown, namespace: unknown): unknown {
+    const row = this.find(slot, key, namespace);
+    return row ? slot.copy(row.data) : undefined;
+  }
+
+  _put(slot: StateSlot, key: unknown, namespace: unknown, stored: unknown, encoded: Uint8Array): void {
+    this.findOrCreate(slot, key, namespace).data = slot.copyIsCheap ? slot.copy(stored) : slot.decodeAll(encoded)[0];
+  }
+
+  _delete(slot: StateSlot, key: unknown, namespace: unknown): void {
+    const row = this.find(slot, key, namespace);
+    if (row) this.remove(slot, row);
+  }
+
+  _getList(slot: StateSlot, key: unknown, namespace: unknown): unknown[] {
+    const row = this.find(slot, key, namespace);
+    return row ? (row.data as unknown[]).map(slot.copy) : [];
+  }
+
+  _putList(slot: StateSlot, key: unknown, namespace: unknown, stored: unknown[], encoded: Uint8Array): void {
+    this.findOrCreate(slot, key, namespace).data = this.copies(slot, stored, encoded);
+  }
+
+  _appendList(slot: StateSlot, key: unknown, namespace: unknown, stored: unknown[], encoded: Uint8Array): void {
+    const row = this.findOrCreate(slot, key, namespace);
+    const copies = this.copies(slot, stored, encoded);
+    const list = row.data as unknown[] | undefined;
+    if (!list) row.data = copies;
+    else if (this.exporting) row.data = list.concat(copies);
+    else for (const c of copies) list.push(c);
+  }
+
+  _getMapValue(slot: StateSlot, key: unknown, namespace: unknown, mapKeyBytes: Uint8Array): unknown {
+    const pair = (this.find(slot, key, namespace)?.data as MapData | undefined)?.get(bytesToId(mapKeyBytes));
+    return pair ? slot.copy(pair[1]) : undefined;
+  }
+
+  _putMapValues(slot: StateSlot, key: unknown, namespace: unknown, entries: MapEntryWrite[]): void {
+    const row = this.findOrCreate(slot, key, namespace);
+    let data = row.data as MapData | undefined;
+    if (!data) row.data = data = new Map();
+    else if (this.exporting) row.data = data = new Map(data);
+    for (const e of entries) data.set(bytesToId(e.mapKeyBytes), [e.mapKey, slot.copyIsCheap ? slot.copy(e.stored) : slot.decodeAll(e.encoded)[0]]);
+  }
+
+  _deleteMapValue(slot: StateSlot, key: unknown, namespace: unknown, mapKeyBytes: Uint8Array): void {
+    const row = this.find(slot, key, namespace);
+    if (!row) return;
+    const id = bytesToId(mapKeyBytes);
+    let data = row.data as MapData;
+    if (!data.has(id)) return;
+    if (data.size === 1) return this.remove(slot, row);
+    if (this.exporting) row.data = data = new Map(data);
+    data.delete(id);
+  }
+
+  _mapEntries(slot: StateSlot, key: unknown, namespace: unknown): AsyncIterable<[unknown, unknown]> {
+    const data = this.find(slot, key, namespace)?.data as MapData | undefined;
+    const pairs = data ? [...data.values()] : [];
+    return (async function* () {
+      for (const [mapKey, stored] of pairs) yield [slot.copyMapKey(mapKey), slot.copy(stored)] as [unknown, unknown];
+    })();
+  }
+
+  _keys(slot: StateSlot): AsyncIterable<{ key: unknown; namespace: unknown }> {
+    const rows = [...this.tables[slot.index].values()];
+    const copyKey = this.keyCopiers[slot.operator.index];
+    const copyNs = this.namespaceCopiers[slot.operator.index];
+    return (async function* () {
+      for (const row of rows) yield { key: copyKey(row.key), namespace: copyNs ? copyNs(row.namespace) : undefined };
+    })();
+  }
+
+  protected _beginExport(): HeapCut {
+    this.exporting++;
+    const rows = this.tables.map((t) => [...t.values()]);
+    const data = rows.map((rs) => rs.map((r) => r.data));
+    let released = false;
     return {
-      table: op.tables.get(state)!,
-      keys: op.keys,
-      descriptor,
-      expiry: new Expiry(descriptor.options.ttl, this.now),
-      checkKeyGroup: (keyGroup, key) => {
-        if (!keyGroupInRange(keyGroup, range)) {
-          throw new RangeError(`key ${String(key)} is in key group ${keyGroup}, which this instance (key groups ${range.start}-${range.end}) does not serve`);
+      rows,
+      data,
+      now: this.now(),
+      release: () => {
+        if (!released) this.exporting--;
+        released = true;
+      },
+    };
+  }
+
+  /** One data file per state, entries in key-group order (a counting sort: rows are not in order). */
+  protected async _exportState(writer: SavepointWriter, cut: ExportCut): Promise<void> {
+    const { rows, data, now } = cut as HeapCut;
+    const out = new DataOutput(256);
+    const bytes = (serializer: { serialize(v: unknown, o: DataOutput): void }, value: unknown) => {
+      out.reset();
+      serializer.serialize(value, out);
+      return out.toBytes();
+    };
+    for (const slot of this.slots) {
+      const stateRows = rows[slot.index];
+      if (!stateRows.length) continue;
+      const decl = slot.operator.declaration;
+      const alive = (stored: unknown) => !slot.ttl || (stored as TtlValue<unknown>).timestamp + slot.ttl.ttlMs > now;
+      const order = byKeyGroup(stateRows);
+      const file = await writer.openDataFile(slot.uid, this.keyGroupRange, `s${slot.stateIndex}`);
+      for (const i of order) {
+        const row = stateRows[i];
+        const entry: RawEntry = {
+          state: slot.stateIndex,
+          keyGroup: row.keyGroup,
+          key: bytes(decl.keySerializer, row.key),
+          namespace: decl.namespaceSerializer ? bytes(decl.namespaceSerializer, row.namespace) : EMPTY,
+          mapKey: EMPTY,
+          version: FIRST_VERSION,
+          value: EMPTY,
+        };
+        const values: [Uint8Array, unknown][] =
+          slot.descriptor.type === 'value'
+            ? [[EMPTY, data[slot.index][i]]]
+            : slot.descriptor.type === 'list'
+              ? (data[slot.index][i] as unknown[]).map((e) => [EMPTY, e])
+              : [...(data[slot.index][i] as MapData).values()].map(([mk, v]) => [bytes(slot.mapKeyWriter!, mk), v]);
+        for (const [mapKey, stored] of values) {
+          if (!alive(stored)) continue;
+          const flushing = file.append({ ...entry, mapKey, value: bytes(slot.writer, stored) });
+          if (flushing) await flushing;
         }
-      },
-    };
-  }
-
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  operator<K = any, N = undefined>(uid: string): OperatorStateHandle<K, N> {
-    const op = this.operatorState(uid);
-    return {
-      uid,
-      value: (state) => valueHandle(this.context(uid, state, 'value')),
-      list: (state) => listHandle(this.context(uid, state, 'list')),
-      map: (state) => mapHandle(this.context(uid, state, 'map')),
-      keys: (state) => {
-        const ctx = this.context(uid, state, op.declaration.state(state)?.type ?? 'value');
-        const rows = [...ctx.table.rows()];
-        return (async function* () {
-          for (const row of rows) yield { key: row.key as K, namespace: row.namespace as N };
-        })();
-      },
-    };
-  }
-
-  /** Restores `entry` (already decoded through the plan) into its table. */
-  insert(uid: string, descriptor: StateDescriptor, keyGroup: number, id: string, key: unknown, namespace: unknown, mapKeyId: string, mapKey: unknown, value: unknown): void {
-    const table = this.operators.get(uid)!.tables.get(descriptor.name)!;
-    const expiry = new Expiry(descriptor.options.ttl, this.now);
-    if (!expiry.alive(value)) return;
-    const row = table.get(keyGroup, id);
-    switch (descriptor.type) {
-      case 'value':
-        table.set(keyGroup, id, { key, namespace, data: value });
-        break;
-      case 'list':
-        if (row) (row.data as unknown[]).push(value);
-        else table.set(keyGroup, id, { key, namespace, data: [value] });
-        break;
-      case 'map':
-        if (row) (row.data as Map<string, [unknown, unknown]>).set(mapKeyId, [mapKey, value]);
-        else table.set(keyGroup, id, { key, namespace, data: new Map([[mapKeyId, [mapKey, value]]]) });
-        break;
+      }
+      await writer.closeDataFile(file);
     }
+  }
+
+  protected async _checkpoint(position: Uint8Array | undefined): Promise<void> {
+    if (!this.dir) return;
+    const name = `checkpoint-${Date.now()}-${++this.checkpoints}`;
+    const previous = await currentCheckpoint(this.dir);
+    await this.savepoint(join(this.dir, name), position ? { position } : undefined);
+    await writeFileAtomically(this.dir, CURRENT, new TextEncoder().encode(name));
+    if (previous) await rm(join(this.dir, previous), { recursive: true, force: true });
+  }
+
+  protected async _close(): Promise<void> {
+    for (const t of this.tables) t.clear();
   }
 
   /**
-   * Writes a savepoint of a consistent cut: every entry is encoded synchronously (no await, so no
-   * write can interleave), then the bytes are written out.
+   * Restores the matched operators of a savepoint: every entry decoded (and migrated) now. Operators
+   * whose keys or map keys migrate go through a RekeyStage, which refuses (or merges) collisions.
    */
-  async savepoint(dir: string): Promise<SavepointMetadata> {
-    const layout = layoutOfJob(this.job);
-    const cut = this.job.operators.map((declaration) => ({ uid: declaration.uid, entries: this.encodeOperator(declaration) }));
-    return writeSavepointEntries(dir, layout, this.keyGroupRange, cut);
-  }
-
-  private encodeOperator(declaration: OperatorDeclaration): RawEntry[] {
-    const op = this.operators.get(declaration.uid)!;
-    const now = this.now();
-    const entries: RawEntry[] = [];
-    const empty = new Uint8Array(0);
-    declaration.states.forEach((descriptor, stateIndex) => {
-      const table = op.tables.get(descriptor.name)!;
-      const expiry = new Expiry(descriptor.options.ttl, this.now);
-      const stored = storedValueSerializer(descriptor);
-      const bytesOf = (serializer: typeof stored, value: unknown) => op.keys.bytesOf(serializer, value);
-      for (const [keyGroup, group] of table.groups) {
-        for (const row of group.values()) {
-          const key = bytesOf(declaration.keySerializer, row.key);
-          const namespace = declaration.namespaceSerializer ? bytesOf(declaration.namespaceSerializer, row.namespace) : empty;
-          const push = (mapKey: Uint8Array, value: unknown) => {
-            if (expiry.alive(value, now)) entries.push({ state: stateIndex, keyGroup, key, namespace, mapKey, version: FIRST_VERSION, value: bytesOf(stored, value) });
-          };
-          if (descriptor.type === 'value') push(empty, row.data);
-          else if (descriptor.type === 'list') for (const e of row.data as unknown[]) push(empty, e);
-          else for (const [mapKey, value] of (row.data as Map<string, [unknown, unknown]>).values()) push(bytesOf(descriptor.keySerializer, mapKey), value);
+  async restore(location: string, options: BackendOpenOptions<J>): Promise<void> {
+    const { savepoint, plan } = await this.restoreFrom(location, options);
+    const range = this.keyGroupRange;
+    const served = (keyGroup: number) => keyGroupInRange(keyGroup, range);
+    for (const opPlan of plan.operators) {
+      if (opPlan.status !== 'matched') continue;
+      const op = this.operatorSlot(opPlan.uid);
+      const decode = entryDecoder(opPlan);
+      const stage = opPlan.rekey || opPlan.states.some((s) => s.rekeyMapKeys) ? new RekeyStage(opPlan, op, served) : undefined;
+      // Re-keyed entries may move into this range from anywhere, so then every file is read.
+      // A renamed operator's entries are stored under its previous uid.
+      for await (const block of savepoint.blocks(opPlan.previousUid ?? opPlan.uid, opPlan.rekey ? {} : { range })) {
+        for (const raw of block) {
+          if (!opPlan.rekey && !served(raw.keyGroup)) continue;
+          const entry = decode(raw);
+          if (!entry) continue;
+          const slot = op.states.get(entry.state.state)!;
+          if (stage) stage.add(slot, raw, entry);
+          else this.insert(slot, entry.key, entry.namespace, [[entry.mapKey, entry.value]]);
         }
       }
-    });
-    return entries;
+      if (stage) for (const [slot, row] of stage.rows()) this.insert(slot, row.key, row.namespace, row.type === 'map' ? row.stored : row.type === 'list' ? row.stored.map((v) => [undefined, v]) : [[undefined, row.stored]]);
+    }
   }
 
-  async close(): Promise<void> {
-    this.closed = true;
-    this.operators.clear();
+  /** Adds restored stored values (list: elements; map: [mapKey, value]) to a key's row. */
+  private insert(slot: StateSlot, key: unknown, namespace: unknown, all: [unknown, unknown][]): void {
+    // Values whose TTL has passed are not restored.
+    const now = this.now();
+    const items = slot.ttl ? all.filter(([, v]) => (v as TtlValue<unknown>).timestamp + slot.ttl!.ttlMs > now) : all;
+    if (!items.length) return;
+    const stored = items.map((i) => i[1]);
+    const encoded = slot.encodeInto(stored);
+    if (slot.descriptor.type === 'value') this._put(slot, key, namespace, stored[0], encoded);
+    else if (slot.descriptor.type === 'list') this._appendList(slot, key, namespace, stored, encoded);
+    else this._putMapValues(slot, key, namespace, items.map(([mapKey, value]) => ({ mapKey, mapKeyBytes: slot.encodeMapKey(mapKey), stored: value, encoded: slot.encodeInto([value]).slice() })));
   }
 }
 
-/** Opens a heap backend for `options.job`, restoring from `options.restoreFrom` when given. */
-export async function openHeapBackend(options: BackendOpenOptions): Promise<HeapBackend> {
-  const { job } = options;
-  if (!job || !Array.isArray(job.operators)) throw new TypeError('openHeapBackend() needs { job } (a defineJob result)');
-  const range =
-    options.parallelism === undefined
-      ? { start: 0, end: job.maxParallelism - 1 }
-      : keyGroupRangeForOperator(options.index ?? 0, options.parallelism, job.maxParallelism);
-  if (!options.restoreFrom) return new HeapBackend(job, range, undefined, options.now);
+/** Row indexes in key-group order (stable). */
+function byKeyGroup(rows: Row[]): number[] {
+  const order = rows.map((_, i) => i);
+  return order.sort((a, b) => rows[a].keyGroup - rows[b].keyGroup || a - b);
+}
 
-  const savepoint = await openSavepoint(options.restoreFrom);
-  const plan = planRestore(savepoint.metadata, job, { allowNonRestoredState: options.allowNonRestoredState });
-  assertRestorable(plan);
-  const backend = new HeapBackend(job, range, plan, options.now);
-  for (const opPlan of plan.operators) {
-    if (opPlan.status !== 'matched') continue;
-    const declaration = opPlan.declaration!;
-    const decode = entryDecoder(opPlan);
-    const keys = new KeyEncoder(declaration.keySerializer, declaration.namespaceSerializer, job.maxParallelism);
-    // Re-keyed entries may move into this range from anywhere, so then every file is read.
-    const filter = opPlan.rekey ? {} : { range };
-    for await (const block of savepoint.blocks(opPlan.uid, filter)) {
-      for (const raw of block) {
-        const entry = decode(raw);
-        if (!entry) continue;
-        const at = keys.encode(entry.key, entry.namespace);
-        if (!keyGroupInRange(at.keyGroup, range)) continue;
-        const descriptor = entry.state.descriptor!;
-        const mapKeyId = descriptor.type === 'map' ? bytesToId(keys.bytesOf(descriptor.keySerializer, entry.mapKey)) : '';
-        backend.insert(opPlan.uid, descriptor, at.keyGroup, at.id, entry.key, entry.namespace, mapKeyId, entry.mapKey, entry.value);
-      }
-    }
+async function currentCheckpoint(dir: string): Promise<string | undefined> {
+  try {
+    return new TextDecoder().decode(await readFile(join(dir, CURRENT))).trim() || undefined;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
   }
+}
+
+/**
+ * Opens a heap backend for `options.job`: from `options.restoreFrom` when given, else from the last
+ * checkpoint in `options.dir` when there is one, else empty.
+ */
+export async function openHeapBackend<J extends JobDeclaration>(options: BackendOpenOptions<J>): Promise<HeapBackend<J>> {
+  checkOpenOptions(options, 'openHeapBackend');
+  const backend = new HeapBackend(options);
+  const checkpoint = options.dir ? await currentCheckpoint(options.dir) : undefined;
+  if (checkpoint && options.restoreFrom) {
+    throw new RestoreError(`${options.dir} already holds checkpointed state; restore a savepoint into an empty directory, or reopen without restoreFrom`);
+  }
+  const from = options.restoreFrom ?? (checkpoint ? join(options.dir!, checkpoint) : undefined);
+  if (from) await backend.restore(from, options);
   return backend;
 }

@@ -1,35 +1,30 @@
 /**
- * One state's entries in memory: by key group, then by key (and namespace) bytes. Values are kept as
- * objects; with a TTL, as `{ value, timestamp }` (list: per element; map: per value).
+ * One state's rows in memory. A row holds a copy of the key (and namespace), its key group, and the
+ * stored data: the value (value state), the elements (list), map-key id to [mapKey, value] (map).
+ * With a TTL, values are the stored `{ value, timestamp }` wrappers.
+ *
+ * Rows are found by the key itself when the key is a primitive whose bytes are a function of its
+ * value (string, int32, int64, boolean keys, no namespace): one Map lookup. Otherwise by the key's
+ * bytes as a latin1 string.
  */
+import { type OperatorDeclaration } from '@stateshift/core';
+
 export interface Row {
+  keyGroup: number;
   key: unknown;
   namespace: unknown;
-  /** Value state: the value. List state: the elements. Map state: map-key id to [mapKey, value]. */
   data: unknown;
 }
 
-export class StateTable {
-  readonly groups = new Map<number, Map<string, Row>>();
+export type MapData = Map<string, [unknown, unknown]>;
 
-  get(keyGroup: number, id: string): Row | undefined {
-    return this.groups.get(keyGroup)?.get(id);
-  }
+const PRIMITIVE_KEY_KINDS = new Set(['core.string', 'core.int32', 'core.int64', 'core.boolean']);
 
-  set(keyGroup: number, id: string, row: Row): void {
-    let group = this.groups.get(keyGroup);
-    if (!group) this.groups.set(keyGroup, (group = new Map()));
-    group.set(id, row);
-  }
+/** Whether rows of this operator can be found by the key itself. */
+export function keysByValue(declaration: OperatorDeclaration): boolean {
+  return !declaration.namespaceSerializer && PRIMITIVE_KEY_KINDS.has(declaration.keySerializer.kind);
+}
 
-  delete(keyGroup: number, id: string): void {
-    const group = this.groups.get(keyGroup);
-    if (!group) return;
-    group.delete(id);
-    if (!group.size) this.groups.delete(keyGroup);
-  }
-
-  *rows(): Generator<Row> {
-    for (const group of this.groups.values()) yield* group.values();
-  }
+export function bytesToId(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
 }

@@ -1,7 +1,6 @@
-import { backendSuite, upgradeStorySuite, type BackendUnderTest } from '@stateshift/backend-suite';
+import { test } from 'vitest';
+import { supports } from '@stateshift/core';
+import { backendSuite } from '@stateshift/backend/testing';
 import { openHeapBackend } from '../src/index.js';
 
-const heap: BackendUnderTest = { name: 'heap', open: (options) => openHeapBackend(options) };
-
-backendSuite(heap);
-upgradeStorySuite(heap);
+backendSuite({ test, factory: (options) => openHeapBackend(options), supports: supports({ persistence: true }), name: 'heap' });

@@ -1,215 +1,130 @@
 /**
- * LSM backend benchmarks, on the built code (`pnpm bench`): each case runs the same work on the
- * LSM backend and on raw classic-level, interleaved, REPS times, each on fresh directories; the
- * ratios are baseline time / LSM time (above 1: the LSM backend is faster).
+ * The LSM backend's state API against hand-written loops on raw classic-level doing the same work:
+ * the same values encoded by the same serializers, the same reads (getSync, looking in the pending
+ * batch first, as a hand-written loop must to see its own writes) and the same durability (one
+ * LevelDB batch per 100 orders, unsynced on both sides). Runs the built package; runs interleave.
  *
- * - orders: the demo's orders loop (count update, last order set, recent order ids add) with a
- *   checkpoint per 100 orders, against a hand-written loop doing the same reads with getSync and
- *   one batch write per 100 orders, and against the same operations awaited one by one.
- * - list: get + trim to the last 10 + update, a checkpoint per 100, against the same on raw
- *   classic-level (getSync, one batch per 100).
+ *   orders loop: per order, count += 1, last order = order, recent ids = last 10 (get, trim, update)
+ *   list pattern: get + trim to 10 + update only
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { defineJob, int64, listState, operator, string, valueState } from '@stateshift/core';
-import { openLsmBackend } from '@stateshift/backend-lsm';
+import { runComparisons } from '@stateshift/bench';
+import { DataInput, DataOutput, defineJob, int64, list, listState, operator, string, valueState, type Serializer } from '@stateshift/core';
 import { pojo } from '@stateshift/pojo';
+import { openLsmBackend } from '@stateshift/backend-lsm';
 import { ClassicLevel } from 'classic-level';
 
-const REPS = Number(process.env.BENCH_REPS ?? 7);
+const USERS = 1000;
 const ORDERS = Number(process.env.BENCH_ORDERS ?? 20_000);
-const USERS = Array.from({ length: 1000 }, (_, i) => `user-${i}`);
+const EVERY = 100;
 
-interface Order {
-  orderId: string;
-  userId: string;
-  createTs: bigint;
-}
-const job = defineJob({
-  name: 'orders',
-  maxParallelism: 128,
-  operators: [
-    operator({
-      uid: 'orders-per-user',
-      key: string(),
-      states: [
-        valueState('count', int64()),
-        valueState('last-order', pojo<Order>('Order', { orderId: string(), userId: string(), createTs: int64() })),
-        listState('recent-order-ids', string()),
-      ],
-    }),
-  ],
-});
-const orderOf = (i: number): Order => ({ orderId: `o-${i}`, userId: USERS[i % USERS.length], createTs: 1_700_000_000_000n + BigInt(i) });
-
-type Db = ClassicLevel<Uint8Array, Uint8Array>;
-const openRaw = async (dir: string): Promise<Db> => {
-  const db = new ClassicLevel<Uint8Array, Uint8Array>(dir, { keyEncoding: 'view', valueEncoding: 'view' });
-  await db.open();
-  return db;
-};
-const keyOf = (state: string, user: string) => Buffer.from(`${state}\u0000${user}`);
-const encodeCount = (n: bigint) => {
-  const b = Buffer.allocUnsafe(8);
-  b.writeBigInt64BE(n);
-  return b;
-};
-const encodeOrder = (o: Order) => Buffer.from(JSON.stringify({ orderId: o.orderId, userId: o.userId, createTs: String(o.createTs) }));
-/** A list of strings as raw bytes: each element then a newline. */
-const appendElement = (list: Uint8Array | undefined, element: string) => Buffer.concat(list ? [list, Buffer.from(`${element}\n`)] : [Buffer.from(`${element}\n`)]);
-
-async function ordersLsm(dir: string): Promise<void> {
-  const backend = await openLsmBackend({ job, dir });
-  const op = backend.operator('orders-per-user');
-  const counts = op.value('count');
-  const last = op.value('last-order');
-  const recent = op.list('recent-order-ids');
-  for (let i = 0; i < ORDERS; i++) {
-    const order = orderOf(i);
-    counts.update(order.userId, (c) => (c ?? 0n) + 1n);
-    last.set(order.userId, order);
-    recent.add(order.userId, order.orderId);
-    if ((i + 1) % 100 === 0) await backend.checkpoint();
-  }
-  await backend.close();
-}
-
-async function ordersRawBatched(dir: string): Promise<void> {
-  const db = await openRaw(dir);
-  let batch: { type: 'put'; key: Uint8Array; value: Uint8Array }[] = [];
-  for (let i = 0; i < ORDERS; i++) {
-    const order = orderOf(i);
-    const countKey = keyOf('count', order.userId);
-    const stored = db.getSync(countKey);
-    const count = (stored ? Buffer.from(stored).readBigInt64BE() : 0n) + 1n;
-    const listKey = keyOf('recent', order.userId);
-    batch.push(
-      { type: 'put', key: countKey, value: encodeCount(count) },
-      { type: 'put', key: keyOf('last', order.userId), value: encodeOrder(order) },
-      { type: 'put', key: listKey, value: appendElement(db.getSync(listKey), order.orderId) },
-    );
-    if ((i + 1) % 100 === 0) {
-      await db.batch(batch);
-      batch = [];
-    }
-  }
-  await db.close();
-}
-
-/** The same loop writing through classic-level's chained batch (cheaper per operation than the array form). */
-async function ordersRawChained(dir: string): Promise<void> {
-  const db = await openRaw(dir);
-  let batch = db.batch();
-  for (let i = 0; i < ORDERS; i++) {
-    const order = orderOf(i);
-    const countKey = keyOf('count', order.userId);
-    const stored = db.getSync(countKey);
-    const listKey = keyOf('recent', order.userId);
-    batch.put(countKey, encodeCount((stored ? Buffer.from(stored).readBigInt64BE() : 0n) + 1n));
-    batch.put(keyOf('last', order.userId), encodeOrder(order));
-    batch.put(listKey, appendElement(db.getSync(listKey), order.orderId));
-    if ((i + 1) % 100 === 0) {
-      await batch.write();
-      batch = db.batch();
-    }
-  }
-  await batch.close();
-  await db.close();
-}
-
-async function ordersRawAwaited(dir: string): Promise<void> {
-  const db = await openRaw(dir);
-  for (let i = 0; i < ORDERS; i++) {
-    const order = orderOf(i);
-    const countKey = keyOf('count', order.userId);
-    const stored = await db.get(countKey);
-    await db.put(countKey, encodeCount((stored ? Buffer.from(stored).readBigInt64BE() : 0n) + 1n));
-    await db.put(keyOf('last', order.userId), encodeOrder(order));
-    const listKey = keyOf('recent', order.userId);
-    await db.put(listKey, appendElement(await db.get(listKey), order.orderId));
-  }
-  await db.close();
-}
-
-const listJob = defineJob({ name: 'events', maxParallelism: 128, operators: [operator({ uid: 'events', key: string(), states: [listState('last', string())] })] });
-
-async function listLsm(dir: string): Promise<void> {
-  const backend = await openLsmBackend({ job: listJob, dir });
-  const last = backend.operator('events').list('last');
-  for (let i = 0; i < ORDERS; i++) {
-    const key = USERS[i % USERS.length];
-    const events = last.get(key);
-    events.push(`event-${i}`);
-    last.update(key, events.length > 10 ? events.slice(-10) : events);
-    if ((i + 1) % 100 === 0) await backend.checkpoint();
-  }
-  await backend.close();
-}
-
-async function listRaw(dir: string): Promise<void> {
-  const db = await openRaw(dir);
-  let batch: { type: 'put'; key: Uint8Array; value: Uint8Array }[] = [];
-  for (let i = 0; i < ORDERS; i++) {
-    const key = keyOf('last', USERS[i % USERS.length]);
-    const stored = db.getSync(key);
-    const events = stored ? Buffer.from(stored).toString().split('\n').slice(0, -1) : [];
-    events.push(`event-${i}`);
-    const kept = events.length > 10 ? events.slice(-10) : events;
-    batch.push({ type: 'put', key, value: Buffer.from(kept.map((e) => `${e}\n`).join('')) });
-    if ((i + 1) % 100 === 0) {
-      await db.batch(batch);
-      batch = [];
-    }
-  }
-  await db.close();
-}
-
-async function timed(base: string, name: string, fn: (dir: string) => Promise<void>): Promise<number> {
-  const dir = join(base, `${name}-${Math.random().toString(36).slice(2)}`);
-  const start = process.hrtime.bigint();
-  await fn(dir);
-  const ms = Number(process.hrtime.bigint() - start) / 1e6;
-  await rm(dir, { recursive: true, force: true });
-  return ms;
-}
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-
-async function compare(base: string, label: string, candidate: (dir: string) => Promise<void>, baseline: (dir: string) => Promise<void>, target: number): Promise<void> {
-  const ratios: number[] = [];
-  let lsmMs = 0;
-  for (let r = 0; r < REPS; r++) {
-    // Interleaved, alternating which side runs first.
-    let a: number, b: number;
-    if (r % 2) {
-      b = await timed(base, 'baseline', baseline);
-      a = await timed(base, 'lsm', candidate);
-    } else {
-      a = await timed(base, 'lsm', candidate);
-      b = await timed(base, 'baseline', baseline);
-    }
-    lsmMs += a;
-    ratios.push(b / a);
-  }
-  const min = Math.min(...ratios);
-  console.log(
-    `${label.padEnd(64)} min ${min.toFixed(2)}x  median ${median(ratios).toFixed(2)}x  (target >= ${target}x; LSM ${Math.round((ORDERS * REPS * 1000) / lsmMs)} ops/s)`,
-  );
-}
+const orderType = pojo('Order', { orderId: string(), userId: string(), createTs: int64() });
+const count = valueState('count', int64());
+const lastOrder = valueState('last-order', orderType);
+const recent = listState('recent-order-ids', string());
+const perUser = operator({ uid: 'orders-per-user', key: string(), states: [count, lastOrder, recent] });
+const job = defineJob({ name: 'orders', maxParallelism: 128, operators: [perUser] });
+const orderOf = (i: number) => ({ orderId: `o-${i}`, userId: `u-${i % USERS}`, createTs: 1_700_000_000_000n + BigInt(i) });
 
 const base = await mkdtemp(join(tmpdir(), 'stateshift-lsm-bench-'));
 try {
-  // Warm-up: both sides once, unmeasured.
-  for (const fn of [ordersLsm, ordersRawBatched, listLsm, listRaw]) await timed(base, 'warm-up', fn);
-  console.log(`${ORDERS} operations per run, ${REPS} interleaved repetitions; ratio = baseline time / LSM time`);
-  await compare(base, 'orders loop vs raw classic-level, getSync + a batch per 100', ordersLsm, ordersRawBatched, 0.7);
-  await compare(base, 'orders loop vs raw classic-level, getSync + a chained batch per 100', ordersLsm, ordersRawChained, 0.7);
-  await compare(base, 'orders loop vs raw classic-level, awaited one by one', ordersLsm, ordersRawAwaited, 2);
-  await compare(base, 'list get + trim to 10 + update vs raw classic-level', listLsm, listRaw, 0.5);
+  const lsm = await openLsmBackend({ job, dir: join(base, 'lsm'), sync: false, writeBufferSize: 1_000_000 });
+  const h = lsm.operator(perUser);
+  const [counts, lasts, recents] = [h.value(count), h.value(lastOrder), h.list(recent)];
+  let lsmNext = 0;
+  const lsmOrders = async (n: number, withCountAndLast: boolean) => {
+    for (let k = 0; k < n; k++) {
+      const i = lsmNext++;
+      const o = orderOf(i);
+      if (withCountAndLast) {
+        counts.update(o.userId, (c) => (c ?? 0n) + 1n);
+        lasts.set(o.userId, o);
+      }
+      const ids = recents.get(o.userId);
+      ids.push(o.orderId);
+      recents.update(o.userId, ids.length > 10 ? ids.slice(-10) : ids);
+      if ((k + 1) % EVERY === 0) await lsm.checkpoint();
+    }
+  };
+
+  // The hand-written loops: the same values through the same serializers, keys as plain strings.
+  const raw = new ClassicLevel<string, Uint8Array>(join(base, 'raw'), { valueEncoding: 'view' });
+  await raw.open();
+  const out = new DataOutput(256);
+  const encode = (s: Serializer<unknown>, v: unknown) => {
+    out.reset();
+    s.serialize(v, out);
+    return out.toBytes();
+  };
+  const ids = list(string());
+  let pending = new Map<string, Uint8Array>();
+  const read = (key: string) => pending.get(key) ?? raw.getSync(key);
+  let rawNext = 0;
+  const rawBatched = async (n: number, withCountAndLast: boolean) => {
+    for (let k = 0; k < n; k++) {
+      const i = rawNext++;
+      const o = orderOf(i);
+      if (withCountAndLast) {
+        const c = read(`c/${o.userId}`);
+        pending.set(`c/${o.userId}`, encode(int64(), (c ? (int64().deserialize(new DataInput(c)) as bigint) : 0n) + 1n));
+        pending.set(`l/${o.userId}`, encode(orderType, o));
+      }
+      const r = read(`r/${o.userId}`);
+      const list = r ? (ids.deserialize(new DataInput(r)) as string[]) : [];
+      list.push(o.orderId);
+      pending.set(`r/${o.userId}`, encode(ids, list.length > 10 ? list.slice(-10) : list));
+      if ((k + 1) % EVERY === 0) {
+        const batch = [...pending].map(([key, value]) => ({ type: 'put' as const, key, value }));
+        pending = new Map();
+        await raw.batch(batch);
+      }
+    }
+  };
+  const awaited = new ClassicLevel<string, Uint8Array>(join(base, 'awaited'), { valueEncoding: 'view' });
+  await awaited.open();
+  let awaitedNext = 0;
+  const rawAwaited = async (n: number) => {
+    for (let k = 0; k < n; k++) {
+      const i = awaitedNext++;
+      const o = orderOf(i);
+      const c = await awaited.get(`c/${o.userId}`);
+      await awaited.put(`c/${o.userId}`, encode(int64(), (c ? (int64().deserialize(new DataInput(c)) as bigint) : 0n) + 1n));
+      await awaited.put(`l/${o.userId}`, encode(orderType, o));
+      const r = await awaited.get(`r/${o.userId}`);
+      const list = r ? (ids.deserialize(new DataInput(r)) as string[]) : [];
+      list.push(o.orderId);
+      await awaited.put(`r/${o.userId}`, encode(ids, list.length > 10 ? list.slice(-10) : list));
+    }
+  };
+
+  await runComparisons('backend-lsm', [
+    {
+      name: `orders loop x${ORDERS} (${USERS} users)`,
+      items: ORDERS,
+      target: 0.7,
+      baseline: { name: 'raw classic-level, one batch per 100 orders', run: () => rawBatched(ORDERS, true) },
+      candidate: { name: 'lsm state API, a checkpoint per 100 orders', run: () => lsmOrders(ORDERS, true) },
+    },
+    {
+      name: `orders loop x${ORDERS / 4} against awaited calls`,
+      items: ORDERS / 4,
+      target: 2,
+      baseline: { name: 'raw classic-level, every call awaited', run: () => rawAwaited(ORDERS / 4) },
+      candidate: { name: 'lsm state API, a checkpoint per 100 orders', run: () => lsmOrders(ORDERS / 4, true) },
+    },
+    {
+      name: `list get + trim to 10 + update x${ORDERS}`,
+      items: ORDERS,
+      target: 0.5,
+      baseline: { name: 'raw classic-level, one batch per 100', run: () => rawBatched(ORDERS, false) },
+      candidate: { name: 'lsm list state, a checkpoint per 100', run: () => lsmOrders(ORDERS, false) },
+    },
+  ]);
+  await lsm.close();
+  await raw.close();
+  await awaited.close();
 } finally {
   await rm(base, { recursive: true, force: true });
 }

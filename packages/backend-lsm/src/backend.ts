@@ -1,492 +1,698 @@
 /**
- * The LSM backend: state as bytes in LevelDB (classic-level), behind a write buffer.
+ * The LSM backend: state as bytes in LevelDB (classic-level). Everything the backends share
+ * (handles, TTL, validation, copy semantics, the restore rules) is `AbstractStateBackend`'s; this
+ * file keeps entries in LevelDB behind a write buffer (write-buffer.ts).
  *
- * Point access is synchronous: writes go to the buffer, reads consult it and then `getSync`. A
- * checkpoint writes the buffer, the position and a checkpoint counter as one batch. A full buffer
- * may be written before a checkpoint; each key it changes first gets an undo record (its previous
- * value), so reopening after a crash puts back exactly the last checkpoint.
+ * - Point access is synchronous: writes go to the buffer, reads to the buffer then `getSync`.
+ * - A value or map value is one entry; a list is one entry holding every element.
+ * - Entries carry their schema version id: states compatible after migration are rewritten eagerly
+ *   when the backend opens (a resumable pass) or lazily (reads decode through their version's
+ *   reader, writes use the newest), optionally with a background pass.
+ * - A restore copies the savepoint's bytes as they are (decoding only to re-key); an interrupted
+ *   restore is detected on the next open.
  */
-import { AbstractStateBackend, type ExportCut, type MapEntryWrite, type OperatorSlot, type StateSlot } from '@stateshift/backend';
-import { DataInput, DataOutput, DecodeError, keyGroupInRange, supports, type BackendSupports, type Deserializer, type JobDeclaration } from '@stateshift/core';
-import type { RawEntry, RestorePlan, Savepoint, SavepointLayout, SavepointWriter } from '@stateshift/savepoint';
-import type { Iterator as LevelIterator } from 'classic-level';
-import { entryValue, fromLatin1, keyGroupOfKey, latin1, prefixEnd, splitRest, stateIdOf, statePrefix, UNDO_STATE, versionOf } from './layout.js';
-import { checkpointOps, layoutOp, writeBatch, type BatchOp, type Db, type LocalMetadata } from './local-metadata.js';
-import type { BackgroundMigration } from './migration.js';
-import type { LsmOpenOptions } from './options.js';
-import { Layer, lookup, mapOverlay } from './write-buffer.js';
+import {
+  BackendLockedError,
+  ConverterError,
+  DataInput,
+  DecodeError,
+  formatKey,
+  keyGroupInRange,
+  RestoreError,
+  snapshotToBytes,
+  supports,
+  TTL_KIND,
+  type BackendOpenOptions,
+  type BackendSupports,
+  type Deserializer,
+  type JobDeclaration,
+} from '@stateshift/core';
+import { AbstractStateBackend, checkOpenOptions, RekeyStage, type ExportCut, type MapEntryWrite, type StateSlot } from '@stateshift/backend';
+import {
+  entryDecoder,
+  layoutOfJob,
+  planRestore,
+  assertRestorable,
+  type RestorePlan,
+  type Savepoint,
+  type SavepointLayout,
+  type SavepointWriter,
+  type SchemaVersion,
+  type StatePlan,
+} from '@stateshift/savepoint';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { ClassicLevel } from 'classic-level';
+import { entryKey, entryKeyOf, latin1, MAX_STATE_ID, parseKey, prefixEnd, splitRest, statePrefix, versioned } from './layout.js';
+import { loadMetadata, markRestoring, metadataOps, restoringFrom, saveMetadata, unmarkRestoring, type BatchOp, type Db, type LocalMetadata } from './local-metadata.js';
+import { migrateState, type MigrationProgress } from './migration.js';
+import { recoverUndoLog, WriteBuffer } from './write-buffer.js';
 
-/** Entries read per native call when iterating. */
-const BATCH = 1000;
-const DEFAULT_BUFFER_BYTES = 32 * 1024 * 1024;
-const EMPTY = new Uint8Array(0);
+export type MigrationMode = 'eager' | 'lazy';
 
-/** What the backend keeps per state: its id, the version new writes carry, readers per version. */
-export interface StateRuntime {
-  id: number;
-  newest: number;
-  /** Reads the stored bytes of each older version as the current type. */
-  readers: Map<number, Deserializer<unknown>>;
+export interface LsmOpenOptions<J extends JobDeclaration = JobDeclaration> extends BackendOpenOptions<J> {
+  /** The database directory. Reopening it gives back the last checkpoint, no savepoint needed. */
+  dir: string;
+  /** How states that must migrate are migrated: one mode, or a default and modes per state ("uid/state" or [uid, state] keys). Default eager. */
+  migration?: MigrationMode | { default: MigrationMode; states?: Record<string, MigrationMode> };
+  /** Called during eager passes (and the background pass) after every batch. */
+  onProgress?(progress: MigrationProgress): void;
+  /** Lazy mode: a background pass migrates the rest, at most `rate` entries per second (0: no limit). */
+  backgroundMigration?: { rate?: number };
+  /** Checkpoints sync LevelDB's log to disk, so they survive power loss, not only a process crash. Default true. */
+  sync?: boolean;
+  /** Buffered writes before they are written to LevelDB ahead of a checkpoint (undoable until it). Default 50000. */
+  writeBufferSize?: number;
 }
 
-type Iterator = LevelIterator<Db, Uint8Array, Uint8Array>;
+/** What the backend keeps per state: its id, and how each stored schema version reads. */
+export interface LsmState {
+  id: number;
+  slot: StateSlot;
+  /** The version id new writes carry. */
+  newest: number;
+  /** Per version id: a reader giving the newest shape (TTL-wrapped where the state has a TTL). */
+  readers: Map<number, Deserializer<unknown>>;
+  /** Per version id: that version's own serializer, to split list values into elements. */
+  splitters: Map<number, Deserializer<unknown>>;
+  /** Versions whose values begin with a TTL timestamp. */
+  ttlVersions: Set<number>;
+  versions: SchemaVersion[];
+  /** Versions no entry uses any more, retired from the metadata at the next checkpoint. */
+  retire?: SchemaVersion[];
+}
+
+/** What the backend uses of a LevelDB iterator. */
+interface EntryIterator {
+  nextv(size: number): Promise<[Uint8Array, Uint8Array][]>;
+  close(): Promise<void>;
+}
 
 interface LsmCut extends ExportCut {
-  iterator: Promise<Iterator>;
+  ready: Promise<EntryIterator | undefined>;
+  now: number;
+}
+
+const BATCH = 1000;
+const INGEST_BATCH = 5000;
+
+function modeOf(options: LsmOpenOptions, uid: string, state: string): MigrationMode {
+  const m = options.migration ?? 'eager';
+  if (typeof m === 'string') return m;
+  return m.states?.[`${uid}/${state}`] ?? m.default;
 }
 
 export class LsmBackend<J extends JobDeclaration = JobDeclaration> extends AbstractStateBackend<J> {
   readonly supports: BackendSupports = supports({ persistence: true, lazyMigration: true, keepsOldVersions: true, backgroundMigration: true });
-  /** The background pass of lazy migration, when one runs. */
-  background: BackgroundMigration | undefined;
-  /** Per slot index. */
-  readonly runtimes: StateRuntime[] = [];
-  readonly byId = new Map<number, StateSlot>();
-  /** The write buffer: oldest first, the last one takes writes. */
-  private readonly layers: Layer[] = [new Layer()];
-  /** Every database write, one after the other. */
-  private chain: Promise<unknown> = Promise.resolve();
-  /** Keys with an undo record in this checkpoint interval. */
-  private readonly undone = new Set<string>();
-  /** States whose old versions a finished background pass retires at the next checkpoint. */
-  private readonly retiring = new Set<StateSlot>();
-  /** A buffer flush that failed: checkpoints fail with it. */
-  private failure: unknown;
-  private readonly maxBytes: number;
-  private readonly maxEntries: number;
-  private readonly sync: boolean;
-  private keyScratch = Buffer.allocUnsafe(256);
-  private readonly valueOut = new DataOutput(256);
+  readonly buffer: WriteBuffer;
+  /** Per state slot index. */
+  readonly states: LsmState[] = [];
+  readonly byId = new Map<number, LsmState>();
+  meta!: LocalMetadata;
+  /** The lazy mode's background pass, when one runs. */
+  background?: BackgroundMigration;
 
   constructor(
     readonly db: Db,
-    readonly meta: LocalMetadata,
-    readonly options: LsmOpenOptions<J>,
+    private readonly options: LsmOpenOptions<J>,
   ) {
     super(options);
-    this.sync = !!options.sync;
-    const size = options.writeBufferSize;
-    this.maxBytes = size?.bytes ?? (size?.entries === undefined ? DEFAULT_BUFFER_BYTES : Infinity);
-    this.maxEntries = size?.entries ?? Infinity;
+    this.buffer = new WriteBuffer(db, options.writeBufferSize ?? 50_000, () => this.meta.checkpoint + 1);
   }
 
-  /** The state slots of this backend (for the open and restore code). */
-  get stateSlots(): readonly StateSlot[] {
-    return this.slots;
+  /** The whole entry key (and its id) of a key in a state; for map state with `suffix` the map key. */
+  private keyOf(state: LsmState, key: unknown, namespace: unknown, suffix?: Uint8Array): [Uint8Array, string] {
+    const at = state.slot.operator.locate(key, namespace);
+    const bytes = entryKey(state.id, at.keyGroup, at.keyNs, suffix);
+    return [bytes, latin1(bytes)];
   }
 
-  /** @internal The restore driver's first half: the savepoint, its plan, the slots' writers. */
-  openSavepoint(location: string): Promise<{ savepoint: Savepoint; plan: RestorePlan }> {
-    return this.restoreFrom(location, this.options);
-  }
-
-  /** @internal Reopening: the plan of the job against what the database holds. */
-  usePlan(plan: RestorePlan, position: Uint8Array | undefined): void {
-    this.restorePlan = plan;
-    this.applyPlanWriters(plan);
-    this.position = position;
-  }
-
-  /** @internal */
-  operatorSlotOf(uid: string): OperatorSlot {
-    return this.operatorSlot(uid);
-  }
-
-  /** Runs `fn` after every database write queued before it; the next ones wait for it. */
-  enqueue<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.chain.then(fn);
-    this.chain = run.catch(() => undefined);
-    return run;
-  }
-
-  // Keys.
-
-  /**
-   * The entry key of `key`/`namespace` (plus a map key) in a reused buffer, and its latin1 string.
-   * The bytes are valid until the next call.
-   */
-  private keyOf(slot: StateSlot, key: unknown, namespace: unknown, mapKey?: Uint8Array): { str: string; bytes: Buffer; prefixLength: number } {
-    const { keyGroup, keyNs } = slot.operator.locate(key, namespace);
-    const prefixLength = 4 + keyNs.length;
-    const length = prefixLength + (mapKey?.length ?? 0);
-    if (this.keyScratch.length < length) this.keyScratch = Buffer.allocUnsafe(length * 2);
-    const out = this.keyScratch;
-    const id = this.runtimes[slot.index].id;
-    out[0] = id >> 8;
-    out[1] = id & 0xff;
-    out[2] = keyGroup >> 8;
-    out[3] = keyGroup & 0xff;
-    out.set(keyNs, 4);
-    if (mapKey) out.set(mapKey, prefixLength);
-    return { str: latin1(out, length), bytes: out.subarray(0, length), prefixLength };
-  }
-
-  private read(str: string, bytes: Uint8Array, mapPrefix?: string): Uint8Array | undefined {
-    const buffered = lookup(this.layers, str, mapPrefix);
-    if (buffered !== undefined) return buffered ?? undefined;
-    return this.db.getSync(bytes);
-  }
-
-  private write(str: string, value: Uint8Array | null, mapPrefix?: string): void {
-    const layer = this.layers[this.layers.length - 1];
-    layer.set(str, value, mapPrefix);
-    if (layer.bytes > this.maxBytes || layer.pending.size > this.maxEntries) this.flushFull();
-  }
-
-  // Values.
-
-  private readerOf(slot: StateSlot, version: number): Deserializer<unknown> {
-    const runtime = this.runtimes[slot.index];
-    if (version === runtime.newest) return slot.writer;
-    const reader = runtime.readers.get(version);
+  /** Decodes a stored value (list: every element) through the reader of its version. */
+  private decode(state: LsmState, stored: Uint8Array, key: unknown, list: boolean): unknown {
+    const input = new DataInput(stored);
+    const version = input.readVarUint();
+    const reader = state.readers.get(version);
     if (!reader) {
-      throw new DecodeError(
-        `operator "${slot.uid}" state "${slot.name}": an entry has schema version ${version}, which the local metadata does not list; the database in ${this.options.dir} is damaged, restore it from a savepoint`,
-        0,
-      );
+      throw new DecodeError(`operator "${state.slot.uid}" state "${state.slot.name}" key ${formatKey(key)}: an entry of schema version ${version}, which the local metadata does not list`, 0);
     }
-    return reader;
+    try {
+      if (!list) return reader.deserialize(input);
+      const out: unknown[] = [];
+      while (!input.atEnd) out.push(reader.deserialize(input));
+      return out;
+    } catch (error) {
+      if (error instanceof ConverterError) throw new ConverterError(`${error.message} (key ${formatKey(key)})`, { cause: error });
+      if (error instanceof DecodeError) {
+        throw new DecodeError(`operator "${state.slot.uid}" state "${state.slot.name}" key ${formatKey(key)}: ${error.message.replace(/ \(at byte offset \d+\)$/, '')}`, error.offset, { cause: error });
+      }
+      throw error;
+    }
   }
-
-  private decodeOne(slot: StateSlot, value: Uint8Array): unknown {
-    const { version, start } = versionOf(value);
-    return this.readerOf(slot, version).deserialize(new DataInput(value, start));
-  }
-
-  private decodeAll(slot: StateSlot, value: Uint8Array, into: unknown[] = []): unknown[] {
-    const { version, start } = versionOf(value);
-    const reader = this.readerOf(slot, version);
-    const input = new DataInput(value, start);
-    while (!input.atEnd) into.push(reader.deserialize(input));
-    return into;
-  }
-
-  /** A stored value (a list: every element) rewritten at the newest version, in one buffer. */
-  convert(slot: StateSlot, value: Uint8Array): Uint8Array {
-    const { version, start } = versionOf(value);
-    const reader = this.readerOf(slot, version);
-    const out = this.valueOut;
-    out.reset();
-    out.writeVarUint(this.runtimes[slot.index].newest);
-    const input = new DataInput(value, start);
-    do slot.writer.serialize(reader.deserialize(input), out);
-    while (slot.descriptor.type === 'list' && !input.atEnd);
-    return out.toBytes();
-  }
-
-  // The private state API.
 
   _get(slot: StateSlot, key: unknown, namespace: unknown): unknown {
-    const k = this.keyOf(slot, key, namespace);
-    const value = this.read(k.str, k.bytes);
-    return value === undefined ? undefined : this.decodeOne(slot, value);
+    const state = this.states[slot.index];
+    const [k, id] = this.keyOf(state, key, namespace);
+    const stored = this.buffer.get(k, id);
+    return stored && this.decode(state, stored, key, false);
   }
 
   _put(slot: StateSlot, key: unknown, namespace: unknown, _stored: unknown, encoded: Uint8Array): void {
-    const { str } = this.keyOf(slot, key, namespace);
-    this.write(str, entryValue(this.runtimes[slot.index].newest, encoded));
+    const state = this.states[slot.index];
+    const [k, id] = this.keyOf(state, key, namespace);
+    this.buffer.put(k, id, versioned(state.newest, encoded));
   }
 
   _delete(slot: StateSlot, key: unknown, namespace: unknown): void {
-    const k = this.keyOf(slot, key, namespace);
-    if (slot.descriptor.type === 'map') {
-      const layer = this.layers[this.layers.length - 1];
-      layer.clearPrefix(k.str);
-      if (layer.bytes > this.maxBytes) this.flushFull();
-    } else this.write(k.str, null);
+    const state = this.states[slot.index];
+    const [k, id] = this.keyOf(state, key, namespace);
+    if (slot.descriptor.type === 'map') this.buffer.clearPrefix(k, id);
+    else this.buffer.put(k, id, null);
   }
 
   _getList(slot: StateSlot, key: unknown, namespace: unknown): unknown[] {
-    const k = this.keyOf(slot, key, namespace);
-    const value = this.read(k.str, k.bytes);
-    return value === undefined ? [] : this.decodeAll(slot, value);
+    const state = this.states[slot.index];
+    const [k, id] = this.keyOf(state, key, namespace);
+    const stored = this.buffer.get(k, id);
+    return stored ? (this.decode(state, stored, key, true) as unknown[]) : [];
   }
 
-  _putList(slot: StateSlot, key: unknown, namespace: unknown, stored: unknown[], encoded: Uint8Array): void {
-    this._put(slot, key, namespace, stored, encoded);
+  _putList(slot: StateSlot, key: unknown, namespace: unknown, _stored: unknown[], encoded: Uint8Array): void {
+    const state = this.states[slot.index];
+    const [k, id] = this.keyOf(state, key, namespace);
+    this.buffer.put(k, id, versioned(state.newest, encoded));
   }
 
+  /** Appending never decodes the list when it is at the newest version: its bytes are extended. */
   _appendList(slot: StateSlot, key: unknown, namespace: unknown, _stored: unknown[], encoded: Uint8Array): void {
-    const k = this.keyOf(slot, key, namespace);
-    const newest = this.runtimes[slot.index].newest;
-    const current = this.read(k.str, k.bytes);
-    if (current === undefined) return this.write(k.str, entryValue(newest, encoded));
-    const { version } = versionOf(current);
-    if (version === newest) {
-      const value = Buffer.allocUnsafe(current.length + encoded.length);
-      value.set(current);
-      value.set(encoded, current.length);
-      return this.write(k.str, value);
+    const state = this.states[slot.index];
+    const [k, id] = this.keyOf(state, key, namespace);
+    const existing = this.buffer.get(k, id);
+    if (!existing) return this.buffer.put(k, id, versioned(state.newest, encoded));
+    const input = new DataInput(existing);
+    if (input.readVarUint() === state.newest) {
+      const out = new Uint8Array(existing.length + encoded.length);
+      out.set(existing);
+      out.set(encoded, existing.length);
+      return this.buffer.put(k, id, out);
     }
-    // An older version: the whole list moves to the newest with this write.
-    const converted = this.convert(slot, current);
-    const value = Buffer.allocUnsafe(converted.length + encoded.length);
-    value.set(converted);
-    value.set(encoded, converted.length);
-    this.write(k.str, value);
+    // An older version: the list is rewritten at the newest one.
+    const added = encoded.slice();
+    const old = this.decode(state, existing, key, true) as unknown[];
+    this.buffer.put(k, id, versioned(state.newest, slot.encodeInto(old, 'element'), added));
   }
 
   _getMapValue(slot: StateSlot, key: unknown, namespace: unknown, mapKeyBytes: Uint8Array): unknown {
-    const k = this.keyOf(slot, key, namespace, mapKeyBytes);
-    const value = this.read(k.str, k.bytes, k.str.slice(0, k.prefixLength));
-    return value === undefined ? undefined : this.decodeOne(slot, value);
+    const state = this.states[slot.index];
+    const [prefix, prefixId] = this.keyOf(state, key, namespace);
+    const full = concat(prefix, mapKeyBytes);
+    const stored = this.buffer.get(full, latin1(full), prefixId);
+    return stored && this.decode(state, stored, key, false);
   }
 
   _putMapValues(slot: StateSlot, key: unknown, namespace: unknown, entries: MapEntryWrite[]): void {
-    const newest = this.runtimes[slot.index].newest;
-    // Every key first: a key that cannot be located fails before anything is written.
-    const keys = entries.map((e) => this.keyOf(slot, key, namespace, e.mapKeyBytes));
-    for (let i = 0; i < entries.length; i++) this.write(keys[i].str, entryValue(newest, entries[i].encoded), keys[i].str.slice(0, keys[i].prefixLength));
+    const state = this.states[slot.index];
+    const [prefix, prefixId] = this.keyOf(state, key, namespace);
+    for (const e of entries) {
+      const full = concat(prefix, e.mapKeyBytes);
+      this.buffer.put(full, latin1(full), versioned(state.newest, e.encoded), prefixId);
+    }
   }
 
   _deleteMapValue(slot: StateSlot, key: unknown, namespace: unknown, mapKeyBytes: Uint8Array): void {
-    const k = this.keyOf(slot, key, namespace, mapKeyBytes);
-    this.write(k.str, null, k.str.slice(0, k.prefixLength));
+    const state = this.states[slot.index];
+    const [prefix, prefixId] = this.keyOf(state, key, namespace);
+    const full = concat(prefix, mapKeyBytes);
+    this.buffer.put(full, latin1(full), null, prefixId);
   }
 
   _mapEntries(slot: StateSlot, key: unknown, namespace: unknown): AsyncIterable<[unknown, unknown]> {
-    const k = this.keyOf(slot, key, namespace);
-    const prefix = new Uint8Array(k.bytes.subarray(0, k.prefixLength));
-    // The cut, now: the buffer's entries under the prefix (the write buffer is not written) and a
-    // LevelDB snapshot. Layers still being written may be in the snapshot too: applying them again,
-    // in order, gives the same result.
-    const { cleared, overlay } = mapOverlay(this.layers, k.str);
-    const it = cleared ? undefined : this.db.iterator({ gte: prefix, lt: prefixEnd(prefix) });
-    const self = this;
-    const entry = (entryKey: Uint8Array, value: Uint8Array) =>
-      [slot.mapKeyWriter!.deserialize(new DataInput(entryKey, prefix.length)), self.decodeOne(slot, value)] as [unknown, unknown];
-    return (async function* () {
-      let j = 0;
-      try {
-        for (;;) {
-          const batch = it ? await it.nextv(BATCH) : [];
-          if (!batch.length) break;
-          for (const [entryKey, value] of batch) {
-            const str = latin1(entryKey);
-            for (; j < overlay.length && overlay[j][0] < str; j++) if (overlay[j][1]) yield entry(fromLatin1(overlay[j][0]), overlay[j][1]!);
-            if (j < overlay.length && overlay[j][0] === str) {
-              if (overlay[j][1]) yield entry(entryKey, overlay[j][1]!);
-              j++;
-            } else yield entry(entryKey, value);
-          }
-        }
-        for (; j < overlay.length; j++) if (overlay[j][1]) yield entry(fromLatin1(overlay[j][0]), overlay[j][1]!);
-      } finally {
-        await it?.close();
-      }
-    })();
+    const state = this.states[slot.index];
+    const [prefix] = this.keyOf(state, key, namespace);
+    const mapKeys = slot.mapKeyWriter!;
+    return this.scan(prefix, (k, v) => [mapKeys.deserialize(new DataInput(k.subarray(prefix.length))), this.decode(state, v, key, false)] as [unknown, unknown]);
   }
 
   _keys(slot: StateSlot): AsyncIterable<{ key: unknown; namespace: unknown }> {
-    const prefix = statePrefix(this.runtimes[slot.index].id);
-    const iterator = this.snapshot({ gte: prefix, lt: prefixEnd(prefix) });
-    const { keySerializer, namespaceSerializer } = slot.operator.declaration;
-    const range = this.keyGroupRange;
+    const decl = slot.operator.declaration;
+    let last: string | undefined;
+    const prefix = statePrefix(this.states[slot.index].id);
+    return this.scan(prefix, (k) => {
+      const { key, namespace } = splitRest(parseKey(k).rest);
+      const keyNs = `${latin1(key)}\u0000${latin1(namespace)}`;
+      if (keyNs === last) return undefined;
+      last = keyNs;
+      return {
+        key: decl.keySerializer.deserialize(new DataInput(key)),
+        namespace: decl.namespaceSerializer ? decl.namespaceSerializer.deserialize(new DataInput(namespace)) : undefined,
+      };
+    });
+  }
+
+  /** Entries under a prefix as of now: the buffer is written first (undoably), then LevelDB is read. */
+  private scan<T>(prefix: Uint8Array, map: (key: Uint8Array, value: Uint8Array) => T | undefined): AsyncIterable<T> {
+    const opened = this.buffer.flush((): EntryIterator => this.db.iterator({ gte: prefix, lt: prefixEnd(prefix) }));
     return (async function* () {
-      const it = await iterator;
-      let last: string | undefined;
+      const iterator = (await opened)!;
       try {
         for (;;) {
-          const batch = await it.nextv(BATCH);
-          if (!batch.length) return;
-          for (const [entryKey] of batch) {
-            if (!keyGroupInRange(keyGroupOfKey(entryKey), range)) continue;
-            const parts = splitRest(entryKey.subarray(4));
-            // Map entries of one key follow each other: yield the key once.
-            const keyNs = latin1(entryKey, entryKey.length - parts.suffix.length);
-            if (keyNs === last) continue;
-            last = keyNs;
-            yield {
-              key: keySerializer.deserialize(new DataInput(parts.key)),
-              namespace: namespaceSerializer ? namespaceSerializer.deserialize(new DataInput(parts.namespace)) : undefined,
-            };
+          const batch = await iterator.nextv(BATCH);
+          if (!batch.length) break;
+          for (const [k, v] of batch) {
+            const item = map(k, v);
+            if (item !== undefined) yield item;
           }
         }
       } finally {
-        await it.close();
+        await iterator.close();
       }
     })();
   }
 
-  /**
-   * A LevelDB iterator over `range` that sees every write made so far and none made later: the
-   * buffer is written (uncommitted, with undo records) and the iterator made right after, in order.
-   */
-  private snapshot(range: { gte: Uint8Array; lt: Uint8Array }): Promise<Iterator> {
-    this.flushCurrent(false)?.catch((error: unknown) => {
-      this.failure ??= error;
-    });
-    return this.enqueue(async () => {
-      if (this.failure) throw this.failure;
-      return this.db.iterator(range);
-    });
-  }
-
-  // Writing the buffer.
-
-  /** Freezes the current layer and queues its batch. */
-  private flushCurrent(commit: false): Promise<void> | undefined;
-  private flushCurrent(commit: true, position: Uint8Array | undefined): Promise<void>;
-  private flushCurrent(commit: boolean, position?: Uint8Array): Promise<void> | undefined {
-    const layer = this.layers[this.layers.length - 1];
-    if (!commit && layer.empty) return undefined;
-    this.layers.push(new Layer());
-    return this.enqueue(() => this.writeLayer(layer, commit, position));
-  }
-
-  private flushFull(): void {
-    this.flushCurrent(false)?.catch((error: unknown) => {
-      this.failure ??= error;
-    });
-  }
-
-  /**
-   * Writes a frozen layer as one batch: map clears become deletes of what the database holds
-   * under their prefix (before the puts). Uncommitted: undo records for keys changed the first
-   * time since the last checkpoint. Committed: the checkpoint's counter and position, and the
-   * interval's undo records removed.
-   */
-  private async writeLayer(layer: Layer, commit: boolean, position?: Uint8Array): Promise<void> {
-    const ops: BatchOp[] = [];
-    for (const prefix of layer.tombstones) {
-      const bytes = fromLatin1(prefix);
-      for await (const key of this.db.keys({ gte: bytes, lt: prefixEnd(bytes) })) ops.push({ type: 'del', key });
-    }
-    for (const [key, value] of layer.pending) ops.push(value ? { type: 'put', key: fromLatin1(key), value } : { type: 'del', key: fromLatin1(key) });
-    const interval = this.meta.counter + 1;
-    if (commit) {
-      for (const key of this.undone) ops.push({ type: 'del', key: undoKey(interval, fromLatin1(key)) });
-      this.meta.counter = interval;
-      this.meta.position = position;
-      ops.push(...checkpointOps(this.meta));
-      if (this.retiring.size) {
-        for (const slot of this.retiring) this.retireOldVersions(slot);
-        this.retiring.clear();
-        ops.push(layoutOp(this.meta));
-      }
-    } else {
-      const undo: BatchOp[] = [];
-      for (const op of ops) {
-        const str = latin1(op.key);
-        if (this.undone.has(str)) continue;
-        this.undone.add(str);
-        const previous = this.db.getSync(op.key);
-        const record = Buffer.allocUnsafe(1 + (previous?.length ?? 0));
-        record[0] = previous ? 1 : 0;
-        if (previous) record.set(previous, 1);
-        undo.push({ type: 'put', key: undoKey(interval, op.key), value: record });
-      }
-      ops.push(...undo);
-    }
-    try {
-      await writeBatch(this.db, ops, { sync: this.sync });
-    } catch (error) {
-      if (commit) this.meta.counter = interval - 1;
-      throw error;
-    }
-    if (commit) this.undone.clear();
-    this.layers.splice(this.layers.indexOf(layer), 1);
-  }
-
   protected async _checkpoint(position: Uint8Array | undefined): Promise<void> {
-    if (this.failure) throw this.failure;
-    await this.flushCurrent(true, position);
-  }
-
-  // Savepoints.
-
-  protected override savepointLayout(): SavepointLayout {
-    return { jobName: this.job.name, maxParallelism: this.job.maxParallelism, operators: this.meta.layout.operators };
+    const next: LocalMetadata = { ...this.meta, checkpoint: this.meta.checkpoint + 1, ...(position ? { position } : {}) };
+    if (!position) delete next.position;
+    let retired = false;
+    for (const state of this.states) {
+      if (!state.retire) continue;
+      state.versions = state.versions.filter((v) => !state.retire!.includes(v));
+      delete state.retire;
+      this.layoutState(state).versions = state.versions;
+      retired = true;
+    }
+    const committing = this.buffer.commit(metadataOps(next, retired), this.options.sync ?? true);
+    this.meta = next;
+    await committing;
   }
 
   protected _beginExport(): LsmCut {
-    const iterator = this.snapshot({ gte: statePrefix(0), lt: statePrefix(UNDO_STATE) });
     return {
-      iterator,
-      release: async () => {
-        const it = await iterator.catch(() => undefined);
-        await it?.close();
-      },
+      ready: this.buffer.flush((): EntryIterator => this.db.iterator({ gte: statePrefix(0), lt: statePrefix(MAX_STATE_ID + 1) })),
+      now: this.now(),
     };
   }
 
-  /** Streams the cut, one data file per state, entries keeping their version ids; a list is split into its elements. */
+  /** One data file per state, entries as stored (with their version ids); lists split into elements. */
   protected async _exportState(writer: SavepointWriter, cut: ExportCut): Promise<void> {
-    const it = await (cut as LsmCut).iterator;
+    const { ready, now } = cut as LsmCut;
+    const iterator = (await ready)!;
     let file: Awaited<ReturnType<SavepointWriter['openDataFile']>> | undefined;
-    let current: StateSlot | undefined;
-    for (;;) {
-      const batch = await it.nextv(BATCH);
-      if (!batch.length) break;
-      for (const [key, value] of batch) {
-        const slot = this.byId.get(stateIdOf(key));
-        const keyGroup = keyGroupOfKey(key);
-        if (!slot || !keyGroupInRange(keyGroup, this.keyGroupRange)) continue;
-        if (slot !== current) {
-          if (file) await writer.closeDataFile(file);
-          current = slot;
-          file = await writer.openDataFile(slot.uid, this.keyGroupRange, `s${slot.stateIndex}`);
-        }
-        const parts = splitRest(key.subarray(4));
-        const { version, start } = versionOf(value);
-        const entry: RawEntry = { state: slot.stateIndex, keyGroup, key: parts.key, namespace: parts.namespace, mapKey: EMPTY, version, value: value.subarray(start) };
-        if (slot.descriptor.type === 'map') entry.mapKey = parts.suffix;
-        if (slot.descriptor.type !== 'list') {
-          const flushing = file!.append(entry);
-          if (flushing) await flushing;
-          continue;
-        }
-        // One savepoint entry per element: the reader of the list's version finds where each ends.
-        const reader = this.readerOf(slot, version);
-        const input = new DataInput(value, start);
-        while (!input.atEnd) {
-          const from = input.offset;
-          reader.deserialize(input);
-          entry.value = value.subarray(from, input.offset);
-          const flushing = file!.append(entry);
-          if (flushing) await flushing;
+    let current: LsmState | undefined;
+    const empty = new Uint8Array(0);
+    try {
+      for (;;) {
+        const batch = await iterator.nextv(BATCH);
+        if (!batch.length) break;
+        for (const [key, value] of batch) {
+          const { stateId, keyGroup, rest } = parseKey(key);
+          const state = this.byId.get(stateId);
+          if (!state || !keyGroupInRange(keyGroup, this.keyGroupRange)) continue;
+          if (state !== current) {
+            if (file) await writer.closeDataFile(file);
+            current = state;
+            file = await writer.openDataFile(state.slot.uid, this.keyGroupRange, `s${state.slot.stateIndex}`);
+          }
+          const parts = splitRest(rest);
+          const input = new DataInput(value);
+          const version = input.readVarUint();
+          const ttl = state.ttlVersions.has(version) ? state.slot.ttl : undefined;
+          const base = { state: state.slot.stateIndex, keyGroup, key: parts.key, namespace: parts.namespace, version };
+          const elements: Uint8Array[] = [];
+          if (state.slot.descriptor.type === 'list') {
+            const splitter = state.splitters.get(version)!;
+            while (!input.atEnd) {
+              const start = input.offset;
+              splitter.deserialize(input);
+              elements.push(value.subarray(start, input.offset));
+            }
+          } else elements.push(value.subarray(input.offset));
+          for (const bytes of elements) {
+            if (ttl && ttl.ttlMs + new DataInput(bytes).readVarUint() <= now) continue;
+            const flushing = file!.append({ ...base, mapKey: state.slot.descriptor.type === 'map' ? parts.suffix : empty, value: bytes });
+            if (flushing) await flushing;
+          }
         }
       }
+      if (file) await writer.closeDataFile(file);
+    } finally {
+      await iterator.close();
     }
-    if (file) await writer.closeDataFile(file);
   }
 
-  // Versions.
-
-  /** Drops every version but the newest from a state's table (no entry uses them any more). */
-  retireOldVersions(slot: StateSlot): void {
-    const state = this.meta.layout.operators[slot.operator.index].states[slot.stateIndex];
-    const newest = this.runtimes[slot.index].newest;
-    state.versions = state.versions.filter((v) => v.id === newest);
+  protected override savepointLayout(): SavepointLayout {
+    const layout = layoutOfJob(this.job);
+    for (const state of this.states) {
+      const target = layout.operators[state.slot.operator.index].states[state.slot.stateIndex];
+      target.versions = state.versions;
+      if (state.slot.mapKeyWriter) target.mapKey = state.slot.mapKeyWriter.snapshot();
+    }
+    return layout;
   }
 
-  /** After a background pass: the old versions go at the next checkpoint (undo records may still hold their bytes). */
-  retireAtCheckpoint(slot: StateSlot): void {
-    this.retiring.add(slot);
-  }
-
-  /** Whether the buffer holds a write (or a map clear) for a stored entry key. */
-  isBuffered(key: Uint8Array, slot: StateSlot): boolean {
-    let mapPrefix: string | undefined;
-    if (slot.descriptor.type === 'map') mapPrefix = latin1(key, key.length - splitRest(key.subarray(4)).suffix.length);
-    return lookup(this.layers, latin1(key), mapPrefix) !== undefined;
+  private layoutState(state: LsmState) {
+    return this.meta.layout.operators[state.slot.operator.index].states[state.slot.stateIndex];
   }
 
   protected async _close(): Promise<void> {
     await this.background?.stop();
-    // Writes since the last checkpoint are dropped: a reopen gives the last checkpoint.
-    await this.chain;
-    await this.db.close();
+    try {
+      await this.buffer.settle();
+    } finally {
+      await this.db.close();
+    }
+  }
+
+  /** After a pass: versions other than the newest are retired at the next checkpoint. */
+  retireOldVersions(state: LsmState): void {
+    const old = state.versions.filter((v) => v.id !== state.newest);
+    if (old.length) state.retire = old;
+    if (this.meta.pending) {
+      delete this.meta.pending[state.id];
+      if (!Object.keys(this.meta.pending).length) delete this.meta.pending;
+    }
+  }
+
+  /** Sets up the state ids, version tables and readers, restoring or reopening as the options say. */
+  async open(): Promise<void> {
+    const { db, options } = this;
+    const stored = await loadMetadata(db, options.dir);
+    if (stored) await recoverUndoLog(db, stored.checkpoint);
+    const interrupted = await restoringFrom(options.dir);
+    if (interrupted !== undefined && options.restoreFrom === undefined) {
+      // A restore whose last step (the metadata, checkpoint 1) was written is complete.
+      if (!stored || stored.checkpoint < 1) {
+        throw new RestoreError(
+          `${options.dir} holds an interrupted restore from ${interrupted}: open it again with restoreFrom: ${JSON.stringify(interrupted)} ` +
+            '(the restore starts over), or remove the directory',
+        );
+      }
+      await unmarkRestoring(options.dir);
+    }
+    if (options.restoreFrom !== undefined) {
+      if (stored && interrupted === undefined) {
+        throw new RestoreError(`${options.dir} already holds state; restore a savepoint into an empty directory, or reopen without restoreFrom`);
+      }
+      // Starting (over): nothing of an interrupted restore is kept.
+      if (interrupted !== undefined) await db.clear();
+      return this.restore(options.restoreFrom);
+    }
+    if (stored) return this.reopen(stored);
+    this.meta = { layout: { ...layoutOfJob(this.job), createdAt: Date.now(), files: [] }, stateIds: [], checkpoint: 0 };
+    this.setUpStates(undefined, undefined);
+    await saveMetadata(db, this.meta);
+  }
+
+  /** Assigns state ids and reads each state's versions from a plan (none: a fresh state). */
+  private setUpStates(plan: RestorePlan | undefined, storedIds: LocalMetadata['stateIds'] | undefined): number[] {
+    const ids = this.meta.stateIds;
+    const fresh: number[] = [];
+    for (const op of this.operatorSlots) {
+      const opPlan = plan?.operators.find((o) => o.uid === op.uid && o.status === 'matched');
+      for (const slot of op.states.values()) {
+        const existing = storedIds?.findIndex((p) => p !== null && p[0] === op.uid && p[1] === slot.name) ?? -1;
+        let id = existing;
+        if (id < 0) {
+          id = ids.length;
+          if (id > MAX_STATE_ID) throw new RestoreError(`${this.options.dir}: no state ids left (${MAX_STATE_ID}); restore from a savepoint into a new directory`);
+          ids.push([op.uid, slot.name]);
+          fresh.push(id);
+        }
+        const statePlan = opPlan?.states.find((s) => s.state === slot.name && s.status === 'restored');
+        const state = this.stateFrom(id, slot, statePlan);
+        this.states[slot.index] = state;
+        this.byId.set(id, state);
+        this.meta.layout.operators[op.index].states[slot.stateIndex].versions = state.versions;
+      }
+    }
+    return fresh;
+  }
+
+  private stateFrom(id: number, slot: StateSlot, plan: StatePlan | undefined): LsmState {
+    const writer = slot.writer;
+    const readers = new Map<number, Deserializer<unknown>>();
+    const splitters = new Map<number, Deserializer<unknown>>();
+    let versions: SchemaVersion[] = [{ id: 1, snapshot: writer.snapshot() }];
+    if (plan) {
+      const storedVersions = plan.metadata!.versions;
+      for (const v of plan.values) readers.set(v.version!, v.reader!);
+      for (const v of storedVersions) splitters.set(v.id, v.snapshot.restoreSerializer());
+      const newest = storedVersions[storedVersions.length - 1];
+      const same = Buffer.compare(snapshotToBytes(newest.snapshot), snapshotToBytes(writer.snapshot())) === 0;
+      versions = same ? storedVersions : [...storedVersions, { id: Math.max(...storedVersions.map((v) => v.id)) + 1, snapshot: writer.snapshot() }];
+    }
+    const newest = versions[versions.length - 1].id;
+    readers.set(newest, writer);
+    splitters.set(newest, writer);
+    const ttlVersions = new Set(versions.filter((v) => v.snapshot.kind === TTL_KIND).map((v) => v.id));
+    return { id, slot, newest, readers, splitters, ttlVersions, versions };
+  }
+
+  /** Reopens a database: the local metadata is the savepoint, planned with the same rules. */
+  private async reopen(stored: LocalMetadata): Promise<void> {
+    const openedAt = this.now();
+    const plan = planRestore(stored.layout, this.job, { allowNonRestoredState: this.options.allowNonRestoredState, now: () => openedAt });
+    assertRestorable(plan);
+    const rekeyed = plan.operators.filter((op) => op.rekey || op.states.some((s) => s.rekeyMapKeys)).map((op) => `"${op.uid}"`);
+    if (rekeyed.length) {
+      throw new RestoreError(
+        `the key, namespace or map-key serializer of operator${rekeyed.length > 1 ? 's' : ''} ${rekeyed.join(', ')} changed, so entries must be re-keyed: ` +
+          'take a savepoint with the previous version and restore it into a new directory (re-keying happens while restoring)',
+      );
+    }
+    this.restorePlan = plan;
+    this.applyPlanWriters(plan);
+    this.position = stored.position;
+    this.meta = {
+      layout: { ...layoutOfJob(this.job), createdAt: Date.now(), files: [] },
+      stateIds: stored.stateIds.slice(),
+      checkpoint: stored.checkpoint,
+      ...(stored.position ? { position: stored.position } : {}),
+      ...(stored.pending ? { pending: stored.pending } : {}),
+    };
+    this.setUpStates(plan, stored.stateIds);
+    // States no longer declared: their entries go, their ids are never reused.
+    for (let id = 0; id < this.meta.stateIds.length; id++) {
+      if (this.meta.stateIds[id] !== null && !this.byId.has(id)) {
+        await this.db.clear({ gte: statePrefix(id), lt: prefixEnd(statePrefix(id)) });
+        this.meta.stateIds[id] = null;
+      }
+    }
+    await saveMetadata(this.db, this.meta);
+    // What a restore left to migrate (an upper bound after a crash in a pass): no counting scan.
+    await this.migrate(this.meta.pending ? new Map(Object.entries(this.meta.pending).map(([id, n]) => [Number(id), n])) : undefined);
+  }
+
+  /** Restores a savepoint: marked as under way first, entries copied, marked done with the position. */
+  private async restore(location: string): Promise<void> {
+    const { savepoint, plan } = await this.restoreFrom(location, this.options);
+    this.meta = { layout: { ...layoutOfJob(this.job), createdAt: Date.now(), files: [] }, stateIds: [], checkpoint: 0 };
+    this.setUpStates(plan, undefined);
+    const copied = await this.ingest(savepoint, plan);
+    if (copied.size) this.meta.pending = Object.fromEntries(copied);
+    // The restore's last step: metadata at checkpoint 1 (with the savepoint's position), then the marker goes.
+    this.meta.checkpoint = 1;
+    if (this.position) this.meta.position = this.position;
+    await saveMetadata(this.db, this.meta);
+    await unmarkRestoring(this.options.dir);
+    await this.migrate(copied);
+  }
+
+  /** States with entries at older versions: eager ones are rewritten now; lazy ones may get a background pass. */
+  private async migrate(copied: Map<number, number> | undefined): Promise<void> {
+    const lazy: LsmState[] = [];
+    for (const state of this.states) {
+      if (state.versions.length < 2) continue;
+      // TTL turned on or off migrates eagerly in any mode: old entries' timestamps must not outlive
+      // the versions that gave them meaning (a later savepoint would carry them).
+      const ttlChanged = state.versions.some((v) => state.ttlVersions.has(v.id) !== state.ttlVersions.has(state.newest));
+      if (ttlChanged || modeOf(this.options, state.slot.uid, state.slot.name) === 'eager') {
+        await migrateState(this, state, { onProgress: this.options.onProgress, total: copied?.get(state.id) });
+        this.retireOldVersions(state);
+        // Retired now: no undo record can hold an old version yet (nothing was written since the open).
+        await this._checkpoint(this.position);
+      } else lazy.push(state);
+    }
+    if (lazy.length && this.options.backgroundMigration) {
+      const rate = this.options.backgroundMigration.rate ?? 0;
+      this.background = new BackgroundMigration(async (control) => {
+        for (const state of lazy) {
+          await migrateState(this, state, { onProgress: this.options.onProgress, rate, control });
+          this.retireOldVersions(state);
+        }
+      });
+    }
+  }
+
+  /**
+   * Copies a savepoint's entries in as bytes; decodes only to re-key (through a RekeyStage, which
+   * refuses collisions). Consecutive elements of one list become one entry. Returns, per state id,
+   * how many entries were copied at an older version (left for a migration).
+   */
+  private async ingest(savepoint: Savepoint, plan: RestorePlan): Promise<Map<number, number>> {
+    const copied = new Map<number, number>();
+    const range = this.keyGroupRange;
+    const served = (kg: number) => keyGroupInRange(kg, range);
+    let batch: BatchOp[] = [];
+    const put = async (key: Uint8Array, value: Uint8Array) => {
+      batch.push({ type: 'put', key, value });
+      if (batch.length >= INGEST_BATCH) {
+        await this.db.batch(batch);
+        batch = [];
+      }
+    };
+    for (const opPlan of plan.operators) {
+      if (opPlan.status !== 'matched') continue;
+      const op = this.operatorSlot(opPlan.uid);
+      const bySavepointIndex = new Map<number, LsmState>();
+      for (const s of opPlan.states) if (s.status === 'restored') bySavepointIndex.set(s.savepointIndex!, this.states[op.states.get(s.state)!.index]);
+      const rekey = opPlan.rekey || opPlan.states.some((s) => s.rekeyMapKeys);
+      if (rekey) {
+        const stage = new RekeyStage(opPlan, op, served);
+        const decode = entryDecoder(opPlan);
+        for await (const block of savepoint.blocks(opPlan.previousUid ?? opPlan.uid, {})) {
+          for (const raw of block) {
+            const entry = decode(raw);
+            if (entry) stage.add(op.states.get(entry.state.state)!, raw, entry);
+          }
+        }
+        for (const [slot, row] of stage.rows()) {
+          const state = this.states[slot.index];
+          const at = op.locateUnchecked(row.key, row.namespace);
+          if (row.type === 'map') {
+            for (const [mapKey, value] of row.stored) await put(entryKey(state.id, at.keyGroup, at.keyNs.slice(), slot.encodeMapKey(mapKey)), versioned(state.newest, slot.encodeInto([value])));
+          } else {
+            const values = row.type === 'list' ? row.stored : [row.stored];
+            await put(entryKey(state.id, at.keyGroup, at.keyNs.slice()), versioned(state.newest, slot.encodeInto(values)));
+          }
+        }
+        continue;
+      }
+      // As stored. A list's elements come one after the other; they are gathered into one entry.
+      let list: { key: Uint8Array; id: string; state: LsmState; version: number; chunks: Uint8Array[] } | undefined;
+      const seenLists = new Set<string>();
+      const endList = async () => {
+        if (!list) return;
+        const { key, state, version, chunks } = list;
+        list = undefined;
+        const total = chunks.reduce((n, c) => n + c.length, 0);
+        const joined = new Uint8Array(total);
+        let at = 0;
+        for (const c of chunks) {
+          joined.set(c, at);
+          at += c.length;
+        }
+        await put(key, versioned(version, joined));
+      };
+      for await (const block of savepoint.blocks(opPlan.previousUid ?? opPlan.uid, { range })) {
+        for (const raw of block) {
+          const state = bySavepointIndex.get(raw.state);
+          if (!state || !served(raw.keyGroup)) continue;
+          if (raw.version !== state.newest) copied.set(state.id, (copied.get(state.id) ?? 0) + 1);
+          const type = state.slot.descriptor.type;
+          if (type !== 'list') {
+            await put(entryKeyOf(state.id, raw.keyGroup, raw.key, raw.namespace, type === 'map' ? raw.mapKey : undefined), versioned(raw.version, raw.value));
+            continue;
+          }
+          const key = entryKeyOf(state.id, raw.keyGroup, raw.key, raw.namespace);
+          const id = latin1(key);
+          if (list && list.id === id && list.version === raw.version) {
+            list.chunks.push(raw.value.slice());
+            continue;
+          }
+          await endList();
+          if (seenLists.has(id)) {
+            throw new RestoreError(
+              `operator "${opPlan.uid}" state "${state.slot.name}": the elements of one list are not stored together, or mix schema versions, in ${location(savepoint)}; ` +
+                'rewrite the savepoint (rewriteSavepoint) or restore it with the heap backend',
+            );
+          }
+          seenLists.add(id);
+          list = { key, id, state, version: raw.version, chunks: [raw.value.slice()] };
+        }
+      }
+      await endList();
+    }
+    if (batch.length) await this.db.batch(batch);
+    return copied;
   }
 }
 
-/** Undo record key: UNDO_STATE, the checkpoint interval (4 bytes), then the entry key. */
-export function undoKey(interval: number, key: Uint8Array): Uint8Array {
-  const out = Buffer.allocUnsafe(6 + key.length);
-  out[0] = UNDO_STATE >> 8;
-  out[1] = UNDO_STATE & 0xff;
-  out.writeUInt32BE(interval, 2);
-  out.set(key, 6);
+function location(savepoint: Savepoint): string {
+  const s = savepoint as unknown as { dir?: string; location?: string };
+  return s.location ?? s.dir ?? 'the savepoint';
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
   return out;
+}
+
+/** The lazy mode's background pass: rate-limited, pausable; old versions retire at the next checkpoint. */
+export class BackgroundMigration {
+  private paused = false;
+  private stopped = false;
+  private wake?: () => void;
+  readonly done: Promise<void>;
+
+  constructor(run: (control: BackgroundMigration) => Promise<void>) {
+    this.done = run(this);
+  }
+
+  pause(): void {
+    this.paused = true;
+  }
+
+  resume(): void {
+    this.paused = false;
+    this.wake?.();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.resume();
+    await this.done.catch(() => undefined);
+  }
+
+  /** Called by the pass between batches: false when it must stop. */
+  async checkpoint(): Promise<boolean> {
+    while (this.paused && !this.stopped) await new Promise<void>((r) => (this.wake = r));
+    return !this.stopped;
+  }
+}
+
+/** Marks a restore, unless the directory already holds a database without a restore under way (refused in open). */
+async function markRestoringUnlessHeld(dir: string, location: string): Promise<void> {
+  const holds = existsSync(join(dir, 'CURRENT'));
+  if (!holds || (await restoringFrom(dir)) !== undefined) await markRestoring(dir, location);
+}
+
+/** Opens (or creates) the database in `options.dir`: from a savepoint, from what it holds, or empty. */
+export async function openLsmBackend<J extends JobDeclaration>(options: LsmOpenOptions<J>): Promise<LsmBackend<J>> {
+  checkOpenOptions(options, 'openLsmBackend');
+  if (typeof options.dir !== 'string' || !options.dir) throw new TypeError('openLsmBackend() needs { dir }, the database directory');
+  if (options.writeBufferSize !== undefined && !(Number.isInteger(options.writeBufferSize) && options.writeBufferSize > 0)) {
+    throw new TypeError('openLsmBackend(): writeBufferSize must be a positive whole number of entries');
+  }
+  // A restore is marked before LevelDB creates anything, so an interrupted one is always detected.
+  if (options.restoreFrom !== undefined) await markRestoringUnlessHeld(options.dir, options.restoreFrom);
+  const db: Db = new ClassicLevel<Uint8Array, Uint8Array>(options.dir, { keyEncoding: 'view', valueEncoding: 'view' });
+  try {
+    await db.open();
+  } catch (error) {
+    const cause = (error as { cause?: { code?: string } }).cause;
+    if (cause?.code === 'LEVEL_LOCKED') {
+      throw new BackendLockedError(`${options.dir} is open in another backend (this process or another one); close it first, or open another directory`, { cause: error });
+    }
+    throw error;
+  }
+  const backend = new LsmBackend(db, options);
+  try {
+    await backend.open();
+    return backend;
+  } catch (error) {
+    await db.close();
+    throw error;
+  }
 }
 

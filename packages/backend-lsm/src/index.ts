@@ -1,10 +1,9 @@
 /**
  * @stateshift/backend-lsm: keyed state as bytes in LevelDB (classic-level), for state larger than
- * memory, behind a write buffer committed at checkpoints, migrating eagerly or lazily key by key.
+ * memory, migrating eagerly or lazily key by key.
  *
  * @module @stateshift/backend-lsm
  */
-export { LsmBackend } from './backend.js';
-export { openLsmBackend } from './open.js';
-export { BackgroundMigration, type MigrationProgress } from './migration.js';
-export type { LsmOpenOptions, MigrationMode } from './options.js';
+export { openLsmBackend, LsmBackend, BackgroundMigration, type LsmOpenOptions, type MigrationMode } from './backend.js';
+export type { MigrationProgress } from './migration.js';
+export { loadMetadata, type LocalMetadata } from './local-metadata.js';

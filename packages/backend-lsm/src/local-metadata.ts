@@ -1,100 +1,138 @@
 /**
  * The database's own metadata, so a restart needs no savepoint: the layout (operators, states and
  * their schema version tables, in the savepoint metadata encoding), the state id of every
- * [uid, state] pair, the layout version of this backend, the last checkpoint's counter and
- * position, and while a restore runs, the savepoint it restores from.
+ * (operator uid, state name), and the last checkpoint's counter and position.
  */
+import { existsSync } from 'node:fs';
+import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { RestoreError } from '@stateshift/core';
 import { decodeMetadata, encodeMetadata, type SavepointMetadata } from '@stateshift/savepoint';
 import type { ClassicLevel } from 'classic-level';
-import { entryKeyOf, META_STATE } from './layout.js';
+import { entryKey, META_STATE } from './layout.js';
 
-/** Version 2: lists are one value, state ids name [uid, state] pairs, checkpoints with undo records. */
-export const LAYOUT_VERSION = 2;
-
-export type Db = ClassicLevel<Uint8Array, Uint8Array>;
-export type BatchOp = { type: 'put'; key: Uint8Array; value: Uint8Array } | { type: 'del'; key: Uint8Array };
-
-/**
- * Writes operations as one atomic batch through classic-level's chained batch: each operation goes
- * to the native batch at once (the array form costs several times more per operation).
- */
-export function writeBatch(db: Db, ops: readonly BatchOp[], options: { sync?: boolean } = {}): Promise<void> {
-  const batch = db.batch();
-  for (const op of ops) {
-    if (op.type === 'put') batch.put(op.key, op.value);
-    else batch.del(op.key);
-  }
-  return batch.write(options);
-}
+/** Local layout versions: 2 stores a list as one entry and names states by [uid, state] pairs. */
+export const LOCAL_LAYOUT_VERSION = 2;
 
 export interface LocalMetadata {
   layout: SavepointMetadata;
-  /** Index = state id; null for retired ids (never reused). */
-  stateIds: ([uid: string, state: string] | null)[];
-  /** How many checkpoints were committed. */
-  counter: number;
-  position: Uint8Array | undefined;
+  /** Index = state id; [operator uid, state name], or null for retired ids (never reused). */
+  stateIds: ([string, string] | null)[];
+  /** Checkpoints committed so far. */
+  checkpoint: number;
+  /** The position committed with the last checkpoint. */
+  position?: Uint8Array;
+  /** Per state id: entries a restore copied at older versions, the total a migration pass reports. */
+  pending?: Record<number, number>;
 }
 
 const utf8 = new TextEncoder();
 const text = new TextDecoder();
-const EMPTY = new Uint8Array(0);
-const metaKey = (name: string) => entryKeyOf(META_STATE, 0, utf8.encode(name), EMPTY);
+const metaKey = (name: string) => entryKey(META_STATE, 0, utf8.encode(name));
 const LAYOUT = metaKey('layout');
 const IDS = metaKey('state-ids');
 const VERSION = metaKey('layout-version');
-const COUNTER = metaKey('checkpoint-counter');
+const CHECKPOINT = metaKey('checkpoint');
 const POSITION = metaKey('position');
-const RESTORING = metaKey('restoring');
+const PENDING = metaKey('pending');
+
+export type Db = ClassicLevel<Uint8Array, Uint8Array>;
+export type BatchOp = { type: 'put'; key: Uint8Array; value: Uint8Array } | { type: 'del'; key: Uint8Array };
 
 export async function loadMetadata(db: Db, dir: string): Promise<LocalMetadata | undefined> {
-  const [layout, ids, version, counter, position] = await db.getMany([LAYOUT, IDS, VERSION, COUNTER, POSITION]);
+  const [layout, ids, version, checkpoint, position, pending] = await db.getMany([LAYOUT, IDS, VERSION, CHECKPOINT, POSITION, PENDING]);
   if (!layout) return undefined;
   if (!version) {
     throw new RestoreError(
-      `the database in ${dir} was written by a previous release of @stateshift/backend-lsm (an older layout): open it with that release, ` +
-        'take a savepoint (backend.savepoint()), and restore the savepoint into a new directory with this release (openLsmBackend({ dir, restoreFrom }))',
+      `the database in ${dir} was written by an earlier release of @stateshift/backend-lsm (local layout 1: lists stored per element, states named "uid/state"); ` +
+        'open it with that release, take a savepoint, and restore the savepoint into a new directory with this one',
     );
   }
-  const v = Number(text.decode(version));
-  if (v !== LAYOUT_VERSION) {
-    throw new RestoreError(`the database in ${dir} has layout version ${v}; this release reads version ${LAYOUT_VERSION}: open it with the release that wrote it and take a savepoint`);
+  if (Number(text.decode(version)) !== LOCAL_LAYOUT_VERSION) {
+    throw new RestoreError(`the database in ${dir} has local layout ${text.decode(version)}; this release reads layout ${LOCAL_LAYOUT_VERSION}: upgrade @stateshift/backend-lsm`);
   }
-  if (!ids || !counter) throw new RestoreError(`the database in ${dir} has a layout but no state ids or checkpoint counter: it was not written by @stateshift/backend-lsm`);
+  if (!ids) throw new RestoreError(`the database in ${dir} has a layout but no state ids: it was not written by @stateshift/backend-lsm`);
   return {
     layout: decodeMetadata(layout, `${dir} (local metadata)`),
-    stateIds: JSON.parse(text.decode(ids)) as LocalMetadata['stateIds'],
-    counter: Number(text.decode(counter)),
-    position: position ? new Uint8Array(position) : undefined,
+    stateIds: JSON.parse(text.decode(ids)) as ([string, string] | null)[],
+    checkpoint: checkpoint ? Number(text.decode(checkpoint)) : 0,
+    ...(position ? { position: new Uint8Array(position) } : {}),
+    ...(pending ? { pending: JSON.parse(text.decode(pending)) as Record<number, number> } : {}),
   };
 }
 
-/** The savepoint an interrupted restore was copying, if any. */
-export async function restoringFrom(db: Db): Promise<string | undefined> {
-  const marker = await db.get(RESTORING);
-  return marker ? text.decode(marker) : undefined;
-}
-
-export function restoringMarker(location: string): BatchOp {
-  return { type: 'put', key: RESTORING, value: utf8.encode(location) };
-}
-
-/** The whole metadata as batch operations (the restore marker removed). */
-export function metadataOps(meta: LocalMetadata): BatchOp[] {
-  return [layoutOp(meta), ...checkpointOps(meta), { type: 'del', key: RESTORING }];
-}
-
-export function layoutOp(meta: LocalMetadata): BatchOp {
-  return { type: 'put', key: LAYOUT, value: encodeMetadata({ ...meta.layout, files: [] }) };
-}
-
-/** What a checkpoint commits besides the state: counter, position, state ids and layout version. */
-export function checkpointOps(meta: LocalMetadata): BatchOp[] {
-  return [
-    { type: 'put', key: IDS, value: utf8.encode(JSON.stringify(meta.stateIds)) },
-    { type: 'put', key: VERSION, value: utf8.encode(String(LAYOUT_VERSION)) },
-    { type: 'put', key: COUNTER, value: utf8.encode(String(meta.counter)) },
+/**
+ * The batch operations that write the metadata (with a checkpoint's data, or alone); without
+ * `layout`, only the checkpoint counter and position (a checkpoint that changed no version table).
+ */
+export function metadataOps(meta: LocalMetadata, layout = true): BatchOp[] {
+  const checkpoint: BatchOp[] = [
+    { type: 'put', key: CHECKPOINT, value: utf8.encode(String(meta.checkpoint)) },
     meta.position ? { type: 'put', key: POSITION, value: meta.position } : { type: 'del', key: POSITION },
   ];
+  if (!layout) return checkpoint;
+  return [
+    { type: 'put', key: LAYOUT, value: encodeMetadata({ ...meta.layout, files: [], position: undefined }) },
+    { type: 'put', key: IDS, value: utf8.encode(JSON.stringify(meta.stateIds)) },
+    { type: 'put', key: VERSION, value: utf8.encode(String(LOCAL_LAYOUT_VERSION)) },
+    meta.pending ? { type: 'put', key: PENDING, value: utf8.encode(JSON.stringify(meta.pending)) } : { type: 'del', key: PENDING },
+    ...checkpoint,
+  ];
+}
+
+/** Writes the metadata in one synced batch: it survives a crash whole or not at all. */
+export async function saveMetadata(db: Db, meta: LocalMetadata): Promise<void> {
+  await db.batch(metadataOps(meta), { sync: true });
+}
+
+/**
+ * A restore under way is marked by a file in the directory, there before LevelDB creates anything:
+ * a new directory appears with the marker already in it (made beside it, then renamed), so a restore
+ * killed at any moment leaves a directory that says so.
+ */
+const RESTORING_FILE = 'RESTORING';
+
+export async function markRestoring(dir: string, location: string): Promise<void> {
+  const body = utf8.encode(location);
+  if (!existsSync(dir)) {
+    const staging = `${dir}.restoring-${process.pid}-${Date.now()}`;
+    await mkdir(staging, { recursive: true });
+    await writeSynced(join(staging, RESTORING_FILE), body);
+    await rename(staging, dir);
+  } else await writeSynced(join(dir, RESTORING_FILE), body);
+  await syncDir(dirname(dir));
+}
+
+/** The savepoint an interrupted (or just finished) restore was copying, if the marker is there. */
+export async function restoringFrom(dir: string): Promise<string | undefined> {
+  try {
+    return text.decode(await readFile(join(dir, RESTORING_FILE)));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+}
+
+export async function unmarkRestoring(dir: string): Promise<void> {
+  await rm(join(dir, RESTORING_FILE), { force: true });
+  await syncDir(dir);
+}
+
+async function writeSynced(path: string, bytes: Uint8Array): Promise<void> {
+  const handle = await open(path, 'w');
+  try {
+    await handle.writeFile(bytes);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+async function syncDir(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
 }

@@ -4,18 +4,17 @@
  *
  * Crash safety: the version table (old versions and the new one) is saved before the pass starts,
  * and each batch is written atomically with the new version id, so reopening after a crash runs the
- * pass again and skips what is done; no entry is converted twice, none half-converted. The pass
- * changes only how entries are stored, never what they hold, so it needs no checkpoint.
+ * pass again and skips what is done; no entry is converted twice, none half-converted. Old versions
+ * retire from the metadata (at the next checkpoint) when no entry is left at them.
+ *
+ * The background pass runs while the job writes: it never touches a key with a buffered write, and
+ * each of its batches is written in order with the write buffer's flushes.
  */
-import { keyGroupInRange } from '@stateshift/core';
-import type { StateSlot } from '@stateshift/backend';
-import type { LsmBackend } from './backend.js';
-import { keyGroupOfKey, prefixEnd, statePrefix, versionOf } from './layout.js';
-import { layoutOp, writeBatch } from './local-metadata.js';
+import { DataInput, DataOutput, keyGroupInRange } from '@stateshift/core';
+import type { BackgroundMigration, LsmBackend, LsmState } from './backend.js';
+import { latin1, parseKey, prefixEnd, statePrefix } from './layout.js';
 
 export interface MigrationProgress {
-  /** 'restore': entries copied from a savepoint (operator and state are "*"); 'migration': a migration pass. */
-  phase: 'restore' | 'migration';
   operator: string;
   state: string;
   done: number;
@@ -26,30 +25,37 @@ export interface MigrationProgress {
 
 const BATCH = 1000;
 
-export interface PassOptions {
-  onProgress?(p: MigrationProgress): void;
-  /** Entries per second at most (0: no limit). */
-  rate?: number;
-  /** Set for the background pass (the job writes meanwhile). */
-  control?: BackgroundMigration;
-  /** Entries left, when known (after a restore); else counted. */
-  total?: number;
-}
-
-export async function migrateState(backend: LsmBackend, slot: StateSlot, options: PassOptions): Promise<void> {
-  const runtime = backend.runtimes[slot.index];
-  const prefix = statePrefix(runtime.id);
+export async function migrateState(
+  backend: LsmBackend,
+  state: LsmState,
+  options: { onProgress?(p: MigrationProgress): void; rate?: number; control?: BackgroundMigration; total?: number },
+): Promise<void> {
+  const prefix = statePrefix(state.id);
   const end = prefixEnd(prefix);
   const db = backend.db;
-  const stale = (key: Uint8Array, value: Uint8Array) => versionOf(value).version !== runtime.newest && keyGroupInRange(keyGroupOfKey(key), backend.keyGroupRange);
+  const list = state.slot.descriptor.type === 'list';
+  const versionOf = (value: Uint8Array) => new DataInput(value).readVarUint();
+  // What is left, for progress: known after a restore, else counted (after a crash, part is done).
   let total = options.total ?? 0;
-  if (options.total === undefined) for await (const [key, value] of db.iterator({ gte: prefix, lt: end })) if (stale(key, value)) total++;
+  if (options.total === undefined) for await (const value of db.values({ gte: prefix, lt: end })) if (versionOf(value) !== state.newest) total++;
   const started = Date.now();
   let done = 0;
   const report = () => {
     const seconds = (Date.now() - started) / 1000;
-    options.onProgress?.({ phase: 'migration', operator: slot.uid, state: slot.name, done, total, rate: seconds > 0 ? done / seconds : done });
+    options.onProgress?.({ operator: state.slot.uid, state: state.slot.name, done, total, rate: seconds > 0 ? done / seconds : done });
   };
+  const out = new DataOutput(256);
+  const convert = (value: Uint8Array) => {
+    const input = new DataInput(value);
+    const reader = state.readers.get(input.readVarUint())!;
+    // Version id and value (or every element) written straight into one buffer.
+    out.reset();
+    out.writeVarUint(state.newest);
+    do state.slot.writer.serialize(reader.deserialize(input), out);
+    while (list && !input.atEnd);
+    return out.toBytes();
+  };
+  const stale = ([key, value]: [Uint8Array, Uint8Array]) => versionOf(value) !== state.newest && keyGroupInRange(parseKey(key).keyGroup, backend.keyGroupRange);
 
   if (!options.control) {
     // While opening, nothing else writes: one pass over one iterator, a batch at a time.
@@ -58,39 +64,36 @@ export async function migrateState(backend: LsmBackend, slot: StateSlot, options
       for (;;) {
         const read = await iterator.nextv(BATCH);
         if (!read.length) break;
-        const batch = read.filter(([key, value]) => stale(key, value));
+        const batch = read.filter(stale);
         if (!batch.length) continue;
-        await writeBatch(db, batch.map(([key, value]) => ({ type: 'put' as const, key, value: backend.convert(slot, value) })));
+        await db.batch(batch.map(([key, value]) => ({ type: 'put' as const, key, value: convert(value) })));
         done += batch.length;
         report();
       }
     } finally {
       await iterator.close();
     }
-    backend.retireOldVersions(slot);
-    await writeBatch(db, [layoutOp(backend.meta)], { sync: true });
     return;
   }
-
   let after: Uint8Array | undefined;
   for (;;) {
-    if (!(await options.control.proceed())) return;
-    const read = await db.iterator(after ? { gt: after, lt: end, limit: BATCH } : { gte: prefix, lt: end, limit: BATCH }).all();
-    if (!read.length) break;
-    after = read[read.length - 1][0];
-    const todo = read.filter(([key, value]) => stale(key, value));
+    if (!(await options.control.checkpoint())) return;
+    const batch = await db.iterator(after ? { gt: after, lt: end, limit: BATCH } : { gte: prefix, lt: end, limit: BATCH }).all();
+    if (!batch.length) break;
+    after = batch[batch.length - 1][0];
+    const todo = batch.filter(stale);
     if (!todo.length) continue;
-    await backend.enqueue(async () => {
-      // In the write chain, checked right before the batch is queued: an entry the job wrote since
-      // (buffered, or written by a flush) is newer than what was read and is left alone.
-      const current = await db.getMany(todo.map(([key]) => key));
-      const ops = [];
-      for (let i = 0; i < todo.length; i++) {
-        const [key, value] = todo[i];
-        if (!current[i] || Buffer.compare(current[i]!, value) !== 0 || backend.isBuffered(key, slot)) continue;
-        ops.push({ type: 'put' as const, key, value: backend.convert(slot, value) });
-      }
-      if (ops.length) await writeBatch(db, ops);
+    await backend.buffer.exclusive(async () => {
+      // The job may have written since the batch was read: convert only what is unchanged in LevelDB
+      // and has no buffered write (the buffer's value would shadow, and later replace, it).
+      const ops = todo
+        .filter(([key, value]) => {
+          const now = db.getSync(key);
+          if (!now || Buffer.compare(now, value) !== 0) return false;
+          return !backend.buffer.pending(latin1(key), state.slot.descriptor.type === 'map' ? mapPrefixId(key, parseKey(key).rest) : undefined);
+        })
+        .map(([key, value]) => ({ type: 'put' as const, key, value: convert(value) }));
+      if (ops.length) await db.batch(ops);
     });
     done += todo.length;
     report();
@@ -99,40 +102,12 @@ export async function migrateState(backend: LsmBackend, slot: StateSlot, options
       if (due > 0) await new Promise((r) => setTimeout(r, due));
     }
   }
-  backend.retireAtCheckpoint(slot);
 }
 
-/** The lazy mode's background pass: rate-limited, pausable; old versions are retired at the next checkpoint. */
-export class BackgroundMigration {
-  private paused = false;
-  private stopped = false;
-  private wake?: () => void;
-  readonly done: Promise<void>;
-
-  constructor(run: (control: BackgroundMigration) => Promise<void>) {
-    this.done = run(this);
-    // A failure is seen through `done`; stop() waits for it without throwing.
-    this.done.catch(() => undefined);
-  }
-
-  pause(): void {
-    this.paused = true;
-  }
-
-  resume(): void {
-    this.paused = false;
-    this.wake?.();
-  }
-
-  async stop(): Promise<void> {
-    this.stopped = true;
-    this.resume();
-    await this.done.catch(() => undefined);
-  }
-
-  /** Called by the pass between batches: false when it must stop. */
-  async proceed(): Promise<boolean> {
-    while (this.paused && !this.stopped) await new Promise<void>((r) => (this.wake = r));
-    return !this.stopped;
-  }
+/** The map prefix (state, key group, key and namespace) of a map entry key, as the buffer names it. */
+function mapPrefixId(key: Uint8Array, rest: Uint8Array): string {
+  const input = new DataInput(rest);
+  input.readRaw(input.readLength('an entry key'));
+  input.readRaw(input.readLength('an entry namespace'));
+  return latin1(key.subarray(0, 4 + input.offset));
 }

@@ -1,249 +1,152 @@
+// What only the LSM backend has: the write buffer's undo log, state identity, the directory lock,
+// interrupted restores, local layouts, lazy versions and the background pass.
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expect, test } from 'vitest';
-import { BackendLockedError, defineJob, int32, int64, listState, operator, RestoreError, string, valueState, type Serializer } from '@stateshift/core';
-import { openSavepoint } from '@stateshift/savepoint';
+import { afterEach, expect, test } from 'vitest';
+import { BackendLockedError, defineJob, int32, int64, listState, mapState, operator, RestoreError, string, valueState } from '@stateshift/core';
 import { ClassicLevel } from 'classic-level';
-import { openLsmBackend, type MigrationProgress } from '../src/index.js';
-import { countsJob, countsJob64, tempDir } from './helpers.js';
+import { openLsmBackend } from '../src/index.js';
 
-const position = (n: number) => new TextEncoder().encode(String(n));
-
-async function seeded(n: number) {
-  const dir = await tempDir();
-  const backend = await openLsmBackend({ job: countsJob(), dir: join(dir, 'db') });
-  const op = backend.operator('op');
-  for (let i = 0; i < n; i++) {
-    op.value('count').set(`k${i}`, i);
-    op.list('events').addAll(`k${i}`, [`e${i}`, `f${i}`]);
-  }
-  await backend.checkpoint({ position: position(n) });
-  const savepoint = join(dir, 'sp');
-  await backend.savepoint(savepoint);
-  return { dir, backend, savepoint };
+const dirs: string[] = [];
+afterEach(async () => {
+  await Promise.all(dirs.splice(0).map((d) => rm(d, { recursive: true, force: true })));
+});
+async function tempDir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'stateshift-lsm-'));
+  dirs.push(dir);
+  return dir;
 }
 
-test('reopening gives the last checkpoint: its state and its position, not later writes', async () => {
-  const { dir, backend } = await seeded(50);
-  backend.operator('op').value('count').set('k7', 700);
-  backend.operator('op').value('count').set('late', 1);
-  await backend.close();
-  const reopened = await openLsmBackend({ job: countsJob(), dir: join(dir, 'db') });
-  expect(new TextDecoder().decode(reopened.position)).toBe('50');
-  const op = reopened.operator('op');
-  expect(op.value('count').get('k7')).toBe(7);
-  expect(op.value('count').get('late')).toBeUndefined();
-  expect(op.list('events').get('k7')).toEqual(['e7', 'f7']);
-  op.list('events').add('k7', 'again');
-  expect(op.list('events').get('k7')).toEqual(['e7', 'f7', 'again']);
-  await reopened.close();
-});
+const v = valueState('v', int64());
+const l = listState('l', string());
+const m = mapState('m', string(), int32());
+const op = operator({ uid: 'op', key: string(), states: [v, l, m] });
+const job = defineJob({ name: 'lsm', maxParallelism: 32, operators: [op] });
 
-test('a full write buffer is written before the checkpoint with undo records: a crash undoes it', async () => {
+test('writes flushed from a full buffer after a checkpoint are undone on reopen: the last checkpoint, exactly', async () => {
   const dir = join(await tempDir(), 'db');
-  const backend = await openLsmBackend({ job: countsJob(), dir, writeBufferSize: { entries: 10 } });
-  const op = backend.operator('op');
-  for (let i = 0; i < 30; i++) op.value('count').set(`k${i}`, i);
-  op.map('seen').putAll('m', [['a', 1], ['b', 2]]);
-  await backend.checkpoint({ position: position(1) });
-  for (let i = 0; i < 100; i++) op.value('count').set(`k${i}`, 1000 + i);
-  op.map('seen').clear('m');
-  op.list('events').add('k1', 'uncommitted');
-  // Let the flushes of the full buffer land, then "crash": the process state is dropped, the
-  // database is left as it is (close() writes nothing since the checkpoint).
-  for await (const _ of op.keys('count'));
-  const raw = new ClassicLevel<Uint8Array, Uint8Array>(dir, { keyEncoding: 'view', valueEncoding: 'view' });
-  await backend.close();
-  await raw.open();
-  let undo = 0;
-  for await (const key of raw.keys()) if (key[0] === 0xff && key[1] === 0xfe) undo++;
-  expect(undo).toBeGreaterThan(50);
-  await raw.close();
-  const reopened = await openLsmBackend({ job: countsJob(), dir });
-  const r = reopened.operator('op');
-  for (let i = 0; i < 100; i++) expect(r.value('count').get(`k${i}`)).toBe(i < 30 ? i : undefined);
-  expect(r.map('seen').get('m', 'b')).toBe(2);
-  expect(r.list('events').get('k1')).toEqual([]);
-  expect(new TextDecoder().decode(reopened.position)).toBe('1');
-  await reopened.close();
-});
+  const backend = await openLsmBackend({ job, dir, writeBufferSize: 8 });
+  const h = backend.operator(op);
+  for (let i = 0; i < 50; i++) {
+    h.value(v).set(`k${i}`, BigInt(i));
+    h.list(l).add(`k${i}`, `a${i}`);
+    h.map(m).put(`k${i}`, 'x', i);
+  }
+  await backend.checkpoint({ position: new Uint8Array([1]) });
+  // After the checkpoint: overwrites, deletes, a map cleared, new keys; the small buffer spills them.
+  for (let i = 0; i < 50; i++) {
+    h.value(v).set(`k${i}`, -1n);
+    h.list(l).add(`k${i}`, 'later');
+    if (i % 2) h.map(m).clear(`k${i}`);
+    h.value(v).set(`new${i}`, 7n);
+  }
+  h.value(v).clear('k3');
+  // An iteration writes the buffer out too (undoably).
+  const keys: unknown[] = [];
+  for await (const { key } of h.keys(v)) keys.push(key);
+  expect(keys).toContain('new0');
+  await backend.close(); // no checkpoint: as if the process had stopped here
 
-test('a list is one LevelDB value; a map clear removes stored and buffered entries under its key only', async () => {
-  const dir = join(await tempDir(), 'db');
-  const backend = await openLsmBackend({ job: countsJob(), dir });
-  const op = backend.operator('op');
-  op.list('events').addAll('a', ['x', 'y', 'z']);
-  op.map('seen').putAll('m', [['a', 1], ['b', 2]]);
-  op.map('seen').putAll('m2', [['a', 1]]);
-  await backend.checkpoint();
-  op.map('seen').put('m', 'c', 3);
-  op.map('seen').clear('m');
-  expect(op.map('seen').get('m', 'a')).toBeUndefined();
-  expect(op.map('seen').get('m', 'c')).toBeUndefined();
-  op.map('seen').put('m', 'd', 4);
-  expect(op.map('seen').get('m', 'd')).toBe(4);
-  await backend.checkpoint();
-  const entries: unknown[] = [];
-  for await (const e of op.map('seen').entries('m')) entries.push(e);
-  expect(entries).toEqual([['d', 4]]);
-  expect(op.map('seen').get('m2', 'a')).toBe(1);
-  await backend.close();
-  const raw = new ClassicLevel<Uint8Array, Uint8Array>(dir, { keyEncoding: 'view', valueEncoding: 'view' });
-  let lists = 0;
-  for await (const key of raw.keys({ lt: new Uint8Array([0xff]) })) if (key[1] === 1) lists++;
-  expect(lists).toBe(1);
-  await raw.close();
-});
-
-test('state identity: operator "a/b" with state "c" and operator "a" with state "b/c" do not share entries', async () => {
-  const job = defineJob({
-    name: 'ids',
-    maxParallelism: 8,
-    operators: [
-      operator({ uid: 'a/b', key: string(), states: [valueState('c', int32())] }),
-      operator({ uid: 'a', key: string(), states: [valueState('b/c', int32())] }),
-    ],
-  });
-  const dir = join(await tempDir(), 'db');
-  const backend = await openLsmBackend({ job, dir });
-  backend.operator('a/b').value('c').set('k', 1);
-  backend.operator('a').value('b/c').set('k', 2);
-  await backend.checkpoint();
-  await backend.close();
   const reopened = await openLsmBackend({ job, dir });
-  expect(reopened.operator('a/b').value('c').get('k')).toBe(1);
-  expect(reopened.operator('a').value('b/c').get('k')).toBe(2);
+  const r = reopened.operator(op);
+  expect([...(reopened.position ?? [])]).toEqual([1]);
+  for (let i = 0; i < 50; i++) {
+    expect(r.value(v).get(`k${i}`)).toBe(BigInt(i));
+    expect(r.list(l).get(`k${i}`)).toEqual([`a${i}`]);
+    expect(r.map(m).get(`k${i}`, 'x')).toBe(i);
+    expect(r.value(v).get(`new${i}`)).toBeUndefined();
+  }
   await reopened.close();
 });
 
-test('a database of the previous layout is refused with a RestoreError saying how to move it', async () => {
+test('operators and states whose names contain "/" never share entries', async () => {
+  const c = valueState('c', int32());
+  const bc = valueState('b/c', int32());
+  const ab = operator({ uid: 'a/b', key: string(), states: [c] });
+  const a = operator({ uid: 'a', key: string(), states: [bc] });
+  const slashes = defineJob({ name: 'slashes', maxParallelism: 8, operators: [ab, a] });
   const dir = join(await tempDir(), 'db');
-  const backend = await openLsmBackend({ job: countsJob(), dir });
+  const backend = await openLsmBackend({ job: slashes, dir });
+  backend.operator(ab).value(c).set('k', 1);
+  backend.operator(a).value(bc).set('k', 2);
+  expect(backend.operator(ab).value(c).get('k')).toBe(1);
+  await backend.checkpoint();
   await backend.close();
-  const raw = new ClassicLevel<Uint8Array, Uint8Array>(dir, { keyEncoding: 'view', valueEncoding: 'view' });
-  await raw.open();
-  for await (const key of raw.keys()) if (new TextDecoder().decode(key).includes('layout-version')) await raw.del(key);
-  await raw.close();
-  await expect(openLsmBackend({ job: countsJob(), dir })).rejects.toThrow(/previous release[\s\S]*savepoint/);
+  const reopened = await openLsmBackend({ job: slashes, dir });
+  expect(reopened.operator(ab).value(c).get('k')).toBe(1);
+  expect(reopened.operator(a).value(bc).get('k')).toBe(2);
+  await reopened.close();
 });
 
 test('a second backend on the same directory fails at once with BackendLockedError', async () => {
   const dir = join(await tempDir(), 'db');
-  const backend = await openLsmBackend({ job: countsJob(), dir });
-  await expect(openLsmBackend({ job: countsJob(), dir })).rejects.toThrow(BackendLockedError);
-  await backend.close();
-  const again = await openLsmBackend({ job: countsJob(), dir });
-  await again.close();
+  const first = await openLsmBackend({ job, dir });
+  await expect(openLsmBackend({ job, dir })).rejects.toThrow(BackendLockedError);
+  await expect(openLsmBackend({ job, dir })).rejects.toThrow(/open in another backend/);
+  await first.close();
+  (await openLsmBackend({ job, dir })).close();
 });
 
-test('a savepoint is a consistent cut: writes after savepoint() is called are not in it', async () => {
-  const { dir, backend } = await seeded(20);
-  const op = backend.operator('op');
-  op.value('count').set('k1', 100);
-  const written = backend.savepoint(join(dir, 'cut'), { position: position(21) });
-  op.value('count').set('k1', 200);
-  op.list('events').add('k1', 'after');
-  const { entries } = await written;
-  expect(entries).toBe(20 + 40);
-  await backend.close();
-  const restored = await openLsmBackend({ job: countsJob(), dir: join(dir, 'restored'), restoreFrom: join(dir, 'cut') });
-  expect(restored.operator('op').value('count').get('k1')).toBe(100);
-  expect(restored.operator('op').list('events').get('k1')).toEqual(['e1', 'f1']);
-  expect(new TextDecoder().decode(restored.position)).toBe('21');
-  await restored.close();
+test('a database of the previous local layout is refused, naming the way through a savepoint', async () => {
+  const dir = join(await tempDir(), 'db');
+  const db = new ClassicLevel<Uint8Array, Uint8Array>(dir, { keyEncoding: 'view', valueEncoding: 'view' });
+  await db.open();
+  // Layout 1 kept "layout", "state-ids" and "epoch" under state 0xffff, and no layout version.
+  const key = (name: string) => new Uint8Array([0xff, 0xff, 0, 0, ...new TextEncoder().encode(name)]);
+  await db.put(key('layout'), new Uint8Array([1, 2, 3]));
+  await db.put(key('state-ids'), new TextEncoder().encode('["op/v"]'));
+  await db.close();
+  const error = await openLsmBackend({ job, dir }).catch((e: Error) => e);
+  expect(error).toBeInstanceOf(RestoreError);
+  expect((error as Error).message).toMatch(/earlier release.*take a savepoint/);
 });
 
-test('eager migration on reopening, with progress; old versions retired', async () => {
-  const { dir, backend } = await seeded(2500);
-  await backend.close();
-  const progress: MigrationProgress[] = [];
-  const v2 = await openLsmBackend({ job: countsJob64(), dir: join(dir, 'db'), onProgress: (p) => progress.push(p) });
-  expect(v2.operator('op').value('count').get('k2499')).toBe(2499n);
-  expect(progress.at(-1)).toMatchObject({ phase: 'migration', operator: 'op', state: 'count', done: 2500, total: 2500 });
-  expect(v2.meta.layout.operators[0].states[0].versions).toHaveLength(1);
-  await v2.close();
-});
-
-test('lazy: old entries read through their version, new writes use the newest, a savepoint keeps both; the background pass retires the old one at a checkpoint', async () => {
-  const { dir, savepoint, backend } = await seeded(300);
-  await backend.close();
-  const lazy = await openLsmBackend({ job: countsJob64(), dir: join(dir, 'lazy'), restoreFrom: savepoint, migration: 'lazy' });
-  expect(lazy.meta.layout.operators[0].states[0].versions.map((v) => v.id)).toEqual([1, 2]);
-  const count = lazy.operator('op').value('count');
-  expect(count.get('k5')).toBe(5n);
-  count.set('k5', 50n);
-  expect(count.get('k5')).toBe(50n);
+test('lazy mode: entries keep their version until read or rewritten; the background pass retires the old version at the next checkpoint', async () => {
+  const root = await tempDir();
+  const narrow = valueState('v', int32());
+  const v1 = defineJob({ name: 'lsm', maxParallelism: 32, operators: [operator({ uid: 'op', key: string(), states: [narrow] })] });
+  const wide = valueState('v', int64());
+  const wideOp = operator({ uid: 'op', key: string(), states: [wide] });
+  const v2 = defineJob({ name: 'lsm', maxParallelism: 32, operators: [wideOp] });
+  const first = await openLsmBackend({ job: v1, dir: join(root, 'v1') });
+  for (let i = 0; i < 3000; i++) first.operator('op').value('v').set(`k${i}`, i);
+  await first.savepoint(join(root, 'sp'));
+  await first.close();
+  const lazy = await openLsmBackend({ job: v2, dir: join(root, 'v2'), restoreFrom: join(root, 'sp'), migration: 'lazy', backgroundMigration: { rate: 0 } });
+  expect(lazy.states[0].versions).toHaveLength(2);
+  expect(lazy.operator(wideOp).value(wide).get('k5')).toBe(5n);
+  await lazy.background!.done;
   await lazy.checkpoint();
-  const sp2 = join(dir, 'sp2');
-  await lazy.savepoint(sp2);
-  expect((await openSavepoint(sp2)).metadata.operators[0].states[0].versions).toHaveLength(2);
+  expect(lazy.states[0].versions).toHaveLength(1);
+  expect(lazy.operator(wideOp).value(wide).get('k2999')).toBe(2999n);
   await lazy.close();
-
-  const background = await openLsmBackend({ job: countsJob64(), dir: join(dir, 'lazy'), migration: 'lazy', backgroundMigration: { rate: 0 } });
-  background.background!.pause();
-  background.operator('op').value('count').set('k6', 60n);
-  background.background!.resume();
-  await background.background!.done;
-  // A write buffered during the pass is newer than what the pass read: it stays.
-  expect(background.operator('op').value('count').get('k6')).toBe(60n);
-  expect(background.meta.layout.operators[0].states[0].versions.map((v) => v.id)).toEqual([1, 2]);
-  await background.checkpoint();
-  expect(background.meta.layout.operators[0].states[0].versions.map((v) => v.id)).toEqual([2]);
-  expect(background.operator('op').value('count').get('k299')).toBe(299n);
-  await background.close();
-  const reopened = await openLsmBackend({ job: countsJob64(), dir: join(dir, 'lazy'), migration: 'lazy' });
-  expect(reopened.operator('op').value('count').get('k6')).toBe(60n);
-  expect(reopened.operator('op').value('count').get('k7')).toBe(7n);
+  const reopened = await openLsmBackend({ job: v2, dir: join(root, 'v2') });
+  expect(reopened.meta.layout.operators[0].states[0].versions).toHaveLength(1);
+  expect(reopened.operator(wideOp).value(wide).get('k1234')).toBe(1234n);
   await reopened.close();
 });
 
-test('misuse: restoring into a directory that holds state, or changing keys in place, fails clearly', async () => {
-  const { dir, savepoint, backend } = await seeded(3);
-  await backend.close();
-  await expect(openLsmBackend({ job: countsJob(), dir: join(dir, 'db'), restoreFrom: savepoint })).rejects.toThrow(/already holds state/);
-  const job = countsJob();
-  const rekeyed = defineJob({ name: 'counts', maxParallelism: 32, operators: [operator({ ...job.operators[0], key: int32(), migrateKey: (k: unknown) => Number(String(k).slice(1)), states: [...job.operators[0].states] } as never)] });
-  await expect(openLsmBackend({ job: rekeyed, dir: join(dir, 'db') })).rejects.toThrow(RestoreError);
-});
-
-test('lazy list: adding to a list stored at an older version moves the whole list to the newest', async () => {
-  const listJob = <T>(element: Serializer<T>) => defineJob({ name: 'lists', maxParallelism: 8, operators: [operator({ uid: 'op', key: string(), states: [listState('l', element)] })] });
-  const dir = await tempDir();
-  const v1 = await openLsmBackend({ job: listJob(int32()), dir: join(dir, 'db') });
-  v1.operator('op').list('l').addAll('a', [1, 2]);
-  await v1.savepoint(join(dir, 'sp'));
-  await v1.close();
-  const v2 = await openLsmBackend({ job: listJob(int64()), dir: join(dir, 'lazy'), restoreFrom: join(dir, 'sp'), migration: 'lazy' });
-  const l = v2.operator('op').list('l');
-  expect(l.get('a')).toEqual([1n, 2n]);
-  l.add('a', 3n);
-  expect(l.get('a')).toEqual([1n, 2n, 3n]);
-  await v2.checkpoint();
-  await v2.savepoint(join(dir, 'sp2'));
-  await v2.close();
-  const v3 = await openLsmBackend({ job: listJob(int64()), dir: join(dir, 'again'), restoreFrom: join(dir, 'sp2') });
-  expect(v3.operator('op').list('l').get('a')).toEqual([1n, 2n, 3n]);
-  await v3.close();
-});
-
-test('TTL runs on the injected clock, onReadAndWrite refreshes through the write buffer and survives a checkpoint', async () => {
-  let now = 1_000;
-  const job = defineJob({
-    name: 'ttl',
-    maxParallelism: 8,
-    operators: [operator({ uid: 'op', key: string(), states: [valueState('v', int32(), { ttl: { ttlMs: 100, update: 'onReadAndWrite' } })] })],
-  });
-  const dir = join(await tempDir(), 'db');
-  const backend = await openLsmBackend({ job, dir, now: () => now });
-  const v = backend.operator('op').value('v');
-  v.set('a', 1);
-  v.set('b', 2);
-  now += 90;
-  expect(v.get('a')).toBe(1);
-  await backend.checkpoint();
-  await backend.close();
-  now += 50;
-  const reopened = await openLsmBackend({ job, dir, now: () => now });
-  expect(reopened.operator('op').value('v').get('a')).toBe(1);
-  expect(reopened.operator('op').value('v').get('b')).toBeUndefined();
+test('restoring again over an interrupted restore starts clean; opening it without restoreFrom names the savepoint', async () => {
+  const root = await tempDir();
+  const first = await openLsmBackend({ job, dir: join(root, 'v1') });
+  for (let i = 0; i < 100; i++) first.operator(op).list(l).addAll(`k${i}`, ['x', 'y']);
+  await first.savepoint(join(root, 'sp'));
+  await first.close();
+  // An interrupted restore: the marker written, part of the entries copied, then the process gone.
+  const dir = join(root, 'db');
+  const db = new ClassicLevel<Uint8Array, Uint8Array>(dir, { keyEncoding: 'view', valueEncoding: 'view' });
+  await db.open();
+  await db.put(new Uint8Array([0, 0, 0, 1, 9]), new Uint8Array([1, 2]));
+  await db.close();
+  await writeFile(join(dir, 'RESTORING'), join(root, 'sp'));
+  const refused = await openLsmBackend({ job, dir }).catch((e: Error) => e);
+  expect(refused).toBeInstanceOf(RestoreError);
+  expect((refused as Error).message).toContain(join(root, 'sp'));
+  const restored = await openLsmBackend({ job, dir, restoreFrom: join(root, 'sp') });
+  for (let i = 0; i < 100; i += 9) expect(restored.operator(op).list(l).get(`k${i}`)).toEqual(['x', 'y']);
+  await restored.close();
+  const reopened = await openLsmBackend({ job, dir });
+  expect(reopened.operator(op).list(l).get('k7')).toEqual(['x', 'y']);
   await reopened.close();
 });

@@ -25,6 +25,7 @@ import {
 } from '@stateshift/core';
 import {
   assertRestorable,
+  FIRST_VERSION,
   layoutOfJob,
   openSavepoint,
   planRestore,
@@ -125,13 +126,14 @@ export abstract class AbstractStateBackend<J extends JobDeclaration = JobDeclara
     const uid = typeof operator === 'string' ? operator : operator?.uid;
     if (typeof uid !== 'string') throw new TypeError('operator() needs an operator declaration or its uid');
     this.checkOpen(`operator("${uid}")`);
-    const cached = this.handleCache.get(uid);
-    if (cached) return cached;
     const op = this.byUid.get(uid);
     if (!op) throw new TypeError(`job "${this.job.name}" has no operator "${uid}"; it has ${[...this.byUid.keys()].map((u) => `"${u}"`).join(', ')}`);
+    // Checked before the cache, so a look-alike declaration is refused on every call, not only the first.
     if (typeof operator !== 'string' && operator !== op.declaration) {
       throw new TypeError(`operator "${uid}" is not the declaration this backend's job holds; pass the one from its defineJob (or its uid)`);
     }
+    const cached = this.handleCache.get(uid);
+    if (cached) return cached;
     const handles = new Map<string, unknown>();
     const handle = (state: unknown, type: StateType): unknown => {
       const name = typeof state === 'string' ? state : (state as StateDescriptor | undefined)?.name;
@@ -181,7 +183,8 @@ export abstract class AbstractStateBackend<J extends JobDeclaration = JobDeclara
     if (typeof location !== 'string' || !location) throw new TypeError('savepoint() needs a location (a directory or an s3:// URL)');
     const position = checkPosition(options, 'savepoint') ?? this.position;
     this.checkOpen('savepoint()');
-    const layout: SavepointLayout = { ...this.savepointLayout(), ...(position ? { position } : {}) };
+    // The key groups this instance serves: one instance of several writes a partial savepoint.
+    const layout: SavepointLayout = { ...this.savepointLayout(), keyGroupRanges: [this.keyGroupRange], ...(position ? { position } : {}) };
     // The writer is created before anything is awaited by the backend, so the cut is taken now.
     const cut = this._beginExport();
     let writer: SavepointWriter | undefined;
@@ -200,9 +203,20 @@ export abstract class AbstractStateBackend<J extends JobDeclaration = JobDeclara
     }
   }
 
-  /** The operators and states (with their schema version tables) a savepoint of this backend holds. */
+  /**
+   * The operators and states (with their schema version tables) a savepoint of this backend holds:
+   * one version per state, the serializer it writes with (a restore's reconfigured one included).
+   */
   protected savepointLayout(): SavepointLayout {
-    return layoutOfJob(this.job);
+    const layout = layoutOfJob(this.job);
+    for (const op of this.operatorSlots) {
+      for (const slot of op.states.values()) {
+        const state = layout.operators[op.index].states[slot.stateIndex];
+        state.versions = [{ id: FIRST_VERSION, snapshot: slot.writer.snapshot() }];
+        if (slot.mapKeyWriter) state.mapKey = slot.mapKeyWriter.snapshot();
+      }
+    }
+    return layout;
   }
 
   async close(): Promise<void> {
@@ -219,7 +233,16 @@ export abstract class AbstractStateBackend<J extends JobDeclaration = JobDeclara
    */
   protected async restoreFrom(location: string, options: BackendOpenOptions<J>): Promise<{ savepoint: Savepoint; plan: RestorePlan }> {
     const savepoint = await openSavepoint(location);
-    const plan = planRestore(savepoint.metadata, this.job, { allowNonRestoredState: options.allowNonRestoredState });
+    // Values that gain a TTL get the time of the restore, also when they are read (migrated) later.
+    const restoredAt = this.clock();
+    // The instance's key groups: a partial savepoint must hold them all (rule 2).
+    const plan = planRestore(savepoint.metadata, this.job, {
+      allowNonRestoredState: options.allowNonRestoredState,
+      allowPartialSavepoint: options.allowPartialSavepoint,
+      allowJobNameChange: options.allowJobNameChange,
+      keyGroupRange: this.keyGroupRange,
+      now: () => restoredAt,
+    });
     assertRestorable(plan);
     this.restorePlan = plan;
     this.applyPlanWriters(plan);

@@ -7,6 +7,6 @@
  */
 export { AbstractStateBackend, checkOpenOptions, checkPosition, servedRange, type ExportCut } from './abstract-backend.js';
 export { OperatorSlot, StateSlot, withPlace, type KeyLocation } from './slots.js';
-export { copierOf, type Copier } from './copy.js';
 export type { PrivateStateApi, MapEntryWrite } from './private-api.js';
 export { valueHandle, listHandle, mapHandle, type HandleHost } from './handles.js';
+export { RekeyStage, type RekeyedRow } from './rekey.js';

@@ -5,19 +5,23 @@
  */
 import {
   BackendClosedError,
+  copierOf,
+  DataInput,
   DataOutput,
   EncodeError,
+  formatKey,
   KeyGroupError,
   keyGroupInRange,
   keyGroupOf,
   storedValueSerializer,
   type KeyGroupRange,
   type OperatorDeclaration,
+  hasCheapCopy,
+  type Copier,
   type Serializer,
   type StateDescriptor,
   type TtlConfig,
 } from '@stateshift/core';
-import { copierOf, type Copier } from './copy.js';
 
 /** Where a key (and namespace) lives: its key group and the key-part bytes (key, then namespace, each length-prefixed). */
 export interface KeyLocation {
@@ -47,6 +51,19 @@ export class OperatorSlot {
    * EncodeError for a key the key serializer cannot write, KeyGroupError for a key served elsewhere.
    */
   locate(key: unknown, namespace: unknown): KeyLocation {
+    const at = this.locateUnchecked(key, namespace);
+    if (!keyGroupInRange(at.keyGroup, this.range)) {
+      throw new KeyGroupError(
+        `operator "${this.uid}": key ${formatKey(key)} is in key group ${at.keyGroup}, which this instance (key groups ${this.range.start}-${this.range.end}) does not serve; ` +
+          'route it to the instance whose range holds it (keyGroupRangeForOperator)',
+        at.keyGroup,
+      );
+    }
+    return at;
+  }
+
+  /** As `locate`, without the check that this instance serves the key group (restores filter themselves). */
+  locateUnchecked(key: unknown, namespace: unknown): KeyLocation {
     const { keySerializer, namespaceSerializer } = this.declaration;
     const out = this.out;
     out.reset();
@@ -58,13 +75,6 @@ export class OperatorSlot {
     }
     const keyLength = out.length;
     const keyGroup = keyGroupOf(out.peek(), this.maxParallelism);
-    if (!keyGroupInRange(keyGroup, this.range)) {
-      throw new KeyGroupError(
-        `operator "${this.uid}": key ${describeKey(key)} is in key group ${keyGroup}, which this instance (key groups ${this.range.start}-${this.range.end}) does not serve; ` +
-          'route it to the instance whose range holds it (keyGroupRangeForOperator)',
-        keyGroup,
-      );
-    }
     const part = this.part;
     part.reset();
     part.writeVarUint(keyLength);
@@ -95,6 +105,8 @@ export class StateSlot {
   readonly ttl: TtlConfig | undefined;
   /** A copy of a stored value equal to what a round trip through `writer` gives. */
   copy: Copier;
+  /** Whether `copy` is cheaper than decoding the value's bytes again. */
+  copyIsCheap: boolean;
   readonly copyMapKey: Copier;
   /** Where `encode` writes: reused for every write of this state. */
   readonly out = new DataOutput(256);
@@ -109,6 +121,7 @@ export class StateSlot {
     this.mapKeyWriter = descriptor.type === 'map' ? descriptor.keySerializer : undefined;
     this.ttl = descriptor.options.ttl;
     this.copy = copierOf(this.writer);
+    this.copyIsCheap = hasCheapCopy(this.writer);
     this.copyMapKey = this.mapKeyWriter ? copierOf(this.mapKeyWriter) : (v) => v;
   }
 
@@ -124,7 +137,16 @@ export class StateSlot {
   useWriters(writer: Serializer<unknown>, mapKeyWriter?: Serializer<unknown>): void {
     this.writer = writer;
     this.copy = copierOf(writer);
+    this.copyIsCheap = hasCheapCopy(writer);
     if (mapKeyWriter) this.mapKeyWriter = mapKeyWriter;
+  }
+
+  /** Decodes stored values written one after the other by `encodeInto`. */
+  decodeAll(encoded: Uint8Array): unknown[] {
+    const input = new DataInput(encoded);
+    const values: unknown[] = [];
+    while (!input.atEnd) values.push(this.writer.deserialize(input));
+    return values;
   }
 
   /** Serializes stored values one after the other into `out`, failing with the operator and state named. */
@@ -158,13 +180,6 @@ export function withPlace(error: unknown, place: string): unknown {
   if (!(error instanceof EncodeError)) return error;
   const message = error.path && error.message.startsWith(`${error.path}: `) ? error.message.slice(error.path.length + 2) : error.message;
   return new EncodeError(`${message} (${place})`, error.path, { cause: error });
-}
-
-function describeKey(key: unknown): string {
-  if (typeof key === 'string') return JSON.stringify(key.length > 64 ? `${key.slice(0, 64)}…` : key);
-  if (typeof key === 'bigint') return `${key}n`;
-  if (typeof key === 'object') return 'object';
-  return String(key);
 }
 
 export function checkOpen(closed: boolean, what: string): void {

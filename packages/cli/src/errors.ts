@@ -1,5 +1,6 @@
 /** Exit codes and turning errors into messages a user can act on. */
-import { StateshiftError } from '@stateshift/core';
+import { MissingAdapterError, StateshiftError } from '@stateshift/core';
+import { isValidPackageName, redactPackageNames, safe, safeLines } from './text.js';
 
 export const EXIT_OK = 0;
 /** The upgrade would fail (check), or the restore rules refuse it (migrate). */
@@ -11,9 +12,26 @@ export class UsageError extends Error {
   override name = 'UsageError';
 }
 
+/** A path that is not a savepoint at all (missing, a file, a database): not a damaged one. */
+export class NotASavepointError extends UsageError {
+  override name = 'NotASavepointError';
+}
+
+/** The message of an error, with text from the savepoint made safe for a terminal. */
 export function describeError(error: unknown): string {
-  if (error instanceof StateshiftError || error instanceof UsageError || error instanceof TypeError || error instanceof RangeError) return `${error.name}: ${error.message}`;
+  return redactPackageNames(errorText(error));
+}
+
+function errorText(error: unknown): string {
+  if (error instanceof MissingAdapterError) {
+    // The package name comes from the savepoint: it goes into an install hint only if it is one.
+    const hint = isValidPackageName(error.packageName)
+      ? `install ${error.packageName} in this project (npm install ${error.packageName}) and run the command again`
+      : 'the package name it records is not a valid npm package name, so the savepoint is damaged or was not written by stateshift';
+    return `${error.name}: a state's serializer snapshot is of kind "${safe(error.kind)}", which no loaded package reads; ${hint}`;
+  }
+  if (error instanceof StateshiftError || error instanceof UsageError || error instanceof TypeError || error instanceof RangeError) return `${error.name}: ${safeLines(error.message)}`;
   const e = error as NodeJS.ErrnoException;
-  if (e?.code === 'ENOENT') return `no such file or directory: ${e.path ?? e.message}`;
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  if (e?.code === 'ENOENT') return `no such file or directory: ${safe(e.path ?? e.message)}`;
+  return error instanceof Error ? `${safe(error.name)}: ${safeLines(error.message)}` : safeLines(String(error));
 }

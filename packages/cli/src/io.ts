@@ -1,6 +1,10 @@
 /** Where commands write, and how: colour and progress only on a terminal, JSON in a documented form. */
+import { once } from 'node:events';
+
 export interface Io {
-  out(text: string): void;
+  /** Returns false when the output is full: await `drain` before writing more. */
+  out(text: string): boolean | void;
+  drain?(): Promise<void>;
   err(text: string): void;
   /** stdout is a terminal (tables may use colour). */
   tty: boolean;
@@ -9,10 +13,28 @@ export interface Io {
   color: boolean;
 }
 
+let pipeWatched = false;
+
+/** A reader that went away (`stateshift inspect ... | head`) ends the command quietly. */
+function endQuietlyOnClosedPipe(): void {
+  if (pipeWatched) return;
+  pipeWatched = true;
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+      throw error;
+    });
+  }
+}
+
 export function processIo(): Io {
+  endQuietlyOnClosedPipe();
   const tty = !!process.stdout.isTTY;
   return {
     out: (t) => process.stdout.write(t),
+    drain: async () => {
+      await once(process.stdout, 'drain');
+    },
     err: (t) => process.stderr.write(t),
     tty,
     errTty: !!process.stderr.isTTY,
@@ -41,8 +63,13 @@ export function toJson(value: unknown): unknown {
   return value;
 }
 
+/** JSON escapes C0 controls itself; C1 controls and bidirectional overrides are escaped too. */
 export function json(value: unknown, pretty = false): string {
-  return `${JSON.stringify(toJson(value), null, pretty ? 2 : undefined)}\n`;
+  const text = JSON.stringify(toJson(value), null, pretty ? 2 : undefined).replace(
+    /[\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+  return `${text}\n`;
 }
 
 /** A plain text table: columns padded to their widest cell. */

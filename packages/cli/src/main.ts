@@ -3,10 +3,13 @@ import { parseArgs } from 'node:util';
 import { check, checkHelp } from './commands/check.js';
 import { dump, dumpHelp } from './commands/dump.js';
 import { inspect, inspectHelp } from './commands/inspect.js';
+import { merge, mergeHelp } from './commands/merge.js';
 import { migrate, migrateHelp } from './commands/migrate.js';
 import { demo, demoHelp } from './demo/run.js';
 import { describeError, EXIT_OK, EXIT_USAGE, UsageError } from './errors.js';
-import { processIo, type Io } from './io.js';
+import { json, processIo, type Io } from './io.js';
+import { safe } from './text.js';
+import { version } from './version.js';
 
 const usage = `stateshift: keyed state that survives upgrades
 
@@ -15,17 +18,19 @@ usage: stateshift <command> [options]
 commands:
   inspect <savepoint>                      operators, states, schemas, sizes
   dump <savepoint> --operator --state      a state's entries as JSON lines
-  check <savepoint> --job <module>         upgrade dry-run (exit 0 safe, 1 unsafe, 2 error)
-  migrate <savepoint> --job <module> --out <dir>   offline eager migration
+  check <savepoint | lsm-dir> --job <module>   upgrade dry-run (exit 0 safe, 1 unsafe, 2 error)
+  migrate <savepoint> --job <module> --out <dir>   offline eager migration (--key-groups a-b: one range)
+  merge <savepoint>... --out <dir>         join partial savepoints of disjoint key-group ranges
   demo                                     the upgrade story, end to end
 
-Run stateshift <command> --help for a command's options.
+Run stateshift <command> --help for a command's options; stateshift --version for the version.
 `;
 
-const helps: Record<string, string> = { inspect: inspectHelp, dump: dumpHelp, check: checkHelp, migrate: migrateHelp, demo: demoHelp };
+const helps: Record<string, string> = { inspect: inspectHelp, dump: dumpHelp, check: checkHelp, migrate: migrateHelp, merge: mergeHelp, demo: demoHelp };
 
 const options = {
   help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'v' },
   json: { type: 'boolean' },
   job: { type: 'string' },
   out: { type: 'string' },
@@ -35,6 +40,11 @@ const options = {
   'key-groups': { type: 'string' },
   workers: { type: 'string' },
   'allow-non-restored-state': { type: 'boolean' },
+  'allow-job-name-change': { type: 'boolean' },
+  'allow-partial': { type: 'boolean' },
+  'allow-gaps': { type: 'boolean' },
+  'drop-position': { type: 'boolean' },
+  timeout: { type: 'string' },
   orders: { type: 'string' },
   keep: { type: 'boolean' },
 } as const;
@@ -45,17 +55,21 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
   try {
     parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
   } catch (error) {
-    io.err(`stateshift: ${(error as Error).message}\n\n${usage}`);
+    io.err(`stateshift: ${safe((error as Error).message)}\n\n${usage}`);
     return EXIT_USAGE;
   }
   const { values, positionals } = parsed;
   const [command, ...rest] = positionals;
+  if (values.version) {
+    io.out(`${version}\n`);
+    return EXIT_OK;
+  }
   if (!command) {
     io[values.help ? 'out' : 'err'](usage);
     return values.help ? EXIT_OK : EXIT_USAGE;
   }
   if (!helps[command]) {
-    io.err(`stateshift: unknown command "${command}"\n\n${usage}`);
+    io.err(`stateshift: unknown command "${safe(command)}"\n\n${usage}`);
     return EXIT_USAGE;
   }
   if (values.help) {
@@ -63,9 +77,9 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
     return EXIT_OK;
   }
   try {
-    const needsSavepoint = command !== 'demo';
+    const needsSavepoint = command !== 'demo' && command !== 'merge';
     if (needsSavepoint && rest.length !== 1) throw new UsageError(`${command} needs exactly one savepoint directory\n\n${helps[command]}`);
-    if (!needsSavepoint && rest.length) throw new UsageError(`demo takes no arguments\n\n${helps.demo}`);
+    if (command === 'demo' && rest.length) throw new UsageError(`demo takes no arguments\n\n${helps.demo}`);
     const dir = rest[0];
     switch (command) {
       case 'inspect':
@@ -73,7 +87,17 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
       case 'dump':
         return await dump(io, dir, { operator: values.operator, state: values.state, limit: values.limit, job: values.job });
       case 'check':
-        return await check(io, dir, { job: values.job, allowNonRestoredState: values['allow-non-restored-state'], json: values.json });
+        return await check(io, dir, {
+          job: values.job,
+          allowNonRestoredState: values['allow-non-restored-state'],
+          allowJobNameChange: values['allow-job-name-change'],
+          allowPartialSavepoint: values['allow-partial'],
+          keyGroups: values['key-groups'],
+          timeout: values.timeout,
+          json: values.json,
+        });
+      case 'merge':
+        return await merge(io, rest, { out: values.out, allowGaps: values['allow-gaps'], dropPosition: values['drop-position'], json: values.json });
       case 'migrate':
         return await migrate(io, dir, {
           job: values.job,
@@ -81,6 +105,7 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
           keyGroups: values['key-groups'],
           workers: values.workers,
           allowNonRestoredState: values['allow-non-restored-state'],
+          allowJobNameChange: values['allow-job-name-change'],
           json: values.json,
         });
       default:
@@ -88,7 +113,7 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
     }
   } catch (error) {
     io.err(`stateshift ${command}: ${describeError(error)}\n`);
-    if (values.json) io.out(`${JSON.stringify({ error: { name: (error as Error).name, message: (error as Error).message } })}\n`);
+    if (values.json) io.out(json({ error: { name: (error as Error).name, message: describeError(error) } }));
     return EXIT_USAGE;
   }
 }

@@ -1,8 +1,9 @@
 /** A worker thread of `stateshift migrate --workers n`: rewrites one key-group range. */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { KeyGroupRange } from '@stateshift/core';
-import { openSavepoint, prepareRewrite, rewritePart, type DataFileMetadata } from '@stateshift/savepoint';
+import { prepareRewrite, rewritePart, type DataFileMetadata } from '@stateshift/savepoint';
 import { loadJob } from './load-job.js';
+import { openForCli } from './open.js';
 
 export interface WorkerTask {
   src: string;
@@ -11,6 +12,7 @@ export interface WorkerTask {
   range: KeyGroupRange;
   part: string;
   allowNonRestoredState: boolean;
+  allowJobNameChange: boolean;
 }
 
 export type WorkerReply = { type: 'progress'; done: number } | { type: 'done'; files: DataFileMetadata[] } | { type: 'error'; name: string; message: string };
@@ -21,7 +23,7 @@ if (parentPort && workerData) {
   (async () => {
     // Job declarations hold functions, so each worker loads the module itself.
     const job = await loadJob(task.jobModule);
-    const prepared = prepareRewrite(await openSavepoint(task.src), { job, allowNonRestoredState: task.allowNonRestoredState });
+    const prepared = prepareRewrite(await openForCli(task.src), { job, allowNonRestoredState: task.allowNonRestoredState, allowJobNameChange: task.allowJobNameChange });
     const files = await rewritePart(prepared, task.out, task.range, task.part, (done) => port.postMessage({ type: 'progress', done } satisfies WorkerReply));
     port.postMessage({ type: 'done', files } satisfies WorkerReply);
   })().catch((error: Error) => port.postMessage({ type: 'error', name: error.name, message: error.message } satisfies WorkerReply));

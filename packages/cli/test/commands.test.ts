@@ -21,7 +21,7 @@ describe('inspect', () => {
   test('a path that is not a savepoint: exit 2 and why', async () => {
     const { code, stderr } = await run('inspect', await tempDir());
     expect(code).toBe(2);
-    expect(stderr).toMatch(/CorruptSavepointError: .*no _metadata here: .* is not a savepoint/);
+    expect(stderr).toMatch(/NotASavepointError: .* has no _metadata, so it is not a savepoint .*it is empty/);
   });
 
   test('a corrupted savepoint: exit 2 naming the file and offset', async () => {

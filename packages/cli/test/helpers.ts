@@ -35,7 +35,7 @@ export async function ordersSavepoint(users = 200): Promise<string> {
   const backend = await openHeapBackend({ job });
   const op = backend.operator<string>('orders-per-user');
   for (let i = 0; i < users; i++) {
-    await op.value<bigint>('count').set(`user-${i}`, BigInt(i));
+    await op.value('count').set(`user-${i}`, BigInt(i));
     await op.value('last-order').set(`user-${i}`, { orderId: `o-${i}`, userId: `user-${i}`, createTs: BigInt(i) });
   }
   const dir = join(await tempDir(), 'savepoint');

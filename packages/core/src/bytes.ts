@@ -5,11 +5,42 @@
  * Fixed-width numbers are big-endian (as Flink's DataOutputView). Varints are unsigned LEB128, as in
  * Protobuf and Avro; signed varints use zigzag.
  */
-import { DecodeError } from './errors.js';
+import { DecodeError, EncodeError } from './errors.js';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
 const INITIAL_SIZE = 256;
+
+/**
+ * How deep decoders may nest (composites in composites, records in records, skipped unknown
+ * structs): far beyond what schemas use, far below what overflows the stack.
+ */
+export const MAX_DEPTH = 1000;
+
+/**
+ * The UTF-8 byte length of a string. A string that UTF-8 cannot hold without loss (a lone
+ * surrogate, such as '\uD800') throws an `EncodeError`: it is never replaced by U+FFFD.
+ */
+export function utf8Length(value: string): number {
+  const n = value.length;
+  let bytes = n;
+  for (let i = 0; i < n; i++) {
+    const c = value.charCodeAt(i);
+    if (c < 0x80) continue;
+    if (c < 0x800) bytes += 1;
+    else if (c < 0xd800 || c > 0xdfff) bytes += 2;
+    else if (c <= 0xdbff && i + 1 < n && (value.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      bytes += 2;
+      i++;
+    } else {
+      throw new EncodeError(
+        `string holds a lone surrogate (\\u${c.toString(16).toUpperCase()} at index ${i}), which UTF-8 cannot encode without loss; ` +
+          'fix the string (String.prototype.toWellFormed replaces it explicitly) or store it as bytes',
+      );
+    }
+  }
+  return bytes;
+}
 
 export class DataOutput {
   private buf: Uint8Array;
@@ -57,7 +88,8 @@ export class DataOutput {
     }
   }
 
-  private ensure(extra: number): void {
+  /** Makes room for `extra` more bytes. */
+  ensure(extra: number): void {
     const needed = this.pos + extra;
     if (needed <= this.buf.length) return;
     let size = this.buf.length * 2;
@@ -107,8 +139,31 @@ export class DataOutput {
     this.pos += 8;
   }
 
+  /** Little-endian float64 (Avro, Thrift compact). */
+  writeFloat64LE(value: number): void {
+    this.ensure(8);
+    this.view.setFloat64(this.pos, value, true);
+    this.pos += 8;
+  }
+
+  /** Little-endian float32 (Avro). */
+  writeFloat32LE(value: number): void {
+    this.ensure(4);
+    this.view.setFloat32(this.pos, value, true);
+    this.pos += 4;
+  }
+
   /** Unsigned LEB128 of a non-negative safe integer. */
   writeVarUint(value: number): void {
+    if (value >= 0 && value < 0x80000000 && (value | 0) === value) {
+      this.ensure(5);
+      while (value >= 0x80) {
+        this.buf[this.pos++] = (value & 0x7f) | 0x80;
+        value >>>= 7;
+      }
+      this.buf[this.pos++] = value;
+      return;
+    }
     if (!(value >= 0 && value <= Number.MAX_SAFE_INTEGER && Number.isInteger(value))) {
       throw new RangeError(`writeVarUint: ${value} is not a non-negative safe integer`);
     }
@@ -122,8 +177,22 @@ export class DataOutput {
 
   /** Zigzag then LEB128 of a safe integer. */
   writeVarInt(value: number): void {
+    if ((value | 0) === value) {
+      this.writeVarUint32(((value << 1) ^ (value >> 31)) >>> 0);
+      return;
+    }
     if (!Number.isSafeInteger(value)) throw new RangeError(`writeVarInt: ${value} is not a safe integer`);
     this.writeVarUint(value >= 0 ? value * 2 : -value * 2 - 1);
+  }
+
+  /** Unsigned LEB128 of a uint32 (no range check: callers pass `x >>> 0`). */
+  writeVarUint32(value: number): void {
+    this.ensure(5);
+    while (value >= 0x80) {
+      this.buf[this.pos++] = (value & 0x7f) | 0x80;
+      value >>>= 7;
+    }
+    this.buf[this.pos++] = value;
   }
 
   /** Unsigned LEB128 of a bigint in [0, 2^64). */
@@ -139,7 +208,43 @@ export class DataOutput {
 
   /** Zigzag then LEB128 of a bigint in the int64 range. */
   writeVarInt64(value: bigint): void {
+    // Values below 2^52 in magnitude zigzag exactly in number arithmetic, without bigint work.
+    if (value > -0x10000000000000n && value < 0x10000000000000n) {
+      const n = Number(value);
+      this.writeVarUint(n >= 0 ? n * 2 : -n * 2 - 1);
+      return;
+    }
     this.writeVarUint64(BigInt.asUintN(64, (value << 1n) ^ (value >> 63n)));
+  }
+
+  /**
+   * Starts a section whose varint byte length is written before it once it is done: reserves one
+   * byte and returns a mark for `endLengthPrefixed`. Nested sections are fine.
+   */
+  beginLengthPrefixed(): number {
+    this.ensure(1);
+    return this.pos++;
+  }
+
+  /** Writes the length of the section started at `mark`, moving it when the length needs more than a byte. */
+  endLengthPrefixed(mark: number): void {
+    const n = this.pos - mark - 1;
+    if (n < 0x80) {
+      this.buf[mark] = n;
+      return;
+    }
+    let size = 1;
+    for (let v = n; v >= 0x80; v = Math.floor(v / 0x80)) size++;
+    this.ensure(size - 1);
+    this.buf.copyWithin(mark + size, mark + 1, this.pos);
+    this.pos += size - 1;
+    let v = n;
+    let at = mark;
+    while (v >= 0x80) {
+      this.buf[at++] = (v & 0x7f) | 0x80;
+      v = Math.floor(v / 0x80);
+    }
+    this.buf[at] = v;
   }
 
   /** Raw bytes, no length. */
@@ -155,27 +260,28 @@ export class DataOutput {
     this.writeRaw(bytes);
   }
 
-  /** Varint byte length, then UTF-8. */
+  /** Varint byte length, then UTF-8. A lone surrogate throws `EncodeError` (see `utf8Length`). */
   writeString(value: string): void {
+    const n = utf8Length(value);
+    this.writeVarUint(n);
+    this.writeUtf8(value, n);
+  }
+
+  /**
+   * The UTF-8 of a string whose byte length `utf8Length` gave (so it is well formed), no length
+   * prefix: formats write their own prefix first.
+   */
+  writeUtf8(value: string, byteLength: number): void {
+    this.ensure(byteLength);
     const n = value.length;
-    // Short ASCII strings are the common case; avoid the encoder round trip for them.
-    if (n < 128) {
-      this.ensure(1 + n * 3);
-      const start = this.pos++;
-      let i = 0;
-      for (; i < n; i++) {
-        const c = value.charCodeAt(i);
-        if (c >= 0x80) break;
-        this.buf[this.pos++] = c;
-      }
-      if (i === n) {
-        this.buf[start] = n;
-        return;
-      }
-      this.pos = start;
+    if (byteLength === n && n < 64) {
+      const buf = this.buf;
+      let pos = this.pos;
+      for (let i = 0; i < n; i++) buf[pos++] = value.charCodeAt(i);
+      this.pos = pos;
+      return;
     }
-    const bytes = encoder.encode(value);
-    this.writeBytes(bytes);
+    this.pos += encoder.encodeInto(value, this.buf.subarray(this.pos, this.pos + byteLength)).written;
   }
 }
 
@@ -184,6 +290,7 @@ export class DataInput {
   private readonly view: DataView;
   private pos: number;
   private readonly end: number;
+  private depth = 0;
 
   constructor(bytes: Uint8Array, offset = 0, end = bytes.length) {
     if (!(bytes instanceof Uint8Array)) throw new TypeError('DataInput needs a Uint8Array');
@@ -211,6 +318,34 @@ export class DataInput {
     if (this.pos + n > this.end) {
       throw new DecodeError(`unexpected end of input reading ${what}: needs ${n} byte${n === 1 ? '' : 's'}, ${this.end - this.pos} left`, this.pos);
     }
+  }
+
+  /**
+   * Decoders call `enter()` before reading a nested value and `leave()` after it: nesting beyond
+   * `MAX_DEPTH` is a `DecodeError` naming the depth and offset, never a stack overflow.
+   */
+  enter(): void {
+    if (++this.depth > MAX_DEPTH) {
+      this.depth = 0;
+      throw new DecodeError(`value nested deeper than ${MAX_DEPTH} levels`, this.pos);
+    }
+  }
+
+  leave(): void {
+    this.depth--;
+  }
+
+  /**
+   * A count of items that each take at least `minBytes` bytes (0: items that may take none): a
+   * count the rest of the input cannot hold is a `DecodeError`, before anything is allocated or
+   * looped over. Items of no size are capped at 2^20 per count.
+   */
+  checkCount(count: number, minBytes: number, what: string, at = this.pos): number {
+    const left = this.end - this.pos;
+    if (count < 0 || (minBytes > 0 ? count * minBytes > left : count > 0x100000)) {
+      throw new DecodeError(`${what} claims ${count} items, more than the ${left} bytes left can hold`, at);
+    }
+    return count;
   }
 
   /** Throws unless every byte was read; for payloads that must be consumed whole. */
@@ -265,6 +400,20 @@ export class DataInput {
     return v;
   }
 
+  readFloat64LE(): number {
+    this.need(8, 'a float64');
+    const v = this.view.getFloat64(this.pos, true);
+    this.pos += 8;
+    return v;
+  }
+
+  readFloat32LE(): number {
+    this.need(4, 'a float32');
+    const v = this.view.getFloat32(this.pos, true);
+    this.pos += 4;
+    return v;
+  }
+
   /** Unsigned LEB128 that must fit a safe integer. */
   readVarUint(): number {
     const start = this.pos;
@@ -307,6 +456,21 @@ export class DataInput {
 
   /** Zigzag LEB128 of up to 64 bits, as a signed bigint. */
   readVarInt64(): bigint {
+    // Up to 7 bytes (49 bits) in number arithmetic, the usual case; longer ones as bigint.
+    const bytes = this.bytes;
+    const start = this.pos;
+    const stop = Math.min(this.end, start + 7);
+    let n = 0;
+    let scale = 1;
+    for (let p = start; p < stop; p++) {
+      const b = bytes[p];
+      n += (b & 0x7f) * scale;
+      if (b < 0x80) {
+        this.pos = p + 1;
+        return BigInt(n % 2 === 0 ? n / 2 : -(n + 1) / 2);
+      }
+      scale *= 0x80;
+    }
     const u = this.readVarUint64();
     return (u >> 1n) ^ -(u & 1n);
   }
@@ -321,13 +485,24 @@ export class DataInput {
 
   /** Varint length, then that many bytes (a copy). */
   readBytes(): Uint8Array {
-    const n = this.readLength('bytes');
-    return this.readRaw(n).slice();
+    return this.readCopy(this.readLength('bytes'));
+  }
+
+  /** `n` raw bytes as a new Uint8Array (a plain one even when the input is a Buffer). */
+  readCopy(n: number): Uint8Array {
+    const out = new Uint8Array(n);
+    out.set(this.readRaw(n));
+    return out;
   }
 
   /** Varint byte length, then UTF-8, which must be valid. */
   readString(): string {
-    const n = this.readLength('a string');
+    return this.readUtf8(this.readLength('a string'));
+  }
+
+  /** `n` bytes of UTF-8, which must be valid (formats read their own length prefix first). */
+  readUtf8(n: number): string {
+    this.need(n, 'a string');
     const start = this.pos;
     // ASCII fast path for short strings.
     if (n < 64) {
@@ -366,6 +541,7 @@ export class DataInput {
   slice(n: number): DataInput {
     this.need(n, `a ${n}-byte section`);
     const sub = new DataInput(this.bytes, this.pos, this.pos + n);
+    sub.depth = this.depth;
     this.pos += n;
     return sub;
   }

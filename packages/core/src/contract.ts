@@ -21,6 +21,11 @@ export interface Serializer<T> extends Deserializer<T> {
    * (0, 0n, false, '', an empty list or map, null for nullable). Absent when the type has none.
    */
   zero?(): T;
+  /**
+   * A copy of a value this serializer has just written, sharing nothing mutable with it and equal to
+   * what a round trip through the bytes gives. Optional: backends fall back to that round trip.
+   */
+  copy?(value: T): T;
 }
 
 /** A JSON-friendly description of a schema, for inspect, dump and dry-run reports. */

@@ -9,6 +9,8 @@ export type ErrorCode =
   | 'STATESHIFT_ENCODE_ERROR'
   | 'STATESHIFT_INCOMPATIBLE'
   | 'STATESHIFT_CORRUPT_SAVEPOINT'
+  | 'STATESHIFT_NOT_A_SAVEPOINT'
+  | 'STATESHIFT_SAVEPOINT_STORAGE'
   | 'STATESHIFT_MISSING_ADAPTER'
   | 'STATESHIFT_SNAPSHOT_VERSION'
   | 'STATESHIFT_INVALID_JOB'
@@ -16,7 +18,9 @@ export type ErrorCode =
   | 'STATESHIFT_SCHEMA_ERROR'
   | 'STATESHIFT_CLOSED'
   | 'STATESHIFT_LOCKED'
-  | 'STATESHIFT_KEY_GROUP_NOT_SERVED';
+  | 'STATESHIFT_KEY_GROUP_NOT_SERVED'
+  | 'STATESHIFT_KEY_COLLISION'
+  | 'STATESHIFT_CONVERTER_ERROR';
 
 export interface StateshiftErrorOptions {
   cause?: unknown;
@@ -103,6 +107,38 @@ export class CorruptSavepointError extends StateshiftError {
   }
 }
 
+/**
+ * A location that holds no savepoint at all: nothing there, a file, a directory or prefix without
+ * `_metadata` (a database directory, a writer that never committed). Damage is CorruptSavepointError.
+ */
+export class NotASavepointError extends StateshiftError {
+  /** The path or URL given. */
+  readonly location: string;
+
+  constructor(message: string, location: string, options?: StateshiftErrorOptions) {
+    super('STATESHIFT_NOT_A_SAVEPOINT', `${location} is not a savepoint: ${message}`, options);
+    this.location = location;
+  }
+}
+
+/** Why savepoint storage refused: see `SavepointStorageError.reason`. */
+export type SavepointStorageProblem = 'credentials' | 'access' | 'bucket' | 'in-use' | 'not-empty' | 'io';
+
+/**
+ * Savepoint storage that cannot be used as asked: no credentials, access denied, no such bucket,
+ * another writer at the location, a location that is not empty, or an I/O failure of the store.
+ */
+export class SavepointStorageError extends StateshiftError {
+  readonly location: string;
+  readonly reason: SavepointStorageProblem;
+
+  constructor(reason: SavepointStorageProblem, message: string, location: string, options?: StateshiftErrorOptions) {
+    super('STATESHIFT_SAVEPOINT_STORAGE', `${location}: ${message}`, options);
+    this.location = location;
+    this.reason = reason;
+  }
+}
+
 /** A snapshot whose kind no imported package reads; says which package to install. */
 export class MissingAdapterError extends StateshiftError {
   readonly kind: string;
@@ -170,5 +206,26 @@ export class KeyGroupError extends StateshiftError {
   constructor(message: string, keyGroup: number, options?: StateshiftErrorOptions) {
     super('STATESHIFT_KEY_GROUP_NOT_SERVED', message, options);
     this.keyGroup = keyGroup;
+  }
+}
+
+/**
+ * Keys (or namespaces, or map keys) that migrate so that two old keys become one new key: the restore
+ * refuses rather than keep one value and lose the other, unless the state gives `mergeOnCollision`.
+ */
+export class KeyCollisionError extends StateshiftError {
+  readonly operator: string;
+  readonly state: string;
+  constructor(operator: string, state: string, message: string, options?: StateshiftErrorOptions) {
+    super('STATESHIFT_KEY_COLLISION', message, options);
+    this.operator = operator;
+    this.state = state;
+  }
+}
+
+/** A `migrate` converter that threw, or returned a value the new serializer cannot write. */
+export class ConverterError extends StateshiftError {
+  constructor(message: string, options?: StateshiftErrorOptions) {
+    super('STATESHIFT_CONVERTER_ERROR', message, options);
   }
 }

@@ -4,7 +4,8 @@
  *
  * @module @stateshift/core
  */
-export { DataInput, DataOutput } from './bytes.js';
+export { DataInput, DataOutput, MAX_DEPTH, utf8Length } from './bytes.js';
+export { Verdict, fieldPath, describeValue, isRecordValue } from './evolution.js';
 export * from './errors.js';
 export * from './contract.js';
 export {
@@ -19,7 +20,7 @@ export {
   isOpaqueSnapshot,
   type SnapshotReader,
 } from './registry.js';
-export { resolveSchemaCompatibility } from './resolve.js';
+export { resolveSchemaCompatibility, type ResolveOptions } from './resolve.js';
 export { string, boolean, int32, int64, float64, bytes, PrimitiveSerializer, PrimitiveSnapshot } from './builtins/primitives.js';
 export { ttl, TtlSerializer, TtlSnapshot, ttlReader, TTL_KIND, type TtlValue } from './builtins/ttl.js';
 export { CORE_PACKAGE, kindChanged } from './builtins/common.js';
@@ -32,3 +33,5 @@ export { map, MapSerializer } from './builtins/map.js';
 export { tuple, TupleSerializer } from './builtins/tuple.js';
 export { nullable, NullableSerializer } from './builtins/nullable.js';
 export { CompositeSnapshot, type CompositeSpec } from './builtins/composite.js';
+export { copierOf, hasCheapCopy, type Copier } from './copy.js';
+export { formatKey } from './format-key.js';

@@ -56,7 +56,9 @@ export function readSnapshot(input: DataInput): SerializerSnapshot<unknown> {
   const version = input.readVarUint();
   const packageName = input.readString();
   const length = input.readLength(`the payload of a "${kind}" snapshot`);
+  input.enter();
   const payload = input.slice(length);
+  input.leave();
   const reader = readers.get(kind);
   if (!reader) return new OpaqueSnapshot(kind, version, packageName, payload.readRaw(length).slice());
   if (version > reader.currentVersion) throw new SnapshotVersionError(kind, version, reader.currentVersion, reader.packageName);

@@ -9,7 +9,12 @@ import { isOpaqueSnapshot } from './registry.js';
 import { MissingAdapterError } from './errors.js';
 import { TtlSnapshot, ttlReader, type TtlValue } from './builtins/ttl.js';
 
-export function resolveSchemaCompatibility<T>(next: SerializerSnapshot<T>, previous: SerializerSnapshot<unknown>): Compatibility<T> {
+export interface ResolveOptions {
+  /** The clock that stamps values when TTL is turned on (a backend's injected clock). Default `Date.now`. */
+  now?: () => number;
+}
+
+export function resolveSchemaCompatibility<T>(next: SerializerSnapshot<T>, previous: SerializerSnapshot<unknown>, options: ResolveOptions = {}): Compatibility<T> {
   if (isOpaqueSnapshot(previous)) throw new MissingAdapterError(previous.kind, previous.packageName, 'check this state');
   const nextTtl = next instanceof TtlSnapshot;
   const previousTtl = previous instanceof TtlSnapshot;
@@ -19,8 +24,9 @@ export function resolveSchemaCompatibility<T>(next: SerializerSnapshot<T>, previ
     const result = resolveSchemaCompatibility(inner, previous);
     if (result.type === 'incompatible') return result as Compatibility<T>;
     const read = readerFor(result, inner.restoreSerializer());
+    const now = options.now ?? Date.now;
     return compatibleAfterMigration(
-      { deserialize: (input) => ({ timestamp: Date.now(), value: read.deserialize(input) }) as T },
+      { deserialize: (input) => ({ timestamp: now(), value: read.deserialize(input) }) as T },
       [{ path: '', message: 'TTL turned on: existing values get the time of migration as their timestamp' }, ...prefixChanges('', result.changes ?? [])],
     );
   }

@@ -109,6 +109,10 @@ export interface BackendOpenOptions<J extends JobDeclaration = JobDeclaration> {
   restoreFrom?: string;
   /** Restore although the savepoint holds operators or states the job does not declare (they are dropped). */
   allowNonRestoredState?: boolean;
+  /** Restore a partial savepoint although it lacks key groups this instance serves (they start empty). */
+  allowPartialSavepoint?: boolean;
+  /** Restore a savepoint of a job with another name: it is this job, renamed. */
+  allowJobNameChange?: boolean;
   /** Serve only the key groups of operator instance `index` of `parallelism` (rescaling). */
   parallelism?: number;
   index?: number;

@@ -24,6 +24,13 @@ export interface StateOptions<T> {
   migrate?: (previous: unknown) => T;
   /** Run `migrate` even when the serializers are compatible. */
   migrateAlways?: boolean;
+  /**
+   * When keys (or namespaces, or map keys) migrate so that two old keys become one new key, how
+   * their values become one: `(a, b) => merged`, for a value state two values, for a list state two
+   * lists, for a map state the two values of one map key. Without it such a restore fails with
+   * KeyCollisionError naming the keys.
+   */
+  mergeOnCollision?: (a: never, b: never) => unknown;
 }
 
 export interface MapStateOptions<K, V> extends StateOptions<V> {
@@ -77,12 +84,19 @@ function checkOptions(what: string, options: StateOptions<unknown>): void {
     throw new TypeError(`${what}: ttl.ttlMs must be a positive number of milliseconds`);
   }
   if (options.migrate !== undefined && typeof options.migrate !== 'function') throw new TypeError(`${what}: migrate must be a function`);
+  if (options.mergeOnCollision !== undefined && typeof options.mergeOnCollision !== 'function') throw new TypeError(`${what}: mergeOnCollision must be a function`);
+}
+
+function names(what: string, list: unknown): readonly string[] {
+  if (list === undefined) return Object.freeze([]);
+  if (!Array.isArray(list) || list.some((n) => typeof n !== 'string' || n.length === 0)) throw new TypeError(`${what} must be an array of non-empty strings`);
+  return Object.freeze([...new Set(list as string[])]);
 }
 
 export function valueState<T, const Name extends string = string>(
   name: Name,
   serializer: Serializer<T>,
-  options: StateOptions<T> = {},
+  options: StateOptions<T> & { mergeOnCollision?: (a: T, b: T) => T } = {},
 ): ValueStateDescriptor<T, Name> {
   checkName('valueState', name);
   checkSerializer(`valueState "${name}"`, serializer);
@@ -93,7 +107,7 @@ export function valueState<T, const Name extends string = string>(
 export function listState<E, const Name extends string = string>(
   name: Name,
   element: Serializer<E>,
-  options: StateOptions<E> = {},
+  options: StateOptions<E> & { mergeOnCollision?: (a: E[], b: E[]) => E[] } = {},
 ): ListStateDescriptor<E, Name> {
   checkName('listState', name);
   checkSerializer(`listState "${name}"`, element);
@@ -105,7 +119,7 @@ export function mapState<K, V, const Name extends string = string>(
   name: Name,
   key: Serializer<K>,
   value: Serializer<V>,
-  options: MapStateOptions<K, V> = {},
+  options: MapStateOptions<K, V> & { mergeOnCollision?: (a: V, b: V) => V } = {},
 ): MapStateDescriptor<K, V, Name> {
   checkName('mapState', name);
   checkSerializer(`mapState "${name}" key`, key);
@@ -133,6 +147,10 @@ export interface OperatorOptions<K, N, S extends readonly StateDescriptor[], Uid
   migrateKey?: (previous: unknown) => K;
   /** A converter for namespaces written by the previous version. */
   migrateNamespace?: (previous: unknown) => N;
+  /** Uids this operator had before (a rename): their stored state restores into it. */
+  previousUids?: readonly string[];
+  /** Stored states of this operator that the job no longer keeps (left behind on restore). */
+  dropStates?: readonly string[];
 }
 
 /**
@@ -146,6 +164,8 @@ export interface OperatorDeclaration<K = unknown, N = unknown, S extends readonl
   readonly states: S;
   readonly migrateKey?: (previous: unknown) => K;
   readonly migrateNamespace?: (previous: unknown) => N;
+  readonly previousUids: readonly string[];
+  readonly dropStates: readonly string[];
   state(name: string): StateDescriptor | undefined;
 }
 
@@ -164,6 +184,12 @@ export function operator<K, N = undefined, const S extends readonly StateDescrip
     }
     seen.add(s.name);
   }
+  const previousUids = names(`operator "${options.uid}" previousUids`, options.previousUids);
+  if (previousUids.includes(options.uid)) throw new JobDefinitionError(`operator "${options.uid}" lists its own uid in previousUids; list only the uids it had before`);
+  const dropStates = names(`operator "${options.uid}" dropStates`, options.dropStates);
+  for (const name of dropStates) {
+    if (seen.has(name)) throw new JobDefinitionError(`operator "${options.uid}" both declares state "${name}" and drops it (dropStates); keep one`);
+  }
   const states = Object.freeze([...options.states]) as unknown as S;
   const byName = new Map((states as readonly StateDescriptor[]).map((s) => [s.name, s]));
   return Object.freeze({
@@ -173,6 +199,8 @@ export function operator<K, N = undefined, const S extends readonly StateDescrip
     states,
     migrateKey: options.migrateKey,
     migrateNamespace: options.migrateNamespace,
+    previousUids,
+    dropStates,
     state: (name: string) => byName.get(name),
   });
 }
@@ -182,12 +210,15 @@ export interface JobOptions<O extends readonly OperatorDeclaration[] = readonly 
   /** The number of key groups, fixed for the life of the state: 1..32768. */
   maxParallelism: number;
   operators: O;
+  /** Uids of stored operators that the job no longer has (their state is left behind on restore). */
+  dropOperators?: readonly string[];
 }
 
 export interface JobDeclaration<O extends readonly OperatorDeclaration[] = readonly OperatorDeclaration[]> {
   readonly name: string;
   readonly maxParallelism: number;
   readonly operators: O;
+  readonly dropOperators: readonly string[];
   operator(uid: string): OperatorDeclaration | undefined;
 }
 
@@ -201,12 +232,20 @@ export type StatesOf<O> = O extends OperatorDeclaration<infer _K, infer _N, infe
 export type ValueOf<D> = D extends { readonly serializer: Serializer<infer T> } ? T : unknown;
 /** The map-key type of a map state descriptor. */
 export type MapKeyOf<D> = D extends { readonly keySerializer: Serializer<infer K> } ? K : unknown;
-/** The descriptor named `Name` among `S`, of state type `Type`. */
-export type StateNamed<S extends readonly StateDescriptor[], Name extends string, Type extends StateType> = Extract<S[number], { readonly name: Name; readonly type: Type }>;
+/** `T`, or `Fallback` when `T` is never. */
+type OrElse<T, Fallback> = [T] extends [never] ? Fallback : T;
+/**
+ * The descriptor named `Name` among `S`, of state type `Type`. Untyped states (names typed `string`,
+ * as tools see them) match no literal name: then any state of that type (values `unknown`).
+ */
+export type StateNamed<S extends readonly StateDescriptor[], Name extends string, Type extends StateType> = OrElse<
+  Extract<S[number], { readonly name: Name; readonly type: Type }>,
+  Extract<S[number], { readonly type: Type }>
+>;
 /** The names of the states of type `Type` among `S`. */
 export type StateNames<S extends readonly StateDescriptor[], Type extends StateType> = Extract<S[number], { readonly type: Type }>['name'];
-/** The operator declared with uid `Uid` in a job's operators. */
-export type OperatorNamed<O extends readonly OperatorDeclaration[], Uid extends string> = Extract<O[number], { readonly uid: Uid }>;
+/** The operator declared with uid `Uid` in a job's operators (any of them for an untyped job, whose uids are `string`). */
+export type OperatorNamed<O extends readonly OperatorDeclaration[], Uid extends string> = OrElse<Extract<O[number], { readonly uid: Uid }>, O[number]>;
 
 const JOB_MARK = Symbol.for('stateshift.job');
 
@@ -225,11 +264,26 @@ export function defineJob<const O extends readonly OperatorDeclaration[]>(option
     if (byUid.has(op.uid)) throw new JobDefinitionError(`job "${options.name}" declares operator uid "${op.uid}" twice; uids must be unique`);
     byUid.set(op.uid, op);
   }
+  const previous = new Map<string, string>();
+  for (const op of options.operators) {
+    for (const old of op.previousUids ?? []) {
+      if (byUid.has(old)) throw new JobDefinitionError(`job "${options.name}": operator "${op.uid}" lists previous uid "${old}", which is the uid of another operator of the job`);
+      const other = previous.get(old);
+      if (other) throw new JobDefinitionError(`job "${options.name}": operators "${other}" and "${op.uid}" both list previous uid "${old}"; one stored operator restores into one operator`);
+      previous.set(old, op.uid);
+    }
+  }
+  const dropOperators = names(`job "${options.name}" dropOperators`, options.dropOperators);
+  for (const uid of dropOperators) {
+    const owner = byUid.has(uid) ? uid : previous.get(uid);
+    if (owner) throw new JobDefinitionError(`job "${options.name}" drops operator "${uid}" (dropOperators) but operator "${owner}" restores it; keep one`);
+  }
   return Object.freeze({
     [JOB_MARK]: true,
     name: options.name,
     maxParallelism,
     operators: Object.freeze([...options.operators]) as unknown as O,
+    dropOperators,
     operator: (uid: string) => byUid.get(uid),
   });
 }

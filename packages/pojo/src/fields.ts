@@ -9,7 +9,13 @@ export interface FieldSpec<T = unknown> {
   aliases?: string[];
 }
 
-export type FieldDeclaration = Serializer<any> | FieldSpec<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+export type FieldDeclaration<T = unknown> = Serializer<T> | FieldSpec<T>;
+
+/** The value type of one field declaration. */
+export type FieldValue<F> = F extends Serializer<infer T> ? T : F extends FieldSpec<infer T> ? T : never;
+
+/** The object type a pojo with these fields reads and writes. */
+export type PojoValue<F extends Record<string, FieldDeclaration>> = { [K in keyof F]: FieldValue<F[K]> };
 
 export interface Field {
   name: string;

@@ -2,7 +2,7 @@
  * The pojo serializer: the fields one after another, each with its own serializer, in the order
  * the snapshot records. No field names are written; the snapshot holds them.
  */
-import { EncodeError, joinPath, SchemaError, type DataInput, type DataOutput, type Deserializer, type Serializer } from '@stateshift/core';
+import { copierOf, describeValue, EncodeError, isRecordValue, joinPath, SchemaError, type Copier, type DataInput, type DataOutput, type Deserializer, type Serializer } from '@stateshift/core';
 import type { Field } from './fields.js';
 import { PojoSnapshot, POJO_KIND } from './snapshot.js';
 
@@ -27,6 +27,7 @@ export function fieldReader<T>(
 ): Deserializer<T> {
   return {
     deserialize(input: DataInput): T {
+      input.enter();
       const value = create();
       for (let i = 0; i < readers.length; i++) {
         const v = readers[i].deserialize(input);
@@ -34,6 +35,7 @@ export function fieldReader<T>(
         if (name !== undefined) value[name] = v;
       }
       for (const [name, make] of fill) value[name] = make();
+      input.leave();
       return value as T;
     },
   };
@@ -42,6 +44,8 @@ export function fieldReader<T>(
 export class PojoSerializer<T extends object> implements Serializer<T> {
   readonly kind = POJO_KIND;
   private readonly reader: Deserializer<T>;
+  private readonly copiers: Copier[];
+  private readonly create: () => Record<string, unknown>;
 
   constructor(
     readonly name: string,
@@ -54,10 +58,20 @@ export class PojoSerializer<T extends object> implements Serializer<T> {
       makeValue(options.class?.prototype ?? null),
       [],
     );
+    this.create = makeValue(options.class?.prototype ?? null);
+    this.copiers = fields.map((f) => copierOf(f.serializer));
+  }
+
+  /** A copy with the declared fields only, as a round trip would give. */
+  copy(value: T): T {
+    const record = value as Record<string, unknown>;
+    const out = this.create();
+    for (let i = 0; i < this.fields.length; i++) out[this.fields[i].name] = this.copiers[i](record[this.fields[i].name]);
+    return out as T;
   }
 
   serialize(value: T, out: DataOutput): void {
-    if (typeof value !== 'object' || value === null) throw new EncodeError(`expected an object`, this.name);
+    if (!isRecordValue(value)) throw new EncodeError(`expected an object with the fields of ${this.name}, got ${describeValue(value)}`, this.name);
     const record = value as Record<string, unknown>;
     for (const field of this.fields) {
       try {

@@ -14,8 +14,7 @@ export { ProtobufSnapshot, PROTOBUF_KIND, PROTOBUF_PACKAGE } from './snapshot.js
  * A serializer of one message type. Values are plain objects by field name (as written in the
  * .proto), 64-bit integers as bigint, enums by name, bytes as Uint8Array, maps as plain objects.
  */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export function protobuf<T = any>(source: ProtoSource, typeName: string): Serializer<T> {
+export function protobuf<T = unknown>(source: ProtoSource, typeName: string): Serializer<T> {
   const { root, type } = loadType(source, typeName);
   return new ProtobufSerializer<T>(root, type);
 }

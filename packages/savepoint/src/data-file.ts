@@ -1,13 +1,16 @@
 /**
- * Data files: entries in checksummed blocks, one key group per block, written and read as streams
- * (one block in memory at a time).
+ * Data files: entries in checksummed blocks, one key group per block, written and read as streams.
+ * The writer encodes blocks straight into large chunks and checksums each byte once; the reader
+ * verifies every block (that it is intact, and that it belongs to this file at this offset) before
+ * any of its entries is yielded.
  */
-import { open, stat, type FileHandle } from 'node:fs/promises';
-import { join } from 'node:path';
-import { CorruptSavepointError, DataInput, DataOutput, DecodeError, keyGroupInRange, type KeyGroupRange } from '@stateshift/core';
+import { randomBytes } from 'node:crypto';
+import { CorruptSavepointError, DataInput, DecodeError, keyGroupInRange, type KeyGroupRange } from '@stateshift/core';
 import { crc32 } from './crc32.js';
-import { BLOCK_HEADER_SIZE, DATA_MAGIC, FORMAT_VERSION, HEADER_SIZE, MAX_BLOCK_SIZE, TARGET_BLOCK_SIZE } from './format.js';
+import { BLOCK_HEADER_SIZE, DATA_MAGIC, FILE_ID_SIZE, FORMAT_VERSION, headerSize, MAX_BLOCK_SIZE, TARGET_BLOCK_SIZE } from './format.js';
 import type { DataFileMetadata, KeyGroupOffset } from './metadata.js';
+import { storageFor, type SavepointLocation, type StorageOptions } from './storage/resolve.js';
+import type { ObjectHandle, ObjectSink } from './storage/storage.js';
 
 /** One stored entry, as bytes. `key`, `namespace`, `mapKey` and `value` may be views into a block. */
 export interface RawEntry {
@@ -24,116 +27,219 @@ export interface RawEntry {
   value: Uint8Array;
 }
 
-const EMPTY = new Uint8Array(0);
+const EMPTY: Uint8Array = new Uint8Array(0);
+/** Bytes handed to storage at a time. */
+const CHUNK_SIZE = 1 << 20;
+
+/** The checksum of a format-2 block: file id, block offset, length and count, then the payload. */
+function blockChecksum(idSeed: number, offset: number, length: number, count: number, payload: Uint8Array): number {
+  const head = new DataView(new ArrayBuffer(16));
+  head.setUint32(0, Math.floor(offset / 0x1_0000_0000));
+  head.setUint32(4, offset >>> 0);
+  head.setUint32(8, length);
+  head.setUint32(12, count);
+  return crc32(payload, crc32(new Uint8Array(head.buffer), idSeed));
+}
+
+function writeVarUint(buf: Uint8Array, pos: number, value: number): number {
+  while (value >= 0x80) {
+    buf[pos++] = (value & 0x7f) | 0x80;
+    value = Math.floor(value / 0x80);
+  }
+  buf[pos++] = value;
+  return pos;
+}
+
+function writeBytes(buf: Uint8Array, pos: number, bytes: Uint8Array): number {
+  const n = bytes.length;
+  pos = writeVarUint(buf, pos, n);
+  if (n < 256) for (let i = 0; i < n; i++) buf[pos + i] = bytes[i];
+  else buf.set(bytes, pos);
+  return pos + n;
+}
+
+export interface DataFileWriterOptions extends StorageOptions {
+  /** The file id; random by default (tests give one to write reproducible bytes). */
+  id?: Uint8Array;
+}
 
 export class DataFileWriter {
-  private readonly block = new DataOutput(TARGET_BLOCK_SIZE + 1024);
+  private chunk: Uint8Array = new Uint8Array(CHUNK_SIZE);
+  private pos: number;
+  /** File offset of `chunk[0]`. */
+  private flushed = 0;
+  /** Where the open block's header starts in `chunk`; its payload follows. */
+  private blockStart = 0;
   private blockEntries = 0;
   private blockKeyGroup = -1;
   private lastKeyGroup = -1;
-  private position = HEADER_SIZE;
-  private checksum: number;
+  private readonly idSeed: number;
+  private checksum = 0;
   private entries = 0;
   private readonly index: KeyGroupOffset[] = [];
   private readonly stateTotals: { entries: number; bytes: number }[] = [];
+  private writing: Promise<void> | undefined;
+  private failure: unknown;
   private closed = false;
+  /** The file is complete (closed without error): nothing removes it any more. */
+  private done = false;
 
   private constructor(
-    private readonly handle: FileHandle,
+    private readonly sink: ObjectSink,
     private readonly path: string,
     readonly name: string,
     readonly operator: number,
     readonly range: KeyGroupRange,
+    readonly id: Uint8Array,
   ) {
-    this.checksum = crc32(header());
+    this.idSeed = crc32(id);
+    this.chunk.set(DATA_MAGIC);
+    this.chunk[4] = FORMAT_VERSION;
+    this.chunk.set(id, 5);
+    this.pos = headerSize(FORMAT_VERSION);
   }
 
-  /** Creates `dir/name`; it must not exist yet. */
-  static async create(dir: string, name: string, operator: number, range: KeyGroupRange): Promise<DataFileWriter> {
-    const path = join(dir, name);
-    const handle = await open(path, 'wx');
-    await handle.write(header());
-    return new DataFileWriter(handle, path, name, operator, range);
+  /** Creates `name` at the location; it must not exist yet. */
+  static async create(location: SavepointLocation, name: string, operator: number, range: KeyGroupRange, options: DataFileWriterOptions = {}): Promise<DataFileWriter> {
+    const storage = storageFor(location, options);
+    const id = options.id ?? randomBytes(FILE_ID_SIZE);
+    if (id.length !== FILE_ID_SIZE) throw new TypeError(`a data file id has ${FILE_ID_SIZE} bytes`);
+    const sink = await storage.create(name);
+    return new DataFileWriter(sink, storage.objectPath(name), name, operator, range, new Uint8Array(id));
   }
 
   /**
-   * Adds an entry. Key groups must not decrease within a file. Returns a promise only when a block
-   * was written out; await it before the next append.
+   * Adds an entry. Key groups must not decrease within a file. Returns a promise only when the
+   * writer must wait for storage; await it before the next append.
    */
   append(entry: RawEntry): Promise<void> | undefined {
-    if (this.closed) throw new TypeError(`data file ${this.name} is closed`);
+    if (this.closed || this.failure) throw this.failure ?? new TypeError(`data file ${this.name} is closed`);
     const kg = entry.keyGroup;
+    if (kg !== this.blockKeyGroup || this.blockEntries === 0) this.enterKeyGroup(kg);
+    const { key, namespace, mapKey, value } = entry;
+    const need = BLOCK_HEADER_SIZE + 40 + key.length + namespace.length + mapKey.length + value.length;
+    let waiting: Promise<void> | undefined;
+    if (this.pos + need > this.chunk.length) waiting = this.handOff(need);
+    if (this.blockEntries === 0) {
+      this.blockStart = this.pos;
+      this.pos += BLOCK_HEADER_SIZE;
+      if (kg !== this.lastKeyGroup) {
+        this.index.push({ keyGroup: kg, offset: this.flushed + this.blockStart });
+        this.lastKeyGroup = kg;
+      }
+    }
+    const buf = this.chunk;
+    const { state, version } = entry;
+    if (state >>> 0 !== state || version >>> 0 !== version) throw new RangeError(`data file ${this.name}: state index ${state} and schema version ${version} must be 32-bit unsigned integers`);
+    let pos = writeVarUint(buf, this.pos, state);
+    pos = writeVarUint(buf, pos, kg);
+    pos = writeBytes(buf, pos, key);
+    pos = writeBytes(buf, pos, namespace);
+    pos = writeBytes(buf, pos, mapKey);
+    pos = writeVarUint(buf, pos, version);
+    pos = writeBytes(buf, pos, value);
+    this.pos = pos;
+    this.blockEntries++;
+    this.entries++;
+    const totals = this.stateTotals[state] ?? this.newTotals(state);
+    totals.entries++;
+    totals.bytes += value.length;
+    if (pos - this.blockStart >= TARGET_BLOCK_SIZE + BLOCK_HEADER_SIZE) this.finishBlock();
+    return waiting;
+  }
+
+  /** Checks a key group that differs from the open block's, and ends that block. */
+  private enterKeyGroup(kg: number): void {
     if (!keyGroupInRange(kg, this.range)) {
       throw new RangeError(`key group ${kg} is outside the range ${this.range.start}-${this.range.end} of data file ${this.name}`);
     }
     if (kg < this.lastKeyGroup) throw new RangeError(`entries of data file ${this.name} must come in key-group order: ${kg} after ${this.lastKeyGroup}`);
-    let flushing: Promise<void> | undefined;
-    if (this.blockEntries > 0 && kg !== this.blockKeyGroup) flushing = this.flush();
-    if (kg !== this.lastKeyGroup) {
-      this.index.push({ keyGroup: kg, offset: this.position });
-      this.lastKeyGroup = kg;
-    }
+    if (this.blockEntries > 0) this.finishBlock();
     this.blockKeyGroup = kg;
-    const out = this.block;
-    out.writeVarUint(entry.state);
-    out.writeVarUint(kg);
-    out.writeBytes(entry.key);
-    out.writeBytes(entry.namespace);
-    out.writeBytes(entry.mapKey);
-    out.writeVarUint(entry.version);
-    out.writeBytes(entry.value);
-    this.blockEntries++;
-    this.entries++;
-    const totals = (this.stateTotals[entry.state] ??= { entries: 0, bytes: 0 });
-    totals.entries++;
-    totals.bytes += entry.value.length;
-    if (out.length >= TARGET_BLOCK_SIZE) {
-      const next = this.flush();
-      flushing = flushing ? flushing.then(() => next) : next;
-    }
-    return flushing;
   }
 
-  /** Writes the current block out. The position advances synchronously so index offsets stay right. */
-  private flush(): Promise<void> {
-    const payload = this.block.toBytes();
-    const head = new DataOutput(BLOCK_HEADER_SIZE);
-    head.writeUint32(payload.length);
-    head.writeUint32(crc32(payload));
-    head.writeUint32(this.blockEntries);
-    const headBytes = head.toBytes();
-    this.checksum = crc32(payload, crc32(headBytes, this.checksum));
-    const at = this.position;
-    this.position += BLOCK_HEADER_SIZE + payload.length;
-    this.block.reset();
+  private newTotals(state: number): { entries: number; bytes: number } {
+    for (let i = this.stateTotals.length; i < state; i++) this.stateTotals[i] = { entries: 0, bytes: 0 };
+    return (this.stateTotals[state] = { entries: 0, bytes: 0 });
+  }
+
+  /** Fills in the open block's header: length, checksum, count. */
+  private finishBlock(): void {
+    const start = this.blockStart;
+    const payload = this.chunk.subarray(start + BLOCK_HEADER_SIZE, this.pos);
+    const sum = blockChecksum(this.idSeed, this.flushed + start, payload.length, this.blockEntries, payload);
+    const view = new DataView(this.chunk.buffer, start, BLOCK_HEADER_SIZE);
+    view.setUint32(0, payload.length);
+    view.setUint32(4, sum);
+    view.setUint32(8, this.blockEntries);
+    this.checksum = crc32(new Uint8Array(view.buffer, start + 4, 4), this.checksum);
     this.blockEntries = 0;
-    return this.handle.writev([headBytes, payload], at).then(() => undefined);
   }
 
-  /** Writes the last block, syncs and closes the file, and returns its metadata. */
+  /**
+   * Hands the finished bytes of the chunk to storage and carries the open block (if any) into a new
+   * chunk with room for `need` more bytes. Returns the previous write when it is still running.
+   */
+  private handOff(need: number): Promise<void> | undefined {
+    const keep = this.blockEntries > 0 ? this.blockStart : this.pos;
+    const carried = this.chunk.subarray(keep, this.pos);
+    const next = new Uint8Array(Math.max(CHUNK_SIZE, carried.length + need));
+    next.set(carried);
+    const waiting = this.write(this.chunk.subarray(0, keep));
+    this.chunk = next;
+    this.flushed += keep;
+    this.pos = carried.length;
+    this.blockStart = 0;
+    return waiting;
+  }
+
+  /** Queues a write behind the previous one; returns the previous one if it is still running. */
+  private write(bytes: Uint8Array): Promise<void> | undefined {
+    if (!bytes.length) return undefined;
+    const previous = this.writing;
+    const next = (previous ?? Promise.resolve()).then(() => this.sink.write(bytes));
+    next.catch((error) => {
+      this.failure ??= error;
+    });
+    const current = next.finally(() => {
+      if (this.writing === current) this.writing = undefined;
+    });
+    current.catch(() => undefined);
+    this.writing = current;
+    return previous;
+  }
+
+  /** Writes the last block, makes the file durable, and returns its metadata. */
   async close(): Promise<DataFileMetadata> {
     if (this.closed) throw new TypeError(`data file ${this.name} is already closed`);
-    if (this.blockEntries > 0) await this.flush();
     this.closed = true;
-    await this.handle.sync();
-    await this.handle.close();
+    if (this.blockEntries > 0) this.finishBlock();
+    this.write(this.chunk.subarray(0, this.pos));
+    const size = this.flushed + this.pos;
+    this.chunk = EMPTY;
+    await this.writing;
+    if (this.failure) throw this.failure;
+    await this.sink.close();
+    this.done = true;
     return {
       name: this.name,
       operator: this.operator,
       range: this.range,
       entries: this.entries,
-      size: this.position,
+      size,
       checksum: this.checksum,
+      id: this.id,
       index: this.index,
-      stateTotals: Array.from(this.stateTotals, (t) => t ?? { entries: 0, bytes: 0 }),
+      stateTotals: this.stateTotals,
     };
   }
 
-  /** Closes without metadata, e.g. after a failure; the file is left for the caller to remove. */
+  /** Gives up after a failure: removes the file this writer created. */
   async abort(): Promise<void> {
-    if (this.closed) return;
+    if (this.done) return;
     this.closed = true;
-    await this.handle.close().catch(() => undefined);
+    await this.writing?.catch(() => undefined);
+    await this.sink.abort().catch(() => undefined);
   }
 
   get filePath(): string {
@@ -141,93 +247,163 @@ export class DataFileWriter {
   }
 }
 
-function header(): Uint8Array {
-  const h = new Uint8Array(HEADER_SIZE);
-  h.set(DATA_MAGIC);
-  h[4] = FORMAT_VERSION;
-  return h;
-}
-
-export interface ReadOptions {
+export interface ReadOptions extends StorageOptions {
   /** Only entries of these key groups (uses the file's key-group index to skip the rest). */
   range?: KeyGroupRange;
 }
 
-/**
- * Reads a data file block by block, yielding the entries of each verified block. Anything damaged,
- * truncated or missing throws CorruptSavepointError naming the file and offset.
- */
-export async function* readDataFileBlocks(dir: string, file: DataFileMetadata, options: ReadOptions = {}): AsyncGenerator<RawEntry[]> {
-  const path = join(dir, file.name);
-  let size: number;
-  try {
-    size = (await stat(path)).size;
-  } catch {
-    throw new CorruptSavepointError('data file is missing; the savepoint is incomplete or was moved without it', path);
+/** Bytes of an object range, taken in pieces of any size (views where a chunk holds them). */
+class ByteReader {
+  private chunk: Uint8Array = EMPTY;
+  private at = 0;
+  private readonly chunks: AsyncIterator<Uint8Array>;
+
+  constructor(
+    source: AsyncIterable<Uint8Array>,
+    public position: number,
+    private readonly path: string,
+  ) {
+    this.chunks = source[Symbol.asyncIterator]();
   }
-  if (size !== file.size) {
-    throw new CorruptSavepointError(
-      `data file is ${size} bytes but the metadata says ${file.size}${size < file.size ? ' (truncated)' : ''}`,
-      path,
-      Math.min(size, file.size),
-    );
+
+  async take(n: number): Promise<Uint8Array> {
+    if (this.chunk.length - this.at >= n) {
+      const view = this.chunk.subarray(this.at, this.at + n);
+      this.at += n;
+      this.position += n;
+      return view;
+    }
+    const out = new Uint8Array(n);
+    let filled = 0;
+    while (filled < n) {
+      if (this.at === this.chunk.length) {
+        const next = await this.chunks.next();
+        if (next.done) throw new CorruptSavepointError('unexpected end of file', this.path, this.position + filled);
+        this.chunk = next.value;
+        this.at = 0;
+      }
+      const m = Math.min(n - filled, this.chunk.length - this.at);
+      out.set(this.chunk.subarray(this.at, this.at + m), filled);
+      this.at += m;
+      filled += m;
+    }
+    this.position += n;
+    return out;
   }
-  const range = options.range;
-  const whole = !range || (range.start <= file.range.start && range.end >= file.range.end);
-  const handle = await open(path, 'r');
-  try {
-    const head = Buffer.alloc(HEADER_SIZE);
-    await readExactly(handle, head, 0, path);
-    if (!DATA_MAGIC.every((b, i) => head[i] === b)) throw new CorruptSavepointError('not a stateshift data file (wrong magic bytes)', path, 0);
-    if (head[4] !== FORMAT_VERSION) throw new CorruptSavepointError(`data file format version ${head[4]} is not ${FORMAT_VERSION}`, path, 4);
-    let checksum = crc32(head);
-    let position = HEADER_SIZE;
-    if (!whole) {
-      const first = file.index.find((e) => e.keyGroup >= range.start);
-      if (!first || first.keyGroup > range.end) return;
-      position = first.offset;
-    }
-    let entries = 0;
-    const blockHead = Buffer.alloc(BLOCK_HEADER_SIZE);
-    while (position < size) {
-      if (position + BLOCK_HEADER_SIZE > size) throw new CorruptSavepointError('truncated block header', path, position);
-      await readExactly(handle, blockHead, position, path);
-      const length = blockHead.readUInt32BE(0);
-      const expected = blockHead.readUInt32BE(4);
-      const count = blockHead.readUInt32BE(8);
-      if (length > MAX_BLOCK_SIZE || position + BLOCK_HEADER_SIZE + length > size) {
-        throw new CorruptSavepointError(`block claims ${length} bytes, past the end of the file`, path, position);
-      }
-      const payload = new Uint8Array(length);
-      await readExactly(handle, payload, position + BLOCK_HEADER_SIZE, path);
-      const actual = crc32(payload);
-      if (actual !== expected) throw new CorruptSavepointError('block checksum mismatch: the data is damaged', path, position);
-      if (whole) checksum = crc32(payload, crc32(blockHead, checksum));
-      const block = decodeBlock(payload, count, path, position + BLOCK_HEADER_SIZE);
-      position += BLOCK_HEADER_SIZE + length;
-      entries += count;
-      if (!whole) {
-        const kg = block[0]?.keyGroup ?? -1;
-        if (kg > range.end) return;
-        if (kg < range.start) continue;
-      }
-      yield block;
-    }
-    if (whole) {
-      if (entries !== file.entries) throw new CorruptSavepointError(`file holds ${entries} entries, the metadata says ${file.entries}`, path, size);
-      if (checksum !== file.checksum) throw new CorruptSavepointError('file checksum mismatch: the file is not the one the metadata describes', path, 0);
-    }
-  } finally {
-    await handle.close();
+
+  async close(): Promise<void> {
+    await this.chunks.return?.();
   }
 }
 
-async function readExactly(handle: FileHandle, into: Uint8Array, position: number, path: string): Promise<void> {
-  let done = 0;
-  while (done < into.length) {
-    const { bytesRead } = await handle.read(into, done, into.length - done, position + done);
-    if (bytesRead === 0) throw new CorruptSavepointError('unexpected end of file', path, position + done);
-    done += bytesRead;
+/** Reads and checks a data file's header; returns its format version. */
+async function readHeader(handle: ObjectHandle, file: DataFileMetadata, path: string): Promise<number> {
+  const reader = new ByteReader(handle.read(0, Math.min(handle.size, headerSize(FORMAT_VERSION))), 0, path);
+  try {
+    const head = await reader.take(5);
+    if (!DATA_MAGIC.every((b, i) => head[i] === b)) throw new CorruptSavepointError('not a stateshift data file (wrong magic bytes)', path, 0);
+    const version = head[4];
+    if (version < 1 || version > FORMAT_VERSION) throw new CorruptSavepointError(`data file format version ${version} is not one this release reads (1 to ${FORMAT_VERSION})`, path, 4);
+    if ((version === 1) !== (file.id.length === 0)) throw new CorruptSavepointError(`a format-${version} data file where the metadata describes another format: not the file the metadata names`, path, 4);
+    if (version >= 2) {
+      const id = await reader.take(FILE_ID_SIZE);
+      if (!id.every((b, i) => b === file.id[i])) throw new CorruptSavepointError('the file id differs from the one in the metadata: not the file the metadata names (from another savepoint?)', path, 5);
+    }
+    return version;
+  } finally {
+    await reader.close();
+  }
+}
+
+/**
+ * Verified blocks of `[start, end)`, which must begin and end at block boundaries. `whole` also
+ * checks the entry count and the file checksum at the end.
+ */
+async function* scanBlocks(handle: ObjectHandle, file: DataFileMetadata, path: string, version: number, start: number, end: number, whole: boolean): AsyncGenerator<RawEntry[]> {
+  const reader = new ByteReader(handle.read(start, end), start, path);
+  const idSeed = crc32(file.id);
+  try {
+    let checksum = 0;
+    if (start === 0) {
+      const head = await reader.take(headerSize(version));
+      if (version === 1) checksum = crc32(head);
+    }
+    let entries = 0;
+    while (reader.position < end) {
+      const at = reader.position;
+      if (at + BLOCK_HEADER_SIZE > end) throw new CorruptSavepointError('truncated block header', path, at);
+      const head = await reader.take(BLOCK_HEADER_SIZE);
+      const view = new DataView(head.buffer, head.byteOffset, BLOCK_HEADER_SIZE);
+      const length = view.getUint32(0);
+      const expected = view.getUint32(4);
+      const count = view.getUint32(8);
+      if (length > MAX_BLOCK_SIZE || at + BLOCK_HEADER_SIZE + length > end) {
+        throw new CorruptSavepointError(`block claims ${length} bytes, past the end of the ${whole ? 'file' : 'key-group range'}`, path, at);
+      }
+      if (count > length) throw new CorruptSavepointError(`block claims ${count} entries in ${length} bytes`, path, at);
+      const payload = await reader.take(length);
+      if (version === 1) {
+        if (crc32(payload) !== expected) throw new CorruptSavepointError('block checksum mismatch: the data is damaged', path, at);
+        checksum = crc32(payload, crc32(head, checksum));
+      } else {
+        if (blockChecksum(idSeed, at, length, count, payload) !== expected) {
+          throw new CorruptSavepointError('block checksum mismatch: the block is damaged or not the one the metadata names at this offset', path, at);
+        }
+        checksum = crc32(head.subarray(4, 8), checksum);
+      }
+      entries += count;
+      yield decodeBlock(payload, count, path, at + BLOCK_HEADER_SIZE);
+    }
+    if (whole) {
+      if (entries !== file.entries) throw new CorruptSavepointError(`file holds ${entries} entries, the metadata says ${file.entries}`, path, end);
+      if (checksum !== file.checksum) throw new CorruptSavepointError('file checksum mismatch: the file is not the one the metadata describes', path, 0);
+    }
+  } finally {
+    await reader.close();
+  }
+}
+
+/**
+ * Reads a data file block by block, yielding the entries of each verified block. Anything damaged,
+ * truncated, missing, or not the file `_metadata` names throws CorruptSavepointError naming the
+ * file and offset, before any entry of the block is yielded. A format-1 file (whose blocks do not
+ * name their file) is verified whole before its first block is yielded.
+ */
+export async function* readDataFileBlocks(location: SavepointLocation, file: DataFileMetadata, options: ReadOptions = {}): AsyncGenerator<RawEntry[]> {
+  const storage = storageFor(location, options);
+  const path = storage.objectPath(file.name);
+  const handle = await storage.open(file.name);
+  if (!handle) throw new CorruptSavepointError('data file is missing; the savepoint is incomplete or was moved without it', path);
+  try {
+    if (handle.size !== file.size) {
+      throw new CorruptSavepointError(
+        `data file is ${handle.size} bytes but the metadata says ${file.size}${handle.size < file.size ? ' (truncated)' : ''}`,
+        path,
+        Math.min(handle.size, file.size),
+      );
+    }
+    const version = await readHeader(handle, file, path);
+    const range = options.range;
+    const whole = !range || (range.start <= file.range.start && range.end >= file.range.end);
+    if (version === 1) {
+      // Verify first: reading is the check.
+      for await (const _block of scanBlocks(handle, file, path, version, 0, file.size, true)) void _block;
+    }
+    if (whole) {
+      yield* scanBlocks(handle, file, path, version, 0, file.size, version !== 1);
+      return;
+    }
+    const first = file.index.findIndex((e) => e.keyGroup >= range.start && e.keyGroup <= range.end);
+    if (first < 0) return;
+    const after = file.index.findIndex((e) => e.keyGroup > range.end);
+    const end = after < 0 ? file.size : file.index[after].offset;
+    for await (const block of scanBlocks(handle, file, path, version, file.index[first].offset, end, false)) {
+      const kg = block[0]?.keyGroup ?? -1;
+      if (!keyGroupInRange(kg, range)) throw new CorruptSavepointError(`a block of key group ${kg} inside the index's range ${range.start}-${range.end}`, path);
+      yield block;
+    }
+  } finally {
+    await handle.close();
   }
 }
 

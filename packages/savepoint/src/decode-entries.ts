@@ -3,7 +3,7 @@
  * keys through their readers (re-keyed when they migrate), values through the reader of their own
  * schema version. Backends, offline migration and dumps through a new job all read this way.
  */
-import { DataInput, DecodeError, type Deserializer } from '@stateshift/core';
+import { ConverterError, DataInput, DecodeError, formatKey, type Deserializer } from '@stateshift/core';
 import type { RawEntry } from './data-file.js';
 import type { OperatorPlan, StatePlan } from './restore-plan.js';
 
@@ -49,8 +49,18 @@ export function entryDecoder(plan: OperatorPlan): (entry: RawEntry) => DecodedEn
         value: read(version.reader, entry.value, 'value'),
       };
     } catch (error) {
+      if (error instanceof ConverterError) throw new ConverterError(`${error.message} (key group ${entry.keyGroup}, key ${describeKeyBytes(keyReader, entry.key)})`, { cause: error });
       if (error instanceof DecodeError) throw new DecodeError(`${where}: ${error.message.replace(/ \(at byte offset \d+\)$/, "")}`, error.offset, { cause: error });
       throw error;
     }
   };
+}
+
+/** A stored key for an error message: decoded when it can be, else its bytes in hex. */
+export function describeKeyBytes(reader: Deserializer<unknown>, bytes: Uint8Array): string {
+  try {
+    return formatKey(reader.deserialize(new DataInput(bytes)));
+  } catch {
+    return `0x${Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex').slice(0, 64)}`;
+  }
 }

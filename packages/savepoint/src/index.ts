@@ -5,7 +5,12 @@
  * @module @stateshift/savepoint
  */
 export { crc32 } from './crc32.js';
-export { METADATA_FILE, FORMAT_VERSION, dataFileName } from './format.js';
+export { METADATA_FILE, LOCK_FILE, FORMAT_VERSION, dataFileName } from './format.js';
+export type { SavepointStorage, ObjectHandle, ObjectSink } from './storage/storage.js';
+export { isPlainName } from './storage/storage.js';
+export { storageFor, type SavepointLocation, type StorageOptions } from './storage/resolve.js';
+export { FileSystemStorage } from './storage/fs-storage.js';
+export { S3Storage, parseS3Url, type S3Options, type S3Credentials } from './storage/s3-storage.js';
 export {
   encodeMetadata,
   decodeMetadata,
@@ -16,8 +21,10 @@ export {
   type SchemaVersion,
   type DataFileMetadata,
   type KeyGroupOffset,
+  keyGroupRangesOf,
 } from './metadata.js';
-export { DataFileWriter, readDataFileBlocks, type RawEntry, type ReadOptions } from './data-file.js';
+export { normalizeRanges, subtractRanges, intersectRanges, isFullRange, formatRanges } from './key-group-ranges.js';
+export { DataFileWriter, readDataFileBlocks, type DataFileWriterOptions, type RawEntry, type ReadOptions } from './data-file.js';
 export { SavepointWriter, writeFileAtomically, writeSavepointEntries, type SavepointLayout } from './writer.js';
 export { Savepoint, openSavepoint, type EntryFilter } from './reader.js';
 export { layoutOfJob, operatorMetadataOf, stateMetadataOf, FIRST_VERSION } from './layout.js';
@@ -33,6 +40,7 @@ export {
   type StateVerdict,
   type SerializerPlan,
   type SerializerRole,
+  type DropReason,
 } from './restore-plan.js';
 export type {
   BackendOpenOptions,
@@ -42,8 +50,20 @@ export type {
   ListStateHandle,
   MapStateHandle,
 } from './backend.js';
-export { entryDecoder, type DecodedEntry } from './decode-entries.js';
+export { entryDecoder, describeKeyBytes, type DecodedEntry } from './decode-entries.js';
 export { describeSavepoint, readState, type SavepointSummary, type StateSummary, type StateEntry, type ReadStateOptions } from './manage/inspect.js';
-export { checkUpgrade, type UpgradeCheck, type StateCheck } from './manage/check-upgrade.js';
-export { prepareRewrite, rewritePart, rewriteSavepoint, type PreparedRewrite, type RewriteOptions, type RewriteProgress, type ValueTransform } from './manage/rewrite.js';
-export { bootstrapSavepoint, type BootstrapEntry } from './manage/bootstrap.js';
+export { checkUpgrade, type UpgradeCheck, type StateCheck, type OperatorCheck, type OperatorCheckStatus } from './manage/check-upgrade.js';
+export {
+  prepareRewrite,
+  rewritePart,
+  rewriteSavepoint,
+  outputKeyGroups,
+  type PreparedRewrite,
+  type RewriteOptions,
+  type RewriteProgress,
+  type ValueTransform,
+} from './manage/rewrite.js';
+export { bootstrapSavepoint, type BootstrapEntry, type BootstrapOptions } from './manage/bootstrap.js';
+export { mergeSavepoints, planMerge, type MergeOptions } from './manage/merge.js';
+export { rescaleSavepoint, jobOfSavepoint, type RescaleOptions } from './manage/rescale.js';
+export { CollisionTracker, keyCollisionError } from './collisions.js';

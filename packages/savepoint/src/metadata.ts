@@ -14,7 +14,8 @@ import {
   type StateType,
 } from '@stateshift/core';
 import { crc32 } from './crc32.js';
-import { FORMAT_VERSION, METADATA_FILE, METADATA_MAGIC } from './format.js';
+import { FILE_ID_SIZE, FORMAT_VERSION, isDataFileName, METADATA_FILE, METADATA_MAGIC } from './format.js';
+import { isFullRange, normalizeRanges } from './key-group-ranges.js';
 
 export interface SchemaVersion {
   /** Entries name their version by this id. */
@@ -52,8 +53,10 @@ export interface DataFileMetadata {
   range: KeyGroupRange;
   entries: number;
   size: number;
-  /** CRC-32 of the whole file. */
+  /** Format 2: CRC-32 of the file's block checksums in order; format 1: CRC-32 of the whole file. */
   checksum: number;
+  /** The id in the file's header and in every block checksum (format 2); empty for a format-1 file. */
+  id: Uint8Array;
   /** Where each key group that has entries starts. */
   index: KeyGroupOffset[];
   /** Entries and value bytes per state index of the operator (for reports without reading data). */
@@ -69,14 +72,25 @@ export interface SavepointMetadata {
   files: DataFileMetadata[];
   /** The application position (a consumer's offsets) committed with this state, opaque bytes. */
   position?: Uint8Array;
+  /**
+   * The key groups this savepoint holds, sorted and disjoint. Absent (as in savepoints written
+   * before it was recorded) means all of them; fewer than all makes the savepoint partial.
+   */
+  keyGroupRanges?: KeyGroupRange[];
 }
 
 const STATE_TYPES: StateType[] = ['value', 'list', 'map'];
 /** Tags of the optional fields after the files. */
 const FIELD_POSITION = 1;
+const FIELD_KEY_GROUP_RANGES = 2;
 
 export function newestVersion(state: StateMetadata): SchemaVersion {
   return state.versions[state.versions.length - 1];
+}
+
+/** The key groups a savepoint holds (all of them unless it records fewer). */
+export function keyGroupRangesOf(metadata: Pick<SavepointMetadata, 'maxParallelism' | 'keyGroupRanges'>): KeyGroupRange[] {
+  return metadata.keyGroupRanges ?? [{ start: 0, end: metadata.maxParallelism - 1 }];
 }
 
 export function encodeMetadata(metadata: SavepointMetadata): Uint8Array {
@@ -111,6 +125,7 @@ export function encodeMetadata(metadata: SavepointMetadata): Uint8Array {
     body.writeVarUint(file.entries);
     body.writeVarUint(file.size);
     body.writeUint32(file.checksum);
+    body.writeBytes(file.id);
     body.writeVarUint(file.index.length);
     for (const { keyGroup, offset } of file.index) {
       body.writeVarUint(keyGroup);
@@ -126,6 +141,15 @@ export function encodeMetadata(metadata: SavepointMetadata): Uint8Array {
   if (metadata.position) {
     body.writeUint8(FIELD_POSITION);
     body.writeBytes(metadata.position);
+  }
+  if (metadata.keyGroupRanges && !isFullRange(metadata.keyGroupRanges, metadata.maxParallelism)) {
+    const ranges = normalizeRanges(metadata.keyGroupRanges);
+    body.writeUint8(FIELD_KEY_GROUP_RANGES);
+    body.writeVarUint(ranges.length);
+    for (const r of ranges) {
+      body.writeVarUint(r.start);
+      body.writeVarUint(r.end);
+    }
   }
   const payload = body.peek();
   const out = new DataOutput(payload.length + 16);
@@ -147,9 +171,9 @@ export function decodeMetadata(bytes: Uint8Array, path = METADATA_FILE): Savepoi
       throw new CorruptSavepointError('not a stateshift savepoint metadata file (wrong magic bytes)', path, 0);
     }
     const version = input.readUint8();
-    if (version !== FORMAT_VERSION) {
+    if (version < 1 || version > FORMAT_VERSION) {
       throw new CorruptSavepointError(
-        `savepoint format version ${version} is not one this release reads (it reads ${FORMAT_VERSION}); upgrade @stateshift/savepoint`,
+        `savepoint format version ${version} is not one this release reads (it reads 1 to ${FORMAT_VERSION}); upgrade @stateshift/savepoint`,
         path,
         4,
       );
@@ -161,7 +185,7 @@ export function decodeMetadata(bytes: Uint8Array, path = METADATA_FILE): Savepoi
     }
     const body = input.readRaw(length);
     if (crc32(body) !== checksum) throw new CorruptSavepointError('metadata checksum mismatch: the file is damaged', path, 13);
-    return decodeBody(new DataInput(body));
+    return decodeBody(new DataInput(body), version);
   } catch (error) {
     if (error instanceof DecodeError) {
       throw new CorruptSavepointError(`cannot decode the metadata: ${error.message}`, path, 13 + error.offset, { cause: error });
@@ -170,7 +194,7 @@ export function decodeMetadata(bytes: Uint8Array, path = METADATA_FILE): Savepoi
   }
 }
 
-function decodeBody(input: DataInput): SavepointMetadata {
+function decodeBody(input: DataInput, version: number): SavepointMetadata {
   const jobName = input.readString();
   const maxParallelism = input.readVarUint();
   const createdAt = input.readVarUint();
@@ -194,26 +218,61 @@ function decodeBody(input: DataInput): SavepointMetadata {
     operators.push({ uid, key, ...(namespace ? { namespace } : {}), states });
   }
   const files: DataFileMetadata[] = [];
+  const names = new Set<string>();
   for (let i = input.readVarUint(); i > 0; i--) {
+    const nameAt = input.offset;
     const name = input.readString();
+    // Confinement: a data file is a plain name inside the savepoint, listed once.
+    if (!isDataFileName(name) || names.has(name)) throw new DecodeError(`data file name ${JSON.stringify(name)} is not a plain file name of this savepoint, or is listed twice`, nameAt);
+    names.add(name);
     const operator = input.readVarUint();
     const range = { start: input.readVarUint(), end: input.readVarUint() };
     const entries = input.readVarUint();
     const size = input.readVarUint();
     const checksum = input.readUint32();
+    const id = version >= 2 ? input.readRaw(input.readLength('a file id')).slice() : new Uint8Array(0);
+    if (version >= 2 && id.length !== FILE_ID_SIZE) throw new DecodeError(`data file ${name} has a ${id.length}-byte id`, input.offset);
     const index: KeyGroupOffset[] = [];
     for (let k = input.readVarUint(); k > 0; k--) index.push({ keyGroup: input.readVarUint(), offset: input.readVarUint() });
     const stateTotals: { entries: number; bytes: number }[] = [];
     for (let k = input.readVarUint(); k > 0; k--) stateTotals.push({ entries: input.readVarUint(), bytes: input.readVarUint() });
     if (operator >= operators.length) throw new DecodeError(`data file ${name} names operator ${operator} of ${operators.length}`, input.offset);
-    files.push({ name, operator, range, entries, size, checksum, index, stateTotals });
+    checkIndex(name, range, size, index, maxParallelism, input.offset);
+    files.push({ name, operator, range, entries, size, checksum, id, index, stateTotals });
   }
   let position: Uint8Array | undefined;
+  let keyGroupRanges: KeyGroupRange[] | undefined;
   while (!input.atEnd) {
     const fieldAt = input.offset;
     const field = input.readUint8();
     if (field === FIELD_POSITION) position = input.readBytes().slice();
+    else if (field === FIELD_KEY_GROUP_RANGES) keyGroupRanges = readKeyGroupRanges(input, maxParallelism);
     else throw new DecodeError(`unknown optional metadata field ${field}`, fieldAt);
   }
-  return { jobName, maxParallelism, createdAt, operators, files, ...(position ? { position } : {}) };
+  return { jobName, maxParallelism, createdAt, operators, files, ...(position ? { position } : {}), ...(keyGroupRanges ? { keyGroupRanges } : {}) };
+}
+
+function readKeyGroupRanges(input: DataInput, maxParallelism: number): KeyGroupRange[] {
+  const ranges: KeyGroupRange[] = [];
+  for (let k = input.readVarUint(); k > 0; k--) {
+    const at = input.offset;
+    const range = { start: input.readVarUint(), end: input.readVarUint() };
+    const previous = ranges[ranges.length - 1];
+    if (range.end < range.start || range.end >= maxParallelism || (previous && range.start <= previous.end + 1)) {
+      throw new DecodeError(`key-group range ${range.start}-${range.end} is not sorted, disjoint and within 0-${maxParallelism - 1}`, at);
+    }
+    ranges.push(range);
+  }
+  return ranges;
+}
+
+/** A file's range lies within the key groups, and its index goes forward through the file. */
+function checkIndex(name: string, range: KeyGroupRange, size: number, index: KeyGroupOffset[], maxParallelism: number, at: number): void {
+  let ok = range.start <= range.end && range.end < maxParallelism;
+  for (let i = 0; ok && i < index.length; i++) {
+    const { keyGroup, offset } = index[i];
+    const previous = index[i - 1];
+    ok = keyGroup >= range.start && keyGroup <= range.end && offset < size && (!previous || (keyGroup > previous.keyGroup && offset > previous.offset));
+  }
+  if (!ok) throw new DecodeError(`data file ${name}: its key-group range or index does not fit the file and the savepoint`, at);
 }

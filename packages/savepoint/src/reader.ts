@@ -1,10 +1,10 @@
-/** Opening a savepoint and streaming its entries. */
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { CorruptSavepointError, keyGroupInRange, type KeyGroupRange } from '@stateshift/core';
+/** Opening a savepoint and streaming its entries, from any storage. */
+import { CorruptSavepointError, keyGroupInRange, NotASavepointError, type KeyGroupRange } from '@stateshift/core';
 import { readDataFileBlocks, type RawEntry } from './data-file.js';
-import { METADATA_FILE } from './format.js';
+import { MAX_METADATA_SIZE, METADATA_FILE } from './format.js';
 import { decodeMetadata, type DataFileMetadata, type OperatorMetadata, type SavepointMetadata } from './metadata.js';
+import { storageFor, type SavepointLocation, type StorageOptions } from './storage/resolve.js';
+import { readWhole, type SavepointStorage } from './storage/storage.js';
 
 export interface EntryFilter {
   /** Only these key groups; files outside the range are not opened. */
@@ -14,10 +14,20 @@ export interface EntryFilter {
 }
 
 export class Savepoint {
+  readonly storage: SavepointStorage;
+
   constructor(
-    readonly dir: string,
+    location: SavepointLocation,
     readonly metadata: SavepointMetadata,
-  ) {}
+    options: StorageOptions = {},
+  ) {
+    this.storage = storageFor(location, options);
+  }
+
+  /** The location: a directory path or an `s3://` URL. */
+  get dir(): string {
+    return this.storage.location;
+  }
 
   get jobName(): string {
     return this.metadata.jobName;
@@ -56,7 +66,7 @@ export class Savepoint {
       }
     }
     for (const file of this.files(uid, filter.range)) {
-      for await (const block of readDataFileBlocks(this.dir, file, { range: filter.range })) {
+      for await (const block of readDataFileBlocks(this.storage, file, { range: filter.range })) {
         const kept = block.filter((e) => (stateIndex < 0 || e.state === stateIndex) && (!filter.range || keyGroupInRange(e.keyGroup, filter.range)));
         if (kept.length) yield kept;
       }
@@ -70,7 +80,7 @@ export class Savepoint {
   /** Reads every data file whole, checking every checksum and count. */
   async verify(): Promise<void> {
     for (const file of this.metadata.files) {
-      for await (const _block of readDataFileBlocks(this.dir, file)) {
+      for await (const _block of readDataFileBlocks(this.storage, file)) {
         // reading is the check
       }
     }
@@ -89,23 +99,22 @@ export class Savepoint {
   }
 }
 
-/** Opens and verifies the metadata of the savepoint in `dir`. */
-export async function openSavepoint(dir: string): Promise<Savepoint> {
-  const path = join(dir, METADATA_FILE);
+/**
+ * Opens and verifies the metadata of the savepoint at `location` (a directory, `s3://bucket/prefix`
+ * or a storage). A location without `_metadata` gives NotASavepointError saying what is there;
+ * a damaged `_metadata` gives CorruptSavepointError.
+ */
+export async function openSavepoint(location: SavepointLocation, options: StorageOptions = {}): Promise<Savepoint> {
+  const storage = storageFor(location, options);
+  const path = storage.objectPath(METADATA_FILE);
+  const handle = await storage.open(METADATA_FILE);
+  if (!handle) throw new NotASavepointError(`${await storage.describe()}`, storage.location);
   let bytes: Uint8Array;
   try {
-    bytes = new Uint8Array(await readFile(path));
-  } catch (cause) {
-    const code = (cause as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') {
-      throw new CorruptSavepointError(
-        `no ${METADATA_FILE} here: ${dir} is not a savepoint (or one whose writing never finished)`,
-        path,
-        undefined,
-        { cause },
-      );
-    }
-    throw cause;
+    if (handle.size > MAX_METADATA_SIZE) throw new CorruptSavepointError(`a metadata file of ${handle.size} bytes is past any savepoint's`, path, 0);
+    bytes = await readWhole(handle);
+  } finally {
+    await handle.close();
   }
-  return new Savepoint(dir, decodeMetadata(bytes, path));
+  return new Savepoint(storage, decodeMetadata(bytes, path));
 }

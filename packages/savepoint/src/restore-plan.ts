@@ -1,9 +1,12 @@
 /**
  * The restore rules, decided once and the same way for every backend and for the dry-run:
  *
- * 1. Every operator (and state) in the savepoint must exist in the new job, unless
+ * 0. The savepoint is of the same job (job name), unless `allowJobNameChange`.
+ * 1. Every operator (and state) in the savepoint must exist in the new job, by uid or a declared
+ *    previous uid, unless dropped by declaration (`dropOperators`, `dropStates`) or
  *    `allowNonRestoredState`.
- * 2. maxParallelism must match.
+ * 2. maxParallelism must match. A partial savepoint restores only into an instance whose key
+ *    groups it holds, unless `allowPartialSavepoint`.
  * 3. Every state resolves its serializers (key, namespace, map key, each stored value version)
  *    before any data is read; every incompatible state without a converter is reported at once.
  * 4. A state whose type changed (value to list) is incompatible.
@@ -13,6 +16,9 @@
  */
 import {
   changesOf,
+  ConverterError,
+  DataOutput,
+  EncodeError,
   IncompatibleStateError,
   MissingAdapterError,
   readerFor,
@@ -27,6 +33,7 @@ import {
   type Deserializer,
   type IncompatibleState,
   type JobDeclaration,
+  type KeyGroupRange,
   type OperatorDeclaration,
   type SchemaChange,
   type Serializer,
@@ -35,11 +42,20 @@ import {
   type StateType,
   type TtlValue,
 } from '@stateshift/core';
-import type { OperatorMetadata, SavepointMetadata, StateMetadata } from './metadata.js';
+import { formatRanges, subtractRanges } from './key-group-ranges.js';
+import { keyGroupRangesOf, type OperatorMetadata, type SavepointMetadata, type StateMetadata } from './metadata.js';
 
 export interface RestoreOptions {
   /** Restore even though operators or states of the savepoint are not in the new job (they are dropped). */
   allowNonRestoredState?: boolean;
+  /** The key groups the restoring instance serves; default all of them. */
+  keyGroupRange?: KeyGroupRange;
+  /** Restore a partial savepoint although it lacks key groups the instance serves (they start empty). */
+  allowPartialSavepoint?: boolean;
+  /** Restore a savepoint whose job name differs: the user says it is the same job, renamed. */
+  allowJobNameChange?: boolean;
+  /** The clock that stamps values when TTL is turned on or a converter runs on a TTL state. Default `Date.now`. */
+  now?: () => number;
 }
 
 export type SerializerRole = 'key' | 'namespace' | 'mapKey' | 'value';
@@ -62,6 +78,8 @@ export interface SerializerPlan {
 }
 
 export type StateStatus = 'restored' | 'new' | 'dropped';
+/** Why stored state is left behind: declared (`dropOperators`, `dropStates`) or the blunt switch. */
+export type DropReason = 'declared' | 'allowNonRestoredState' | 'undeclared';
 export type StateVerdict = CompatibilityType | 'new' | 'dropped';
 
 export interface StatePlan {
@@ -74,6 +92,8 @@ export interface StatePlan {
   metadata?: StateMetadata;
   /** Index of the state in the savepoint operator's states (restored and dropped states). */
   savepointIndex?: number;
+  /** Dropped states: why. */
+  dropReason?: DropReason;
   mapKey?: SerializerPlan;
   /** One plan per stored schema version. */
   values: SerializerPlan[];
@@ -94,8 +114,13 @@ export interface StatePlan {
 export type OperatorStatus = 'matched' | 'onlyInSavepoint' | 'onlyInJob';
 
 export interface OperatorPlan {
+  /** The uid in the job (for operators only in the savepoint, the stored uid). */
   uid: string;
   status: OperatorStatus;
+  /** The stored uid when the operator was renamed (`previousUids`); read its entries by this uid. */
+  previousUid?: string;
+  /** Operators only in the savepoint: why their state is left behind. */
+  dropReason?: DropReason;
   declaration?: OperatorDeclaration;
   metadata?: OperatorMetadata;
   /** Index in the savepoint's operators. */
@@ -114,6 +139,9 @@ export interface RestorePlan {
   savepointJobName: string;
   maxParallelism: number;
   savepointMaxParallelism: number;
+  /** The key groups the savepoint holds, and those the instance needs that it lacks. */
+  savepointKeyGroups: KeyGroupRange[];
+  missingKeyGroups: KeyGroupRange[];
   allowNonRestoredState: boolean;
   operators: OperatorPlan[];
   /** Whether a restore would go ahead. */
@@ -135,23 +163,31 @@ type Converter = (previous: unknown) => unknown;
 export function planRestore(savepoint: SavepointMetadata, job: JobDeclaration, options: RestoreOptions = {}): RestorePlan {
   const missing: MissingAdapterError[] = [];
   const operators: OperatorPlan[] = [];
+  const allow = !!options.allowNonRestoredState;
+  const declaredDrops = new Set(job.dropOperators ?? []);
+  const restoredFrom = new Map<string, string[]>();
   savepoint.operators.forEach((metadata, savepointIndex) => {
-    const declaration = job.operator(metadata.uid);
+    const declaration = job.operator(metadata.uid) ?? job.operators.find((op) => (op.previousUids ?? []).includes(metadata.uid));
     if (!declaration) {
+      const dropReason: DropReason = declaredDrops.has(metadata.uid) ? 'declared' : allow ? 'allowNonRestoredState' : 'undeclared';
       operators.push({
         uid: metadata.uid,
         status: 'onlyInSavepoint',
+        dropReason,
         metadata,
         savepointIndex,
         rekey: false,
-        states: metadata.states.map((s, i) => droppedState(metadata.uid, s, i)),
+        states: metadata.states.map((s, i) => droppedState(metadata.uid, s, i, dropReason)),
       });
       return;
     }
-    operators.push(planOperator(declaration, metadata, savepointIndex, missing));
+    restoredFrom.set(declaration.uid, [...(restoredFrom.get(declaration.uid) ?? []), metadata.uid]);
+    const plan = planOperator(declaration, metadata, savepointIndex, missing, options);
+    if (metadata.uid !== declaration.uid) plan.previousUid = metadata.uid;
+    operators.push(plan);
   });
   for (const declaration of job.operators) {
-    if (savepoint.operators.some((op) => op.uid === declaration.uid)) continue;
+    if (restoredFrom.has(declaration.uid)) continue;
     operators.push({
       uid: declaration.uid,
       status: 'onlyInJob',
@@ -162,16 +198,26 @@ export function planRestore(savepoint: SavepointMetadata, job: JobDeclaration, o
       states: declaration.states.map((d) => newState(declaration.uid, d)),
     });
   }
+  const savepointKeyGroups = keyGroupRangesOf(savepoint);
+  const needed = options.keyGroupRange ?? { start: 0, end: job.maxParallelism - 1 };
   const plan: RestorePlan = {
     jobName: job.name,
     savepointJobName: savepoint.jobName,
     maxParallelism: job.maxParallelism,
     savepointMaxParallelism: savepoint.maxParallelism,
-    allowNonRestoredState: !!options.allowNonRestoredState,
+    savepointKeyGroups,
+    missingKeyGroups: savepoint.maxParallelism === job.maxParallelism ? subtractRanges([needed], savepointKeyGroups) : [],
+    allowNonRestoredState: allow,
     operators,
     ok: true,
   };
-  plan.error = firstError(plan, missing);
+  const doubled = [...restoredFrom].filter(([, from]) => from.length > 1);
+  plan.error = doubled.length
+    ? new RestoreError(
+        doubled.map(([uid, from]) => `the savepoint holds operator "${uid}" under ${from.length} uids (${from.map((u) => `"${u}"`).join(', ')}), and all restore into it`).join('; ') +
+          '. Keep one of them in previousUids, and drop the other with dropOperators.',
+      )
+    : firstError(plan, missing, options);
   plan.ok = !plan.error;
   return plan;
 }
@@ -181,19 +227,33 @@ export function assertRestorable(plan: RestorePlan): void {
   if (plan.error) throw plan.error;
 }
 
-function firstError(plan: RestorePlan, missing: MissingAdapterError[]): Error | undefined {
+function firstError(plan: RestorePlan, missing: MissingAdapterError[], options: RestoreOptions): Error | undefined {
+  if (plan.jobName !== plan.savepointJobName && !options.allowJobNameChange) {
+    return new RestoreError(
+      `the savepoint is of job "${plan.savepointJobName}" but the job is "${plan.jobName}". A savepoint restores into the job that wrote it; ` +
+        'if this is the same job under a new name, restore with allowJobNameChange (stateshift: --allow-job-name-change).',
+    );
+  }
   if (plan.maxParallelism !== plan.savepointMaxParallelism) {
     return new RestoreError(
       `the savepoint was taken with maxParallelism ${plan.savepointMaxParallelism}, the job declares ${plan.maxParallelism}. ` +
         `maxParallelism fixes the key groups; keep ${plan.savepointMaxParallelism}, or rescale the savepoint offline first ` +
-        '(rescaleSavepoint in @stateshift/savepoint).',
+        '(rescaleSavepoint in @stateshift/savepoint, or stateshift migrate with a job of the new maxParallelism).',
     );
   }
-  if (!plan.allowNonRestoredState) {
-    const operators = plan.operators.filter((op) => op.status === 'onlyInSavepoint').map((op) => `"${op.uid}"`);
+  if (plan.missingKeyGroups.length && !options.allowPartialSavepoint) {
+    const needed = options.keyGroupRange ?? { start: 0, end: plan.maxParallelism - 1 };
+    return new RestoreError(
+      `the savepoint is partial: it holds key groups ${formatRanges(plan.savepointKeyGroups)} of 0-${plan.maxParallelism - 1}, ` +
+        `but this instance serves ${formatRanges([needed])} and key groups ${formatRanges(plan.missingKeyGroups)} would start empty. ` +
+        'Join the partial savepoints first (mergeSavepoints, or stateshift merge), or restore with allowPartialSavepoint.',
+    );
+  }
+  {
+    const operators = plan.operators.filter((op) => op.dropReason === 'undeclared').map((op) => `"${op.uid}"`);
     const states = plan.operators
       .filter((op) => op.status === 'matched')
-      .flatMap((op) => op.states.filter((s) => s.status === 'dropped').map((s) => `"${op.uid}"/"${s.state}"`));
+      .flatMap((op) => op.states.filter((s) => s.dropReason === 'undeclared').map((s) => `"${op.uid}"/"${s.state}"`));
     if (operators.length || states.length) {
       const parts = [
         operators.length ? `operator${operators.length > 1 ? 's' : ''} ${operators.join(', ')}` : '',
@@ -201,7 +261,9 @@ function firstError(plan: RestorePlan, missing: MissingAdapterError[]): Error | 
       ].filter(Boolean);
       return new RestoreError(
         `the savepoint holds ${parts.join(' and ')} that the new job does not declare. ` +
-          'Declare them (a renamed operator keeps its uid), or restore with allowNonRestoredState to drop their state.',
+          "Declare them: a renamed operator lists its old uid (operator({ uid: 'new-uid', previousUids: ['old-uid'], ... })); " +
+          "state left behind on purpose is named in defineJob({ dropOperators: ['uid'] }) or operator({ dropStates: ['name'] }); " +
+          'or restore with allowNonRestoredState to drop everything undeclared.',
       );
     }
   }
@@ -226,11 +288,12 @@ function groupProblems(operator: string, state: string, problems: StatePlan['pro
   return [...byRole.values()];
 }
 
-function planOperator(declaration: OperatorDeclaration, metadata: OperatorMetadata, savepointIndex: number, missing: MissingAdapterError[]): OperatorPlan {
-  const key = planSerializer('key', declaration.keySerializer, metadata.key, declaration.migrateKey, false, missing);
+function planOperator(declaration: OperatorDeclaration, metadata: OperatorMetadata, savepointIndex: number, missing: MissingAdapterError[], options: RestoreOptions): OperatorPlan {
+  const where = (role: string) => ({ operator: declaration.uid, state: '', role, now: options.now });
+  const key = planSerializer('key', declaration.keySerializer, metadata.key, declaration.migrateKey, false, missing, where('key'));
   let namespace: SerializerPlan | undefined;
   if (metadata.namespace && declaration.namespaceSerializer) {
-    namespace = planSerializer('namespace', declaration.namespaceSerializer, metadata.namespace, declaration.migrateNamespace, false, missing);
+    namespace = planSerializer('namespace', declaration.namespaceSerializer, metadata.namespace, declaration.migrateNamespace, false, missing, where('namespace'));
   } else if (metadata.namespace || declaration.namespaceSerializer) {
     namespace = unrestorable(
       'namespace',
@@ -243,7 +306,8 @@ function planOperator(declaration: OperatorDeclaration, metadata: OperatorMetada
   const states: StatePlan[] = [];
   metadata.states.forEach((stateMeta, index) => {
     const descriptor = declaration.state(stateMeta.name);
-    states.push(descriptor ? planState(declaration.uid, descriptor, stateMeta, index, missing) : droppedState(declaration.uid, stateMeta, index));
+    const dropReason: DropReason = (declaration.dropStates ?? []).includes(stateMeta.name) ? 'declared' : options.allowNonRestoredState ? 'allowNonRestoredState' : 'undeclared';
+    states.push(descriptor ? planState(declaration.uid, descriptor, stateMeta, index, missing, options) : droppedState(declaration.uid, stateMeta, index, dropReason));
   });
   for (const descriptor of declaration.states) {
     if (!metadata.states.some((s) => s.name === descriptor.name)) states.push(newState(declaration.uid, descriptor));
@@ -272,7 +336,15 @@ function planOperator(declaration: OperatorDeclaration, metadata: OperatorMetada
   };
 }
 
-function planState(operator: string, descriptor: StateDescriptor, metadata: StateMetadata, savepointIndex: number, missing: MissingAdapterError[]): StatePlan {
+function planState(
+  operator: string,
+  descriptor: StateDescriptor,
+  metadata: StateMetadata,
+  savepointIndex: number,
+  missing: MissingAdapterError[],
+  options: RestoreOptions,
+): StatePlan {
+  const where = (role: string) => ({ operator, state: descriptor.name, role, now: options.now });
   const base = { operator, state: descriptor.name, status: 'restored' as const, type: descriptor.type, previousType: metadata.type, descriptor, metadata, savepointIndex };
   if (descriptor.type !== metadata.type) {
     return {
@@ -292,10 +364,13 @@ function planState(operator: string, descriptor: StateDescriptor, metadata: Stat
     };
   }
   const stored = storedValueSerializer(descriptor);
-  const values = metadata.versions.map((v) => ({ ...planSerializer('value', stored, v.snapshot, descriptor.options.migrate, !!descriptor.options.migrateAlways, missing), version: v.id }));
+  const values = metadata.versions.map((v) => ({
+    ...planSerializer('value', stored, v.snapshot, descriptor.options.migrate, !!descriptor.options.migrateAlways, missing, where('value')),
+    version: v.id,
+  }));
   let mapKey: SerializerPlan | undefined;
   if (descriptor.type === 'map') {
-    mapKey = planSerializer('mapKey', descriptor.keySerializer, metadata.mapKey!, descriptor.options.migrateKey, false, missing);
+    mapKey = planSerializer('mapKey', descriptor.keySerializer, metadata.mapKey!, descriptor.options.migrateKey, false, missing, where('mapKey'));
   }
   const parts = mapKey ? [...values, mapKey] : values;
   const problems = parts.flatMap((p) =>
@@ -339,11 +414,12 @@ function newState(operator: string, descriptor: StateDescriptor): StatePlan {
   };
 }
 
-function droppedState(operator: string, metadata: StateMetadata, savepointIndex: number): StatePlan {
+function droppedState(operator: string, metadata: StateMetadata, savepointIndex: number, dropReason: DropReason): StatePlan {
   return {
     operator,
     state: metadata.name,
     status: 'dropped',
+    dropReason,
     type: metadata.type,
     previousType: metadata.type,
     metadata,
@@ -373,10 +449,11 @@ function planSerializer(
   converter: Converter | undefined,
   always: boolean,
   missing: MissingAdapterError[],
+  where: ConverterPlace,
 ): SerializerPlan {
   let result: Compatibility<unknown>;
   try {
-    result = resolveSchemaCompatibility(next.snapshot(), previous);
+    result = resolveSchemaCompatibility(next.snapshot(), previous, { now: where.now });
   } catch (error) {
     if (!(error instanceof MissingAdapterError)) throw error;
     missing.push(error);
@@ -387,7 +464,7 @@ function planSerializer(
       role,
       result,
       converter: true,
-      reader: converterReader(previous, next, converter),
+      reader: converterReader(previous, next, converter, where),
       rewrite: true,
       changes: [
         { path: '', message: "values converted by the state's migrate function" },
@@ -410,19 +487,55 @@ function planSerializer(
   };
 }
 
-/** Old bytes through the stored snapshot's serializer, then the converter; TTL timestamps are kept. */
-function converterReader(previous: SerializerSnapshot<unknown>, next: Serializer<unknown>, convert: Converter): Deserializer<unknown> {
+/** Where a converter runs, for its errors; and the clock for TTL. */
+interface ConverterPlace {
+  operator: string;
+  state: string;
+  role: string;
+  now?: () => number;
+}
+
+/**
+ * Old bytes through the stored snapshot's serializer, then the converter; TTL timestamps are kept.
+ * The converter's output is checked by writing it with the new serializer: a value it cannot write
+ * (a missing field, NaN for an int, a number for a bigint) fails here, on every path that reads
+ * through this reader (restores eager and lazy, offline rewrites, the dry-run's sample), never later.
+ */
+function converterReader(previous: SerializerSnapshot<unknown>, next: Serializer<unknown>, convert: Converter, where: ConverterPlace): Deserializer<unknown> {
   const old = previous.restoreSerializer();
   const previousTtl = previous instanceof TtlSnapshot;
   const nextTtl = next instanceof TtlSerializer;
+  const now = where.now ?? Date.now;
+  const check = new DataOutput(256);
+  const name = where.role === 'value' ? 'migrate' : where.role === 'mapKey' ? 'migrateKey' : where.role === 'key' ? 'migrateKey (operator)' : 'migrateNamespace';
+  const place = where.state ? `operator "${where.operator}" state "${where.state}"` : `operator "${where.operator}"`;
+  const run = (value: unknown): unknown => {
+    try {
+      return convert(value);
+    } catch (error) {
+      throw new ConverterError(`${place}: the ${name} converter threw on a stored value: ${(error as Error)?.message ?? String(error)}`, { cause: error });
+    }
+  };
   return {
     deserialize(input) {
       const value = old.deserialize(input);
+      let converted: unknown;
       if (previousTtl) {
         const { timestamp, value: inner } = value as TtlValue<unknown>;
-        return nextTtl ? { timestamp, value: convert(inner) } : convert(inner);
+        converted = nextTtl ? { timestamp, value: run(inner) } : run(inner);
+      } else converted = nextTtl ? { timestamp: now(), value: run(value) } : run(value);
+      check.reset();
+      try {
+        next.serialize(converted, check);
+      } catch (error) {
+        if (!(error instanceof EncodeError)) throw error;
+        throw new ConverterError(
+          `${place}: the ${name} converter returned a value the new ${where.role === 'value' ? 'value' : where.role} serializer cannot write (${error.message}); ` +
+            'a converter must return a complete value of the new type',
+          { cause: error },
+        );
       }
-      return nextTtl ? { timestamp: Date.now(), value: convert(value) } : convert(value);
+      return converted;
     },
   };
 }

@@ -1,13 +1,19 @@
 /**
- * Writing a savepoint: data files first, `_metadata` last and atomically (temporary file, fsync,
- * rename, fsync of the directory). Until the commit the directory is not a savepoint.
+ * Writing a savepoint: data files first, `_metadata` last as one atomic write (file system:
+ * temporary file, fsync, rename, fsync of the directory; S3: one PUT). Until the commit the
+ * location is not a savepoint. A writer holds the location's `_lock` from `create` until its
+ * commit or abort, so a second writer fails at once; an abort removes only what this writer made.
  */
-import { mkdir, open, readdir, rename, rm } from 'node:fs/promises';
-import { join } from 'node:path';
-import { checkMaxParallelism, type KeyGroupRange } from '@stateshift/core';
+import { hostname } from 'node:os';
+import { checkMaxParallelism, SavepointStorageError, type KeyGroupRange } from '@stateshift/core';
 import { DataFileWriter, type RawEntry } from './data-file.js';
-import { dataFileName, METADATA_FILE } from './format.js';
+import { dataFileName, LOCK_FILE, METADATA_FILE } from './format.js';
+import { normalizeRanges } from './key-group-ranges.js';
 import { encodeMetadata, type DataFileMetadata, type OperatorMetadata, type SavepointMetadata } from './metadata.js';
+import { storageFor, type SavepointLocation, type StorageOptions } from './storage/resolve.js';
+import type { SavepointStorage } from './storage/storage.js';
+
+export { writeFileAtomically } from './storage/fs-storage.js';
 
 export interface SavepointLayout {
   jobName: string;
@@ -15,30 +21,57 @@ export interface SavepointLayout {
   operators: OperatorMetadata[];
   /** The application position committed with the state (opaque bytes). */
   position?: Uint8Array;
+  /** The key groups the savepoint holds; default: those of the data files written (all when none). */
+  keyGroupRanges?: KeyGroupRange[];
 }
 
 export class SavepointWriter {
   private readonly files: DataFileMetadata[] = [];
   private readonly open = new Set<DataFileWriter>();
+  private readonly ranges: KeyGroupRange[] = [];
+  /** Every object this writer made (data files, its lock), so an abort removes exactly these. */
+  private readonly made = new Set<string>();
   private done = false;
 
   private constructor(
-    readonly dir: string,
+    readonly storage: SavepointStorage,
     readonly layout: SavepointLayout,
   ) {}
 
-  /** Starts a savepoint in `dir`, which must not exist or be empty. */
-  static async create(dir: string, layout: SavepointLayout): Promise<SavepointWriter> {
+  /** The location: a directory path or an `s3://` URL. */
+  get dir(): string {
+    return this.storage.location;
+  }
+
+  /**
+   * Starts a savepoint at `location` (a directory, `s3://bucket/prefix` or a storage), which must
+   * not exist or be empty. Another writer at work there gives SavepointStorageError "in-use".
+   */
+  static async create(location: SavepointLocation, layout: SavepointLayout, options: StorageOptions = {}): Promise<SavepointWriter> {
     checkMaxParallelism(layout.maxParallelism);
     const uids = new Set<string>();
     for (const op of layout.operators) {
       if (uids.has(op.uid)) throw new TypeError(`savepoint layout names operator "${op.uid}" twice`);
       uids.add(op.uid);
     }
-    await mkdir(dir, { recursive: true });
-    const existing = await readdir(dir);
-    if (existing.length) throw new TypeError(`cannot write a savepoint into ${dir}: the directory is not empty`);
-    return new SavepointWriter(dir, layout);
+    const storage = storageFor(location, options);
+    const owner = `stateshift savepoint writer: pid ${process.pid} on ${hostname()} since ${new Date().toISOString()}`;
+    if (!(await storage.createExclusive(LOCK_FILE, new TextEncoder().encode(owner)))) {
+      throw new SavepointStorageError(
+        'in-use',
+        `another savepoint writer holds ${storage.objectPath(LOCK_FILE)}; wait for it, or if none is running (a writer was killed), remove the location and write again`,
+        storage.location,
+      );
+    }
+    const writer = new SavepointWriter(storage, layout);
+    writer.made.add(LOCK_FILE);
+    const others = (await storage.list()).filter((o) => o.name !== LOCK_FILE);
+    if (others.length) {
+      await writer.abort();
+      const what = others.some((o) => o.name === METADATA_FILE) ? 'a savepoint is there already' : `it holds ${others.length} object(s)`;
+      throw new SavepointStorageError('not-empty', `cannot write a savepoint here: the location is not empty (${what}); choose a new location`, storage.location);
+    }
+    return writer;
   }
 
   operatorIndex(uid: string): number {
@@ -57,7 +90,10 @@ export class SavepointWriter {
       throw new RangeError(`key-group range ${range.start}-${range.end} is not within 0-${this.layout.maxParallelism - 1}`);
     }
     const operator = this.operatorIndex(uid);
-    const writer = await DataFileWriter.create(this.dir, dataFileName(operator, range.start, range.end, part), operator, range);
+    this.ranges.push(range);
+    const name = dataFileName(operator, range.start, range.end, part);
+    const writer = await DataFileWriter.create(this.storage, name, operator, range);
+    this.made.add(name);
     this.open.add(writer);
     return writer;
   }
@@ -70,13 +106,16 @@ export class SavepointWriter {
     return meta;
   }
 
-  /** Records a data file written elsewhere into this directory (by a worker thread). */
+  /** Records a data file written elsewhere into this location (by a worker thread). */
   addFile(meta: DataFileMetadata): void {
     this.checkOpen();
+    this.ranges.push(meta.range);
+    this.made.add(meta.name);
+    // Empty files hold nothing worth listing.
     if (meta.entries > 0) this.files.push(meta);
   }
 
-  /** Writes `_metadata` atomically; the savepoint is complete when this resolves. */
+  /** Writes `_metadata` in one atomic write; the savepoint is complete when this resolves. */
   async commit(): Promise<SavepointMetadata> {
     this.checkOpen();
     if (this.open.size) throw new TypeError(`${this.open.size} data file(s) are still open; close them before the commit`);
@@ -89,16 +128,24 @@ export class SavepointWriter {
       files: [...this.files].sort((a, b) => a.operator - b.operator || a.range.start - b.range.start),
       ...(this.layout.position ? { position: this.layout.position } : {}),
     };
-    // Empty files hold nothing worth keeping.
-    await writeFileAtomically(this.dir, METADATA_FILE, encodeMetadata(metadata));
+    const ranges = this.layout.keyGroupRanges ?? (this.ranges.length ? this.ranges : undefined);
+    if (ranges) metadata.keyGroupRanges = normalizeRanges(ranges);
+    await this.storage.commit(METADATA_FILE, encodeMetadata(metadata));
+    // Committed: nothing of it may be removed any more. A lock left behind is ignored by readers.
+    this.made.clear();
+    await this.storage.remove(LOCK_FILE).catch(() => undefined);
     return metadata;
   }
 
-  /** Gives up: removes the directory's contents written so far. */
+  /** Gives up: removes the objects this writer made (and its directory, if it made it and it is empty). */
   async abort(): Promise<void> {
     this.done = true;
     await Promise.all([...this.open].map((w) => w.abort()));
-    await rm(this.dir, { recursive: true, force: true });
+    this.open.clear();
+    for (const name of this.made) if (name !== LOCK_FILE) await this.storage.remove(name).catch(() => undefined);
+    if (this.made.has(LOCK_FILE)) await this.storage.remove(LOCK_FILE).catch(() => undefined);
+    this.made.clear();
+    await this.storage.removeLocation();
   }
 
   private checkOpen(): void {
@@ -111,20 +158,21 @@ export class SavepointWriter {
  * operator over `range`, entries sorted by key group (stable, so list elements keep their order).
  */
 export async function writeSavepointEntries(
-  dir: string,
+  location: SavepointLocation,
   layout: SavepointLayout,
   range: KeyGroupRange,
   operators: { uid: string; entries: RawEntry[] }[],
+  options: StorageOptions = {},
 ): Promise<SavepointMetadata> {
-  const writer = await SavepointWriter.create(dir, layout);
+  const writer = await SavepointWriter.create(location, { ...layout, keyGroupRanges: layout.keyGroupRanges ?? [range] }, options);
   try {
     for (const { uid, entries } of operators) {
       if (!entries.length) continue;
       entries.sort((a, b) => a.keyGroup - b.keyGroup);
       const file = await writer.openDataFile(uid, range);
       for (const entry of entries) {
-        const flushing = file.append(entry);
-        if (flushing) await flushing;
+        const waiting = file.append(entry);
+        if (waiting) await waiting;
       }
       await writer.closeDataFile(file);
     }
@@ -132,24 +180,5 @@ export async function writeSavepointEntries(
   } catch (error) {
     await writer.abort();
     throw error;
-  }
-}
-
-/** Temporary file, fsync, rename over the target, fsync the directory. */
-export async function writeFileAtomically(dir: string, name: string, bytes: Uint8Array): Promise<void> {
-  const tmp = join(dir, `.${name}.tmp-${process.pid}-${Date.now()}`);
-  const handle = await open(tmp, 'w');
-  try {
-    await handle.writeFile(bytes);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  await rename(tmp, join(dir, name));
-  const dirHandle = await open(dir, 'r');
-  try {
-    await dirHandle.sync();
-  } finally {
-    await dirHandle.close();
   }
 }

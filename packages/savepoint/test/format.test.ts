@@ -1,7 +1,7 @@
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { CorruptSavepointError } from '@stateshift/core';
+import { CorruptSavepointError, NotASavepointError } from '@stateshift/core';
 import { crc32, openSavepoint, SavepointWriter, layoutOfJob, type RawEntry } from '../src/index.js';
 import { counts, sampleEntries, tempDir, writeSample } from './helpers.js';
 
@@ -59,7 +59,7 @@ describe('savepoint format', () => {
 
   test('a directory without _metadata is not a savepoint', async () => {
     const dir = await tempDir();
-    await expect(openSavepoint(dir)).rejects.toThrow(CorruptSavepointError);
+    await expect(openSavepoint(dir)).rejects.toThrow(NotASavepointError);
     await expect(openSavepoint(join(dir, 'missing'))).rejects.toThrow(/not a savepoint/);
   });
 
@@ -82,6 +82,8 @@ describe('savepoint format', () => {
     expect(() => file.append({ ...a, keyGroup: 5 })).toThrow(/outside the range 0-3/);
     await file.append({ ...a, keyGroup: 2 });
     expect(() => file.append({ ...a, keyGroup: 1 })).toThrow(/key-group order/);
+    expect(() => file.append({ ...a, keyGroup: 2, state: -1 })).toThrow(/32-bit unsigned/);
+    expect(() => file.append({ ...a, keyGroup: 2, version: 1.5 })).toThrow(/32-bit unsigned/);
     await writer.abort();
     await mkdir(join(dir, 'full'));
     await writeFile(join(dir, 'full', 'x'), 'x');

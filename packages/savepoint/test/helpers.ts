@@ -68,3 +68,36 @@ export async function writeSample(dir: string, entries = sampleEntries(50)): Pro
   }
   await writer.commit();
 }
+
+/** A job with every state type and a namespaced operator: the golden and corruption savepoints. */
+export const sessions = defineJob({
+  name: 'sessions',
+  maxParallelism: 8,
+  operators: [
+    operator({
+      uid: 'counter',
+      key: string(),
+      states: [valueState('count', int64()), listState('events', string()), mapState('byDay', string(), int32())],
+    }),
+    operator({ uid: 'windows', key: string(), namespace: int32(), states: [valueState('last', string()), listState('clicks', int64())] }),
+  ],
+});
+
+/** Entries of `sessions` for `n` users, per operator, sorted by key group. */
+export function sessionEntries(n: number): { uid: string; entries: RawEntry[] }[] {
+  const empty = new Uint8Array();
+  const windows: RawEntry[] = [];
+  for (let i = 0; i < n; i++) {
+    const key = bytesOf((o) => string().serialize(`user-${i}`, o));
+    const keyGroup = keyGroupOf(key, 8);
+    for (const window of [i, i + 100]) {
+      const namespace = bytesOf((o) => int32().serialize(window, o));
+      windows.push({ state: 0, keyGroup, key, namespace, mapKey: empty, version: 1, value: bytesOf((o) => string().serialize(`page-${i}-${window}`, o)) });
+      for (const click of [1n, 2n]) windows.push({ state: 1, keyGroup, key, namespace, mapKey: empty, version: 1, value: bytesOf((o) => int64().serialize(click * BigInt(window), o)) });
+    }
+  }
+  return [
+    { uid: 'counter', entries: sampleEntries(n) },
+    { uid: 'windows', entries: windows.sort((a, b) => a.keyGroup - b.keyGroup) },
+  ];
+}

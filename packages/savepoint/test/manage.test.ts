@@ -67,7 +67,7 @@ test('checkUpgrade reports per operator and state, with what must migrate', asyn
   expect(refused.error?.name).toBe('IncompatibleStateError');
   const dropped = checkUpgrade(sp, defineJob({ name: 'orders', maxParallelism: 16, operators: [job().operators[0]] }));
   expect(dropped.ok).toBe(false);
-  expect(dropped.operators).toContainEqual({ uid: 'audit', status: 'onlyInSavepoint', rekey: false });
+  expect(dropped.operators).toContainEqual({ uid: 'audit', status: 'missing', dropReason: 'undeclared', rekey: false });
   expect(checkUpgrade(sp, defineJob({ name: 'orders', maxParallelism: 16, operators: [job().operators[0]] }), { allowNonRestoredState: true }).ok).toBe(true);
 });
 

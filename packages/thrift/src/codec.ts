@@ -3,7 +3,7 @@
  * binary or the compact protocol, no generated code. Unknown fields (and fields whose wire type is
  * not the declared one) are skipped, as Thrift's own readers do.
  */
-import { DataInput, DataOutput, DecodeError, EncodeError } from '@stateshift/core';
+import { DataInput, DataOutput, DecodeError, describeValue, EncodeError, isRecordValue, joinPath, utf8Length } from '@stateshift/core';
 import { structOf, typeName, type ThriftModel, type ThriftStruct, type ThriftType } from './model.js';
 
 export type ProtocolName = 'binary' | 'compact';
@@ -40,25 +40,13 @@ export function wireOf(type: ThriftType): number {
   }
 }
 
-const RANGES: Record<string, [number, number]> = { i8: [-128, 127], i16: [-32768, 32767], i32: [-2147483648, 2147483647], enum: [-2147483648, 2147483647] };
-const utf8 = new TextEncoder();
-const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
+const RANGES: Record<string, [number, number]> = { i8: [-128, 127], i16: [-32768, 32767], i32: [-2147483648, 2147483647] };
 
-/** UTF-8 to string: short ASCII (ids, names) without the decoder's call overhead. */
-function decodeUtf8(bytes: Uint8Array): string {
-  if (bytes.length <= 32) {
-    let s = '';
-    for (let i = 0; i < bytes.length; i++) {
-      if (bytes[i] > 0x7f) return utf8Decoder.decode(bytes);
-      s += String.fromCharCode(bytes[i]);
-    }
-    return s;
-  }
-  return utf8Decoder.decode(bytes);
-}
-
-function describe(v: unknown): string {
-  return typeof v === 'bigint' ? `${v}n` : typeof v === 'string' ? JSON.stringify(v) : v instanceof Uint8Array ? 'bytes' : v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v;
+/** An error from inside a struct, list or map, with `part` put before its path. */
+function nest(error: unknown, part: string): unknown {
+  if (!(error instanceof EncodeError)) return error;
+  const message = error.path ? error.message.slice(error.path.length + 2) : error.message;
+  return new EncodeError(message, joinPath(part, error.path), { cause: error.cause ?? error });
 }
 
 interface Header {
@@ -84,6 +72,22 @@ export abstract class Codec {
   protected abstract readDouble(input: DataInput): number;
   protected abstract writeBinary(out: DataOutput, v: Uint8Array): void;
   protected abstract readBinary(input: DataInput): Uint8Array;
+  /** The length prefix of a string or binary. */
+  protected abstract writeLength(out: DataOutput, n: number): void;
+  /** A string or binary length, which must fit in what is left. */
+  protected abstract readLength(input: DataInput): number;
+
+  private readonly names = new Map<string, Map<number, string>>();
+
+  /** An enum's names by value, built once. */
+  private enumNames(name: string): Map<number, string> {
+    let names = this.names.get(name);
+    if (!names) {
+      names = new Map([...this.model.enums.get(name)!].map(([k, v]) => [v, k]));
+      this.names.set(name, names);
+    }
+    return names;
+  }
   protected abstract writeBool(out: DataOutput, v: boolean): void;
   protected abstract readBool(input: DataInput): boolean;
   protected abstract writeListHeader(out: DataOutput, elem: number, size: number): void;
@@ -91,28 +95,53 @@ export abstract class Codec {
   protected abstract writeMapHeader(out: DataOutput, key: number, value: number, size: number): void;
   protected abstract readMapHeader(input: DataInput): { key: number; value: number; size: number };
 
-  writeStruct(out: DataOutput, struct: ThriftStruct, value: unknown, path = struct.name): void {
-    if (typeof value !== 'object' || value === null || value instanceof Map || Array.isArray(value)) throw new EncodeError(`expected an object for ${struct.name}, got ${describe(value)}`, path);
-    const record = value as Record<string, unknown>;
+  /** Writes a top-level struct; errors name their place from the struct: "Order.items[0].sku". */
+  write(out: DataOutput, struct: ThriftStruct, value: unknown): void {
+    this.reset();
+    try {
+      this.writeStruct(out, struct, value);
+    } catch (error) {
+      throw nest(error, struct.name);
+    }
+  }
+
+  /** Reads a top-level struct. */
+  read(input: DataInput, struct: ThriftStruct): Record<string, unknown> {
+    this.reset();
+    return this.readStruct(input, struct);
+  }
+
+  /** Forgets per-value state left by a value that failed halfway. */
+  protected reset(): void {}
+
+  writeStruct(out: DataOutput, struct: ThriftStruct, value: unknown): void {
+    if (!isRecordValue(value)) throw new EncodeError(`expected a plain object with the fields of ${struct.name}, got ${describeValue(value)}`);
+    const record = value;
     if (struct.union) {
-      const set = struct.fields.filter((f) => record[f.name] !== undefined);
-      if (set.length !== 1) throw new EncodeError(`union ${struct.name} needs exactly one field set, got ${set.length}`, path);
+      const set = struct.fields.filter((f) => record[f.name] !== undefined && record[f.name] !== null);
+      if (set.length !== 1) throw new EncodeError(`union ${struct.name} needs exactly one field set (the others null), got ${set.length}`);
     }
     this.structBegin();
-    for (const field of struct.fields) {
-      let v = record[field.name];
-      if (v === undefined) {
-        if (field.requiredness === 'required') throw new EncodeError(`required field is missing`, `${path}.${field.name}`);
-        if (field.requiredness === 'default' && field.default !== undefined) v = field.default;
-        else continue;
+    let name = '';
+    try {
+      for (const field of struct.fields) {
+        name = field.name;
+        let v = record[field.name];
+        if (v === undefined || v === null) {
+          if (field.requiredness === 'required') throw new EncodeError('required field is missing');
+          if (field.requiredness === 'default' && field.default !== undefined && v === undefined) v = field.default;
+          else continue;
+        }
+        const wire = wireOf(field.type);
+        if (field.type.kind === 'bool' && typeof v === 'boolean' && this.boolInHeader) {
+          this.writeFieldHeader(out, wire, field.id, v);
+          continue;
+        }
+        this.writeFieldHeader(out, wire, field.id);
+        this.writeValue(out, field.type, v);
       }
-      const wire = wireOf(field.type);
-      if (field.type.kind === 'bool' && typeof v === 'boolean' && this.boolInHeader) {
-        this.writeFieldHeader(out, wire, field.id, v);
-        continue;
-      }
-      this.writeFieldHeader(out, wire, field.id);
-      this.writeValue(out, field.type, v, `${path}.${field.name}`);
+    } catch (error) {
+      throw nest(error, name);
     }
     this.writeStop(out);
     this.structEnd();
@@ -123,8 +152,10 @@ export abstract class Codec {
   }
 
   readStruct(input: DataInput, struct: ThriftStruct): Record<string, unknown> {
+    input.enter();
+    // Every field is present: its value, its default, or null when absent.
     const value: Record<string, unknown> = {};
-    for (const f of struct.fields) if (f.default !== undefined) value[f.name] = cloneDefault(f.default);
+    for (const f of struct.fields) value[f.name] = f.default === undefined ? null : cloneDefault(f.default);
     this.structBegin();
     for (;;) {
       const header = this.readFieldHeader(input);
@@ -138,24 +169,29 @@ export abstract class Codec {
     }
     this.structEnd();
     for (const f of struct.fields) {
-      if (f.requiredness === 'required' && value[f.name] === undefined) throw new DecodeError(`required field ${struct.name}.${f.name} (id ${f.id}) is missing`, input.offset);
+      if (f.requiredness === 'required' && value[f.name] === null) throw new DecodeError(`required field ${struct.name}.${f.name} (id ${f.id}) is missing`, input.offset);
     }
+    input.leave();
     return value;
   }
 
-  writeValue(out: DataOutput, type: ThriftType, v: unknown, path: string): void {
-    const wrong = () => new EncodeError(`expected ${typeName(type)}, got ${describe(v)}`, path);
+  writeValue(out: DataOutput, type: ThriftType, v: unknown): void {
+    const wrong = () => new EncodeError(`expected ${typeName(type)}${type.kind === 'enum' ? ` (${[...this.model.enums.get(type.name)!.keys()].join(', ')})` : ''}, got ${describeValue(v)}`);
     switch (type.kind) {
       case 'bool':
         if (typeof v !== 'boolean') throw wrong();
         return this.writeBool(out, v);
       case 'i8':
       case 'i16':
-      case 'i32':
-      case 'enum': {
+      case 'i32': {
         const [min, max] = RANGES[type.kind];
         if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw wrong();
-        return this.writeInt(out, type.kind === 'enum' ? 'i32' : type.kind, v);
+        return this.writeInt(out, type.kind, v);
+      }
+      case 'enum': {
+        const n = typeof v === 'string' ? this.model.enums.get(type.name)!.get(v) : undefined;
+        if (n === undefined) throw wrong();
+        return this.writeInt(out, 'i32', n);
       }
       case 'i64':
         if (typeof v !== 'bigint' || v < -(1n << 63n) || v >= 1n << 63n) throw wrong();
@@ -163,28 +199,46 @@ export abstract class Codec {
       case 'double':
         if (typeof v !== 'number') throw wrong();
         return this.writeDouble(out, v);
-      case 'string':
+      case 'string': {
         if (typeof v !== 'string') throw wrong();
-        return this.writeBinary(out, utf8.encode(v));
+        const n = utf8Length(v);
+        this.writeLength(out, n);
+        return out.writeUtf8(v, n);
+      }
       case 'binary':
         if (!(v instanceof Uint8Array)) throw wrong();
         return this.writeBinary(out, v);
       case 'struct':
-        return this.writeStruct(out, structOf(this.model, type.name), v, path);
+        return this.writeStruct(out, structOf(this.model, type.name), v);
       case 'list':
       case 'set': {
-        const items = type.kind === 'list' ? (Array.isArray(v) ? v : undefined) : v instanceof Set ? [...v] : undefined;
-        if (!items) throw wrong();
-        this.writeListHeader(out, wireOf(type.elem), items.length);
-        items.forEach((e, i) => this.writeValue(out, type.elem, e, `${path}[${i}]`));
+        if (type.kind === 'list' ? !Array.isArray(v) : !(v instanceof Set)) throw wrong();
+        const items = v as unknown[] | Set<unknown>;
+        this.writeListHeader(out, wireOf(type.elem), Array.isArray(items) ? items.length : items.size);
+        let i = 0;
+        try {
+          for (const e of items) {
+            this.writeValue(out, type.elem, e);
+            i++;
+          }
+        } catch (error) {
+          throw nest(error, `[${i}]`);
+        }
         return;
       }
       case 'map': {
         if (!(v instanceof Map)) throw wrong();
         this.writeMapHeader(out, wireOf(type.key), wireOf(type.value), v.size);
-        for (const [k, e] of v) {
-          this.writeValue(out, type.key, k, `${path}{key}`);
-          this.writeValue(out, type.value, e, `${path}{value}`);
+        let where = '{key}';
+        try {
+          for (const [k, e] of v) {
+            where = '{key}';
+            this.writeValue(out, type.key, k);
+            where = '{value}';
+            this.writeValue(out, type.value, e);
+          }
+        } catch (error) {
+          throw nest(error, where);
         }
       }
     }
@@ -198,23 +252,21 @@ export abstract class Codec {
       case 'i16':
       case 'i32':
         return this.readInt(input, type.kind);
-      case 'enum':
-        return this.readInt(input, 'i32');
+      case 'enum': {
+        const at = input.offset;
+        const n = this.readInt(input, 'i32');
+        const name = this.enumNames(type.name).get(n);
+        if (name === undefined) throw new DecodeError(`enum ${type.name} has no value ${n}`, at);
+        return name;
+      }
       case 'i64':
         return this.readI64(input);
       case 'double':
         return this.readDouble(input);
-      case 'string': {
-        const at = input.offset;
-        try {
-          return decodeUtf8(this.readBinary(input));
-        } catch (error) {
-          if (error instanceof DecodeError) throw error;
-          throw new DecodeError('invalid UTF-8 in a Thrift string', at);
-        }
-      }
+      case 'string':
+        return input.readUtf8(this.readLength(input));
       case 'binary':
-        return this.readBinary(input).slice();
+        return input.readCopy(this.readLength(input));
       case 'struct':
         return this.readStruct(input, structOf(this.model, type.name));
       case 'list':
@@ -222,19 +274,23 @@ export abstract class Codec {
         const at = input.offset;
         const { elem, size } = this.readListHeader(input);
         if (elem !== wireOf(type.elem) && size > 0) throw new DecodeError(`${type.kind} of ${typeName(type.elem)} holds elements of wire type ${elem}`, at);
+        input.enter();
         const items = [];
         for (let i = 0; i < size; i++) items.push(this.readValue(input, type.elem));
+        input.leave();
         return type.kind === 'set' ? new Set(items) : items;
       }
       case 'map': {
         const at = input.offset;
         const { key, value, size } = this.readMapHeader(input);
         if (size > 0 && (key !== wireOf(type.key) || value !== wireOf(type.value))) throw new DecodeError(`map<${typeName(type.key)},${typeName(type.value)}> holds wire types ${key}, ${value}`, at);
+        input.enter();
         const map = new Map();
         for (let i = 0; i < size; i++) {
           const k = this.readValue(input, type.key);
           map.set(k, this.readValue(input, type.value));
         }
+        input.leave();
         return map;
       }
     }
@@ -258,23 +314,29 @@ export abstract class Codec {
       case T.STRING:
         return void this.readBinary(input);
       case T.STRUCT: {
+        input.enter();
         this.structBegin();
         for (let h = this.readFieldHeader(input); h; h = this.readFieldHeader(input)) if (h.bool === undefined) this.skip(input, h.wire);
         this.structEnd();
+        input.leave();
         return;
       }
       case T.LIST:
       case T.SET: {
         const { elem, size } = this.readListHeader(input);
+        input.enter();
         for (let i = 0; i < size; i++) this.skip(input, elem);
+        input.leave();
         return;
       }
       case T.MAP: {
         const { key, value, size } = this.readMapHeader(input);
+        input.enter();
         for (let i = 0; i < size; i++) {
           this.skip(input, key);
           this.skip(input, value);
         }
+        input.leave();
         return;
       }
       default:
@@ -334,10 +396,16 @@ export class BinaryCodec extends Codec {
     out.writeRaw(v);
   }
   protected readBinary(input: DataInput): Uint8Array {
+    return input.readRaw(this.readLength(input));
+  }
+  protected writeLength(out: DataOutput, n: number): void {
+    out.writeInt32(n);
+  }
+  protected readLength(input: DataInput): number {
     const at = input.offset;
     const n = input.readInt32();
     if (n < 0 || n > input.remaining) throw new DecodeError(`binary length ${n} is beyond the ${input.remaining} bytes left`, at);
-    return input.readRaw(n);
+    return n;
   }
   protected writeBool(out: DataOutput, v: boolean): void {
     out.writeUint8(v ? 1 : 0);
@@ -382,6 +450,10 @@ export class CompactCodec extends Codec {
 
   protected override get boolInHeader(): boolean {
     return true;
+  }
+  protected override reset(): void {
+    this.lastId = 0;
+    this.stack.length = 0;
   }
   protected structBegin(): void {
     this.stack.push(this.lastId);
@@ -430,19 +502,22 @@ export class CompactCodec extends Codec {
     return input.readVarInt64();
   }
   protected writeDouble(out: DataOutput, v: number): void {
-    const b = new Uint8Array(8);
-    new DataView(b.buffer).setFloat64(0, v, true);
-    out.writeRaw(b);
+    out.writeFloat64LE(v);
   }
   protected readDouble(input: DataInput): number {
-    const b = input.readRaw(8);
-    return new DataView(b.buffer, b.byteOffset, 8).getFloat64(0, true);
+    return input.readFloat64LE();
   }
   protected writeBinary(out: DataOutput, v: Uint8Array): void {
     out.writeBytes(v);
   }
   protected readBinary(input: DataInput): Uint8Array {
-    return input.readRaw(input.readLength('Thrift binary'));
+    return input.readRaw(this.readLength(input));
+  }
+  protected writeLength(out: DataOutput, n: number): void {
+    out.writeVarUint(n);
+  }
+  protected readLength(input: DataInput): number {
+    return input.readLength('a Thrift string or binary');
   }
   protected writeBool(out: DataOutput, v: boolean): void {
     out.writeUint8(v ? 1 : 2);

@@ -16,7 +16,6 @@ export type { ProtocolName } from './codec.js';
  * A serializer of one struct (or union) of a Thrift IDL. Values are plain objects by field name;
  * i64 is bigint, binary Uint8Array, list an array, set a Set, map a Map, enums their i32 values.
  */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export function thrift<T = any>(idl: string, structName: string, options: { protocol?: ProtocolName } = {}): Serializer<T> {
+export function thrift<T = unknown>(idl: string, structName: string, options: { protocol?: ProtocolName } = {}): Serializer<T> {
   return new ThriftSerializer<T>(idl, structName, options.protocol ?? 'binary');
 }

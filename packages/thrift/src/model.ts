@@ -89,6 +89,11 @@ export function parseIdl(idl: string): ThriftModel {
     switch (c.type) {
       case 'IntConstant': {
         const n = BigInt(c.value.value);
+        if (type.kind === 'enum') {
+          const name = [...enums.get(type.name)!].find(([, v]) => BigInt(v) === n)?.[0];
+          if (name === undefined) throw new SchemaError(`${n} is not a value of enum ${type.name}`);
+          return name;
+        }
         return type.kind === 'i64' ? n : type.kind === 'double' ? Number(n) : type.kind === 'bool' ? n !== 0n : Number(n);
       }
       case 'DoubleConstant':
@@ -109,7 +114,8 @@ export function parseIdl(idl: string): ThriftModel {
       }
       case 'Identifier': {
         const [enumName, member] = String(c.value).split('.');
-        if (member !== undefined && enums.get(enumName)?.has(member)) return enums.get(enumName)!.get(member);
+        // Enum values are their names in stateshift's value model; an i32 field takes the number.
+        if (member !== undefined && enums.get(enumName)?.has(member)) return type.kind === 'enum' ? member : enums.get(enumName)!.get(member);
         if (consts.has(c.value)) return constValue(consts.get(c.value)!, type);
         throw new SchemaError(`unknown constant ${c.value}`);
       }

@@ -82,10 +82,10 @@ export function compareStructs(next: ThriftModel, prev: ThriftModel, to: ThriftS
 /** A value read with the stored IDL, reshaped for the new one by field id (widening integers). */
 export function convertStruct(next: ThriftModel, prev: ThriftModel, to: ThriftStruct, from: ThriftStruct, value: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const f of to.fields) if (f.default !== undefined) out[f.name] = typeof f.default === 'object' && f.default !== null ? structuredClone(f.default) : f.default;
+  for (const f of to.fields) out[f.name] = f.default === undefined ? null : typeof f.default === 'object' && f.default !== null ? structuredClone(f.default) : f.default;
   for (const field of to.fields) {
     const old = from.byId.get(field.id);
-    if (!old || value[old.name] === undefined) continue;
+    if (!old || value[old.name] === undefined || value[old.name] === null) continue;
     out[field.name] = convert(next, prev, field.type, old.type, value[old.name]);
   }
   return out;
@@ -95,6 +95,12 @@ function convert(next: ThriftModel, prev: ThriftModel, to: ThriftType, from: Thr
   switch (to.kind) {
     case 'i64':
       return typeof v === 'bigint' ? v : BigInt(v as number);
+    case 'i32':
+      // An enum read as i32: its number.
+      return typeof v === 'string' ? prev.enums.get((from as { name: string }).name)!.get(v) : v;
+    case 'enum':
+      // An i32 read as an enum: its name (a number the enum lacks stays a number and is refused on write).
+      return typeof v === 'number' ? ([...next.enums.get(to.name)!].find(([, n]) => n === v)?.[0] ?? v) : v;
     case 'string':
       return v instanceof Uint8Array ? new TextDecoder().decode(v) : v;
     case 'binary':

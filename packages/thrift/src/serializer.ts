@@ -22,11 +22,11 @@ export class ThriftSerializer<T> implements Serializer<T> {
   }
 
   serialize(value: T, out: DataOutput): void {
-    this.codec.writeStruct(out, this.struct, value);
+    this.codec.write(out, this.struct, value);
   }
 
   deserialize(input: DataInput): T {
-    return this.codec.readStruct(input, this.struct) as T;
+    return this.codec.read(input, this.struct) as T;
   }
 
   snapshot(): ThriftSnapshot<T> {

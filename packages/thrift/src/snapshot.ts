@@ -45,7 +45,7 @@ export class ThriftSnapshot<T> implements SerializerSnapshot<T> {
     if (!verdict.migrate && !protocolChanged) return compatibleAsIs(verdict.changes);
     const changes = protocolChanged ? [{ path: '', message: `protocol changed from ${prev.protocol} to ${next.protocol}` }, ...verdict.changes] : verdict.changes;
     return compatibleAfterMigration(
-      { deserialize: (input) => convertStruct(next.model, prev.model, next.struct, prev.struct, prev.codec.readStruct(input, prev.struct)) as T },
+      { deserialize: (input) => convertStruct(next.model, prev.model, next.struct, prev.struct, prev.codec.read(input, prev.struct)) as T },
       changes,
     );
   }

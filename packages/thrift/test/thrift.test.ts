@@ -15,16 +15,17 @@ const fromPython = {
   userId: 'joha',
   createTs: 1_700_000_000_000n,
   amount: 12.5,
-  status: 1,
+  status: 'PAID',
   items: [{ sku: 'apple', qty: 3 }, { sku: 'pear', qty: 1 }],
   tags: new Map([['channel', 'web']]),
   flags: new Set([1, -2]),
   checksum: new Uint8Array([0, 255]),
-  payment: { voucher: 7 },
+  payment: { card: null, voucher: 7 },
   gift: true,
   priority: -3,
 };
-const minimal = { orderId: 'o-0', status: 0, gift: false };
+// Absent fields read as null; fields with a default read as the default.
+const minimal = { orderId: 'o-0', userId: null, createTs: null, amount: null, status: 'NEW', items: null, tags: null, flags: null, checksum: null, payment: null, gift: false, priority: null };
 
 const arbitraryOrder = (f: unknown) => {
   const c = f as typeof fc;
@@ -34,10 +35,18 @@ const arbitraryOrder = (f: unknown) => {
       userId: c.string(),
       createTs: c.bigInt({ min: -(1n << 63n), max: (1n << 63n) - 1n }),
       amount: c.double({ noNaN: true }),
-      status: c.constantFrom(0, 1, 2),
+      status: c.constantFrom('NEW', 'PAID', 'SHIPPED'),
       items: c.array(c.record({ sku: c.string(), qty: c.integer() }, { noNullPrototype: true })),
       tags: c.uniqueArray(c.tuple(c.string(), c.string()), { selector: (e) => e[0] }).map((e) => new Map(e)),
       flags: c.uniqueArray(c.integer({ min: -32768, max: 32767 })).map((e) => new Set(e)),
+      checksum: c.option(c.uint8Array(), { nil: null }),
+      payment: c.option(
+        c.oneof(
+          c.record({ card: c.string(), voucher: c.constant(null) }, { noNullPrototype: true }),
+          c.record({ card: c.constant(null), voucher: c.integer() }, { noNullPrototype: true }),
+        ),
+        { nil: null },
+      ),
       gift: c.boolean(),
       priority: c.integer({ min: -128, max: 127 }),
     },
@@ -51,7 +60,7 @@ for (const protocol of ['binary', 'compact'] as const) {
     fc,
     name: `thrift Order (${protocol})`,
     factory: order(protocol),
-    samples: [fromPython, minimal, { ...minimal, payment: { card: '4111' }, items: Array.from({ length: 20 }, (_, i) => ({ sku: `s${i}`, qty: i })) }],
+    samples: [fromPython, minimal, { ...minimal, payment: { card: '4111', voucher: null }, items: Array.from({ length: 20 }, (_, i) => ({ sku: `s${i}`, qty: i })) }],
     invalid: [null, { userId: 'no id' }, { ...minimal, createTs: 5 }, { ...minimal, priority: 300 }, { ...minimal, payment: { card: 'x', voucher: 1 } }],
     arbitrary: arbitraryOrder,
   });
@@ -123,7 +132,7 @@ upgradeSuite({
   name: 'thrift rules',
   specs: [
     spec('identical', s('1: string a'), [{ a: 'x' }], s('1: string a'), 'compatibleAsIs'),
-    spec('optional field added', s('1: string a'), [{ a: 'x' }], s('1: string a, 2: optional i32 b'), 'compatibleAsIs', { migrated: [{ a: 'x' }], paths: ['S.b (id 2)'] }),
+    spec('optional field added', s('1: string a'), [{ a: 'x' }], s('1: string a, 2: optional i32 b'), 'compatibleAsIs', { migrated: [{ a: 'x', b: null }], paths: ['S.b (id 2)'] }),
     spec('defaulted field added', s('1: string a'), [{ a: 'x' }], s('1: string a, 2: i32 b = 7'), 'compatibleAsIs', { migrated: [{ a: 'x', b: 7 }] }),
     spec('field removed', s('1: string a, 2: i32 b'), [{ a: 'x', b: 1 }], s('1: string a'), 'compatibleAsIs', { migrated: [{ a: 'x' }], paths: ['S.b (id 2)'] }),
     spec('field renamed', s('1: string a'), [{ a: 'x' }], s('1: string name'), 'compatibleAsIs', { migrated: [{ name: 'x' }] }),
@@ -138,8 +147,8 @@ upgradeSuite({
     spec('map values widened', s('1: map<string, i16> m'), [{ m: new Map([['a', 1]]) }], s('1: map<string, i64> m'), 'compatibleAfterMigration', { migrated: [{ m: new Map([['a', 1n]]) }] }),
     spec('string > binary', s('1: string a'), [{ a: 'ab' }], s('1: binary a'), 'compatibleAsIs', { migrated: [{ a: new Uint8Array([97, 98]) }] }),
     spec('binary > string', s('1: binary a'), [{ a: new Uint8Array([97]) }], s('1: string a'), 'compatibleAsIs', { migrated: [{ a: 'a' }] }),
-    spec('enum > i32', s('1: E e'), [{ e: 1 }], s('1: i32 e'), 'compatibleAsIs'),
-    spec('i32 > enum', s('1: i32 e'), [{ e: 1 }], s('1: E e'), 'compatibleAsIs'),
+    spec('enum > i32', s('1: E e'), [{ e: 'B' }], s('1: i32 e'), 'compatibleAsIs', { migrated: [{ e: 1 }] }),
+    spec('i32 > enum', s('1: i32 e'), [{ e: 1 }], s('1: E e'), 'compatibleAsIs', { migrated: [{ e: 'B' }] }),
     spec('i64 > i32 (narrowing)', s('1: i64 n'), [{ n: 1n }], s('1: i32 n'), 'incompatible', { paths: ['S.n (id 1)'] }),
     spec('string > i32', s('1: string a'), [{ a: 'x' }], s('1: i32 a'), 'incompatible', { paths: ['S.a (id 1)'] }),
     spec('list > set', s('1: list<i32> a'), [{ a: [1] }], s('1: set<i32> a'), 'incompatible'),

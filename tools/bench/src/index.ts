@@ -166,3 +166,4 @@ function findRepoRoot(): string {
     if (dirname(dir) === dir) return process.cwd();
   }
 }
+export { compare, runComparisons, type Comparison, type ComparisonRow, type Contender } from './interleaved.js';

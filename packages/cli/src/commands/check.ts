@@ -1,40 +1,160 @@
+import { fork } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { JobDeclaration } from '@stateshift/core';
-import { checkUpgrade, openSavepoint, type UpgradeCheck } from '@stateshift/savepoint';
-import { json, paint, table, type Io } from '../io.js';
+import { formatRanges, type OperatorCheck, type UpgradeCheck } from '@stateshift/savepoint';
+import type { CheckTask } from '../check-child.js';
+import { checkReport, type CheckOptions, type CheckReport } from '../check-report.js';
 import { EXIT_OK, EXIT_UNSAFE, UsageError } from '../errors.js';
-import { loadJob } from '../load-job.js';
+import { json, paint, table, type Io } from '../io.js';
+import { safe, safeLines } from '../text.js';
 
-export const checkHelp = `stateshift check <savepoint> --job <module> [--allow-non-restored-state] [--json]
+export const checkHelp = `stateshift check <savepoint | lsm-database-dir> --job <module> [--allow-non-restored-state]
+    [--allow-job-name-change] [--allow-partial] [--key-groups a-b] [--timeout seconds] [--json]
 
 The upgrade dry-run: applies the restore rules to the savepoint and the job module's declaration,
-exactly as a restore would, without touching data. Exit code 0 when the upgrade is safe, 1 when a
-restore would fail (the reasons are printed), 2 for usage or I/O errors. --json prints the report.`;
+exactly as a restore would, without touching data. Given an LSM database directory (of
+@stateshift/backend-lsm, with no job running on it), it checks reopening that database in place
+with the new job. Exit code 0 when the upgrade is safe, 1 when a restore would fail (the reasons
+are printed), 2 for usage or I/O errors. --json prints the report. A partial savepoint (one that
+holds fewer than all key groups) is unsafe for an instance that serves key groups it lacks:
+--key-groups a-b names the instance's range (default all), --allow-partial accepts starting the
+missing ones empty.
 
-export function printCheck(io: Io, report: UpgradeCheck): void {
-  const verdictColor = (v: string) => (v === 'incompatible' ? 'red' : v === 'compatibleAsIs' || v === 'new' ? 'green' : 'yellow');
-  const rows = report.states.map((s) => [
-    s.operator,
-    s.state,
-    paint(io, verdictColor(s.verdict), s.verdict),
-    s.converterUsed ? 'yes' : '',
-    s.entriesToMigrate ? String(s.entriesToMigrate) : '',
-    [...s.problems.map((p) => `${p.path || '(value)'}: ${p.message}`), ...s.changes.map((c) => `${c.path || '(value)'}: ${c.message}`)].join('; '),
-  ]);
-  const operators = report.operators.filter((o) => o.status !== 'matched').map((o) => `  operator "${o.uid}": ${o.status === 'onlyInSavepoint' ? 'only in the savepoint' : 'new in the job'}`);
-  io.out(`job ${report.jobName} from savepoint of ${report.savepointJobName} (maxParallelism ${report.maxParallelism.savepoint} to ${report.maxParallelism.job})\n`);
-  if (operators.length) io.out(`${operators.join('\n')}\n`);
-  io.out(table(io, ['operator', 'state', 'verdict', 'converter', 'to migrate', 'changes'], rows));
-  io.out(report.ok ? `${paint(io, 'green', 'SAFE')}: a restore of this savepoint into the job goes ahead.\n` : `${paint(io, 'red', 'UNSAFE')}: a restore would fail with ${report.error!.name}:\n${report.error!.message}\n`);
+The job module is loaded in a child process; the check counts only when it finishes there within
+--timeout seconds (default 60). A module that exits the process, hangs or never finishes loading
+is an error (exit 2): a job module only declares.`;
+
+function operatorText(o: OperatorCheck): string {
+  switch (o.status) {
+    case 'renamed':
+      return `renamed from "${safe(o.previousUid!)}" (previousUids)`;
+    case 'dropped':
+      return o.dropReason === 'declared' ? 'dropped (declared in dropOperators)' : 'dropped (allowNonRestoredState)';
+    case 'missing':
+      return 'only in the savepoint and not declared (a rename: previousUids; on purpose: dropOperators)';
+    default:
+      return 'new in the job';
+  }
 }
 
-export async function checkWith(io: Io, dir: string, job: JobDeclaration, options: { allowNonRestoredState?: boolean; json?: boolean }): Promise<number> {
-  const report = checkUpgrade(await openSavepoint(dir), job, { allowNonRestoredState: options.allowNonRestoredState });
-  if (options.json) io.out(json(report, true));
+function stateVerdict(s: UpgradeCheck['states'][number], operatorDropped: boolean): string {
+  if (s.verdict !== 'dropped') return s.verdict;
+  if (s.dropReason === 'undeclared') return 'not declared';
+  if (s.dropReason === 'allowNonRestoredState') return 'dropped (allowNonRestoredState)';
+  return operatorDropped ? 'dropped (dropOperators)' : 'dropped (dropStates)';
+}
+
+export function printCheck(io: Io, report: UpgradeCheck & { source?: string }): void {
+  const verdictColor = (v: string) => (v === 'incompatible' || v === 'not declared' ? 'red' : v === 'compatibleAsIs' || v === 'new' ? 'green' : 'yellow');
+  const droppedOperators = new Set(report.operators.filter((o) => o.status === 'dropped').map((o) => o.uid));
+  const rows = report.states.map((s) => {
+    const verdict = stateVerdict(s, droppedOperators.has(s.operator));
+    return [
+      safe(s.operator),
+      safe(s.state),
+      paint(io, verdictColor(verdict), verdict),
+      s.converterUsed ? 'yes' : '',
+      s.entriesToMigrate ? String(s.entriesToMigrate) : '',
+      safe([...s.problems.map((p) => `${p.path || '(value)'}: ${p.message}`), ...s.changes.map((c) => `${c.path || '(value)'}: ${c.message}`)].join('; ')),
+    ];
+  });
+  const operators = report.operators.filter((o) => o.status !== 'matched').map((o) => `  operator "${safe(o.uid)}": ${operatorText(o)}`);
+  const what = report.source === 'lsm-database' ? 'LSM database (in place)' : 'savepoint';
+  io.out(`job ${safe(report.jobName)} from ${what} of ${safe(report.savepointJobName)} (maxParallelism ${report.maxParallelism.savepoint} to ${report.maxParallelism.job})\n`);
+  if (report.keyGroups.partial) {
+    io.out(
+      `  partial: holds key groups ${formatRanges(report.keyGroups.savepoint)} of 0-${report.maxParallelism.savepoint - 1}` +
+        `${report.keyGroups.missing.length ? `; lacks ${formatRanges(report.keyGroups.missing)}` : ''}\n`,
+    );
+  }
+  if (operators.length) io.out(`${operators.join('\n')}\n`);
+  io.out(table(io, ['operator', 'state', 'verdict', 'converter', 'to migrate', 'changes'], rows));
+  io.out(
+    report.ok
+      ? `${paint(io, 'green', 'SAFE')}: a restore of this ${what} into the job goes ahead.\n`
+      : `${paint(io, 'red', 'UNSAFE')}: a restore would fail with ${safe(report.error!.name)}:\n${safeLines(report.error!.message)}\n`,
+  );
+}
+
+function print(io: Io, report: CheckReport | UpgradeCheck, asJson?: boolean): number {
+  if (asJson) io.out(json(report, true));
   else printCheck(io, report);
   return report.ok ? EXIT_OK : EXIT_UNSAFE;
 }
 
-export async function check(io: Io, dir: string, options: { job?: string; allowNonRestoredState?: boolean; json?: boolean }): Promise<number> {
+/** The dry-run against a declaration in this process (the demo). */
+export async function checkWith(io: Io, dir: string, job: JobDeclaration, options: CheckOptions & { json?: boolean }): Promise<number> {
+  return print(io, await checkReport(dir, job, options), options.json);
+}
+
+/** The child's compiled module (when this file runs from sources under a test runner, the built one). */
+function childPath(): string {
+  const beside = fileURLToPath(new URL('../check-child.js', import.meta.url));
+  return existsSync(beside) ? beside : fileURLToPath(new URL('../../dist/check-child.js', import.meta.url));
+}
+
+class CheckAbortedError extends Error {
+  override name = 'CheckAbortedError';
+}
+
+function runChild(task: CheckTask, timeoutMs: number, io: Io): Promise<CheckReport> {
+  return new Promise((resolve, reject) => {
+    const child = fork(childPath(), [JSON.stringify(task)], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+    // What the module prints goes to stderr, so --json output stays clean.
+    child.stdout!.on('data', (d: Buffer) => io.err(safeLines(d.toString())));
+    child.stderr!.on('data', (d: Buffer) => io.err(safeLines(d.toString())));
+    let settled = false;
+    const finish = (fn: () => void) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      fn();
+    };
+    const timer = setTimeout(
+      () =>
+        finish(() => {
+          child.kill('SIGKILL');
+          reject(new CheckAbortedError(`the job module ${safe(task.jobModule)} did not finish loading and checking within ${timeoutMs / 1000} s; a job module only declares (raise --timeout if it is slow to load)`));
+        }),
+      timeoutMs,
+    );
+    child.on('message', (m: { type: 'report'; report: CheckReport } | { type: 'error'; name: string; message: string }) =>
+      finish(() => {
+        child.kill();
+        if (m.type === 'report') resolve(m.report);
+        else reject(Object.assign(new Error(m.message), { name: m.name }));
+      }),
+    );
+    child.on('error', (error) => finish(() => reject(error)));
+    child.on('exit', (code, signal) =>
+      finish(() =>
+        reject(
+          new CheckAbortedError(
+            `the job module ${safe(task.jobModule)} ended the process (${signal ? `signal ${signal}` : `exit code ${code}`}) before the check finished: ` +
+              'a job module only declares; it must not exit, and its top-level await must settle',
+          ),
+        ),
+      ),
+    );
+  });
+}
+
+export function parseTimeout(text: string | undefined): number {
+  if (text === undefined) return 60_000;
+  if (!/^\d+(\.\d+)?$/.test(text) || Number(text) <= 0) throw new UsageError(`--timeout must be a number of seconds above 0, got "${safe(text)}"`);
+  return Number(text) * 1000;
+}
+
+export async function check(io: Io, dir: string, options: CheckOptions & { job?: string; json?: boolean; timeout?: string }): Promise<number> {
   if (!options.job) throw new UsageError('check needs --job <module>');
-  return checkWith(io, dir, await loadJob(options.job), options);
+  const timeoutMs = parseTimeout(options.timeout);
+  const { allowNonRestoredState, allowJobNameChange, allowPartialSavepoint, keyGroups } = options;
+  const report = await runChild(
+    { dir: path.resolve(dir), jobModule: path.resolve(options.job), options: { allowNonRestoredState, allowJobNameChange, allowPartialSavepoint, keyGroups } },
+    timeoutMs,
+    io,
+  );
+  return print(io, report, options.json);
 }

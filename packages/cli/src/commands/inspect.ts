@@ -1,41 +1,54 @@
-import { describeSavepoint, openSavepoint } from '@stateshift/savepoint';
+import { describeSavepoint, formatRanges } from '@stateshift/savepoint';
 import { formatBytes, json, paint, table, type Io } from '../io.js';
 import { EXIT_OK } from '../errors.js';
+import { openForCli } from '../open.js';
+import { isValidPackageName, redactInReport, safe } from '../text.js';
 
 export const inspectHelp = `stateshift inspect <savepoint> [--json]
 
-Lists the savepoint's job, operators and states with their schemas, entry counts and sizes.
-Reads only the metadata.`;
+Lists the savepoint's job, the key groups it holds (partial when fewer than all), operators and
+states with their schemas, entry counts and sizes. Reads only the metadata. Schemas of every format
+the CLI ships with (pojo, Avro, Protobuf, Thrift), and of any adapter installed in the current
+project, are decoded; others show as opaque with the package that reads them.`;
 
 function schemaText(schema: unknown): string {
-  const text = JSON.stringify(schema, (_k, v) => (typeof v === 'bigint' ? `${v}` : v));
-  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+  const text = JSON.stringify(schema, (k, v) => {
+    if (typeof v === 'bigint') return `${v}`;
+    if (k === 'package' && typeof v === 'string' && !isValidPackageName(v)) return '(not a valid npm package name)';
+    return v;
+  });
+  return safe(text.length > 80 ? `${text.slice(0, 77)}...` : text);
 }
 
 export async function inspect(io: Io, dir: string, options: { json?: boolean }): Promise<number> {
-  const summary = describeSavepoint(await openSavepoint(dir));
+  const summary = describeSavepoint(await openForCli(dir));
   if (options.json) {
-    io.out(json(summary, true));
+    io.out(json(redactInReport(summary), true));
     return EXIT_OK;
   }
+  const keyGroups = summary.partial
+    ? `${paint(io, 'yellow', 'partial')}: holds key groups ${formatRanges(summary.keyGroupRanges)} of 0-${summary.maxParallelism - 1}`
+    : `all key groups (0-${summary.maxParallelism - 1})`;
   io.out(
-    `${paint(io, 'bold', 'savepoint')} ${summary.dir}\n` +
-      `job ${summary.jobName}, maxParallelism ${summary.maxParallelism}, taken ${summary.createdAt}\n` +
+    `${paint(io, 'bold', 'savepoint')} ${safe(summary.dir)}\n` +
+      `job ${safe(summary.jobName)}, maxParallelism ${summary.maxParallelism}, taken ${summary.createdAt}\n` +
+      `${keyGroups}\n` +
+      (summary.position ? `application position: ${summary.position.length / 2} bytes (${summary.position.length > 64 ? `${summary.position.slice(0, 64)}...` : summary.position})\n` : '') +
       `${summary.entries} entries in ${summary.files} files, ${formatBytes(summary.bytes)}\n\n`,
   );
   const rows = summary.operators.flatMap((op) =>
     op.states.map((s) => [
-      op.uid,
-      s.name,
+      safe(op.uid),
+      safe(s.name),
       s.type,
-      s.versions.map((v) => `v${v.id} ${v.kind}`).join(', '),
+      safe(s.versions.map((v) => `v${v.id} ${v.kind}`).join(', ')),
       String(s.entries),
       formatBytes(s.bytes),
       schemaText(s.versions[s.versions.length - 1].schema),
     ]),
   );
   io.out(table(io, ['operator', 'state', 'type', 'versions', 'entries', 'bytes', 'schema'], rows));
-  const keys = summary.operators.map((op) => `  ${op.uid}: key ${schemaText(op.key)}${op.namespace ? `, namespace ${schemaText(op.namespace)}` : ''}`);
+  const keys = summary.operators.map((op) => `  ${safe(op.uid)}: key ${schemaText(op.key)}${op.namespace ? `, namespace ${schemaText(op.namespace)}` : ''}`);
   io.out(`\nkeys\n${keys.join('\n')}\n`);
   return EXIT_OK;
 }

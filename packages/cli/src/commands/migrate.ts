@@ -2,19 +2,25 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { parseKeyGroupRange, type KeyGroupRange } from '@stateshift/core';
-import { openSavepoint, prepareRewrite, rewritePart, SavepointWriter, type DataFileMetadata } from '@stateshift/savepoint';
+import { formatRanges, outputKeyGroups, prepareRewrite, rewritePart, SavepointWriter, type DataFileMetadata } from '@stateshift/savepoint';
 import { formatBytes, json, progressBar, type Io } from '../io.js';
 import { EXIT_OK, UsageError } from '../errors.js';
 import { loadJob } from '../load-job.js';
+import { openForCli } from '../open.js';
+import { safe } from '../text.js';
+import { wholeNumber } from './dump.js';
 import type { WorkerReply, WorkerTask } from '../migrate-worker.js';
 
-export const migrateHelp = `stateshift migrate <savepoint> --job <module> --out <dir> [--key-groups a-b] [--workers n] [--allow-non-restored-state] [--json]
+export const migrateHelp = `stateshift migrate <savepoint> --job <module> --out <dir> [--key-groups a-b] [--workers n]
+    [--allow-non-restored-state] [--allow-job-name-change] [--json]
 
 Offline eager migration: writes a new savepoint at --out in which every entry is read as the job
-module's declaration reads it (migrations, converters, re-keying) and written with its serializers.
-The source is never modified; --out must not exist or be empty; _metadata is written last.
---key-groups a-b writes only that range (for splitting work across machines); --workers n splits
-the range across n worker threads.`;
+module's declaration reads it (migrations, converters, re-keying, renames and drops the job
+declares) and written with its serializers. A job with another maxParallelism rescales. The source
+is never modified; --out must not exist or be empty, and not be inside the source; _metadata is
+written last. --key-groups a-b writes only that range, as a partial savepoint that says so (split
+the work across processes or machines, then join the parts with stateshift merge); --workers n
+splits the range across n worker threads.`;
 
 export interface MigrateOptions {
   job?: string;
@@ -22,7 +28,18 @@ export interface MigrateOptions {
   keyGroups?: string;
   workers?: string;
   allowNonRestoredState?: boolean;
+  allowJobNameChange?: boolean;
   json?: boolean;
+}
+
+/** Refuses an output directory that is the source or inside it. */
+export function checkOutside(out: string, sources: string[]): void {
+  for (const src of sources) {
+    const rel = path.relative(path.resolve(src), path.resolve(out));
+    if (rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel))) {
+      throw new UsageError(`--out ${safe(out)} is inside the source savepoint ${safe(src)}; write the new savepoint somewhere else`);
+    }
+  }
 }
 
 function splitRange(range: KeyGroupRange, parts: number): KeyGroupRange[] {
@@ -55,18 +72,19 @@ function runWorker(task: WorkerTask, onProgress: (done: number) => void): Promis
 
 export async function migrate(io: Io, src: string, options: MigrateOptions): Promise<number> {
   if (!options.job || !options.out) throw new UsageError('migrate needs --job <module> and --out <dir>');
-  const workers = options.workers === undefined ? 1 : Number(options.workers);
-  if (!Number.isInteger(workers) || workers < 1 || workers > 64) throw new UsageError(`--workers must be a whole number in 1..64, got ${options.workers}`);
+  const workers = wholeNumber('workers', options.workers, 1, 64) ?? 1;
+  checkOutside(options.out, [src]);
   const job = await loadJob(options.job);
-  const savepoint = await openSavepoint(src);
+  const savepoint = await openForCli(src);
   const range = options.keyGroups ? parseKeyGroupRange(options.keyGroups, job.maxParallelism) : { start: 0, end: job.maxParallelism - 1 };
-  const rewrite = { job, allowNonRestoredState: options.allowNonRestoredState };
+  const rewrite = { job, allowNonRestoredState: options.allowNonRestoredState, allowJobNameChange: options.allowJobNameChange };
   // Decided up front, in this thread: a refused upgrade fails before any worker starts.
   const prepared = prepareRewrite(savepoint, rewrite);
   const total = savepoint.metadata.files.reduce((n, f) => n + f.entries, 0) * (prepared.rekey.size && workers > 1 ? workers : 1);
   const started = Date.now();
   const bar = progressBar(io, 'migrating');
-  const writer = await SavepointWriter.create(options.out, prepared.layout);
+  const keyGroupRanges = outputKeyGroups(prepared, range);
+  const writer = await SavepointWriter.create(options.out, { ...prepared.layout, keyGroupRanges });
   try {
     let files: DataFileMetadata[];
     if (workers === 1) {
@@ -76,7 +94,15 @@ export async function migrate(io: Io, src: string, options: MigrateOptions): Pro
       const parts = splitRange(range, workers);
       const results = await Promise.all(
         parts.map((part, i) =>
-          runWorker({ src: path.resolve(src), out: path.resolve(options.out!), jobModule: path.resolve(options.job!), range: part, part: `w${i}`, allowNonRestoredState: !!options.allowNonRestoredState }, (d) => {
+          runWorker({
+              src: path.resolve(src),
+              out: path.resolve(options.out!),
+              jobModule: path.resolve(options.job!),
+              range: part,
+              part: `w${i}`,
+              allowNonRestoredState: !!options.allowNonRestoredState,
+              allowJobNameChange: !!options.allowJobNameChange,
+            }, (d) => {
             done[i] = d;
             bar.update(done.reduce((a, b) => a + b, 0), total);
           }),
@@ -90,8 +116,12 @@ export async function migrate(io: Io, src: string, options: MigrateOptions): Pro
     const seconds = (Date.now() - started) / 1000;
     const entries = metadata.files.reduce((n, f) => n + f.entries, 0);
     const bytes = metadata.files.reduce((n, f) => n + f.size, 0);
-    if (options.json) io.out(json({ out: options.out, entries, bytes, files: metadata.files.length, seconds, workers, keyGroups: range }, true));
-    else io.out(`migrated ${entries} entries into ${options.out} (${metadata.files.length} files, ${formatBytes(bytes)}) in ${seconds.toFixed(2)} s with ${workers} worker${workers > 1 ? 's' : ''}\n`);
+    const partial = metadata.keyGroupRanges !== undefined;
+    if (options.json) io.out(json({ out: options.out, entries, bytes, files: metadata.files.length, seconds, workers, keyGroups: range, partial, keyGroupRanges }, true));
+    else {
+      io.out(`migrated ${entries} entries into ${safe(options.out)} (${metadata.files.length} files, ${formatBytes(bytes)}) in ${seconds.toFixed(2)} s with ${workers} worker${workers > 1 ? 's' : ''}\n`);
+      if (partial) io.out(`partial savepoint: key groups ${formatRanges(keyGroupRanges)}; join the parts with stateshift merge\n`);
+    }
     return EXIT_OK;
   } catch (error) {
     bar.done();

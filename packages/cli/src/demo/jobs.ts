@@ -25,6 +25,9 @@ const ordersJob = (order: Serializer<unknown>, migrate?: (old: unknown) => unkno
     ],
   });
 
+/** Every version of the job has this shape (only the order serializer changes). */
+export type OrdersJob = ReturnType<typeof ordersJob>;
+
 export const ordersV1 = ordersJob(pojo<Order>('Order', { orderId: string(), userId: string(), createTs: int64() }));
 
 const orderV2 = pojo('Order', { orderId: int32(), userId: string(), createTs: int64(), amount: { serializer: float64(), default: 0 } });

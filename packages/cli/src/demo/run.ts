@@ -2,13 +2,13 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { StateBackend } from '@stateshift/savepoint';
+import type { StateBackend } from '@stateshift/core';
 import { openLsmBackend } from '@stateshift/backend-lsm';
 import { checkWith } from '../commands/check.js';
 import { inspect } from '../commands/inspect.js';
 import { paint, progressBar, type Io } from '../io.js';
 import { EXIT_OK, EXIT_UNSAFE } from '../errors.js';
-import { ordersV1, ordersV2, ordersV2Converted, USERS, type Order } from './jobs.js';
+import { ordersV1, ordersV2, ordersV2Converted, USERS, type Order, type OrdersJob } from './jobs.js';
 
 export const demoHelp = `stateshift demo [--orders n] [--keep]
 
@@ -18,20 +18,31 @@ and adds a field; check refuses it and says why; with a converter check passes; 
 eagerly and lazily and carries on; inspect shows the final savepoint. --orders sets how many orders
 version 1 processes (default 20000); --keep leaves the directory.`;
 
-async function processOrders(backend: StateBackend, from: number, count: number, makeOrder: (i: number) => unknown, onProgress?: (done: number) => void): Promise<void> {
-  const op = backend.operator<string>('orders-per-user');
-  const counts = op.value<bigint>('count');
+/** What a consumer commits with its state: the number of orders processed. */
+const positionOf = (orders: number) => new TextEncoder().encode(String(orders));
+export const ordersIn = (position: Uint8Array | undefined) => (position ? Number(new TextDecoder().decode(position)) : 0);
+
+/**
+ * The job's loop: per order, count it, keep it as the user's last order and keep the user's last 10
+ * order ids; a checkpoint with the position every 1000 orders. State access is synchronous.
+ */
+async function processOrders(backend: StateBackend<OrdersJob>, from: number, count: number, makeOrder: (i: number) => unknown, onProgress?: (done: number) => void): Promise<void> {
+  const op = backend.operator('orders-per-user');
+  const counts = op.value('count');
   const last = op.value('last-order');
-  const recent = op.list<string>('recent-order-ids');
-  for (let i = from; i < from + count; i += 100) {
-    const batch = [];
-    for (let j = i; j < Math.min(i + 100, from + count); j++) {
-      const user = USERS[j % USERS.length];
-      const order = makeOrder(j) as { orderId: unknown };
-      batch.push(counts.update(user, (c) => (c ?? 0n) + 1n), last.set(user, order), recent.add(user, String(order.orderId)));
+  const recent = op.list('recent-order-ids');
+  for (let i = from; i < from + count; i++) {
+    const user = USERS[i % USERS.length];
+    const order = makeOrder(i) as { orderId: unknown };
+    counts.update(user, (c) => (c ?? 0n) + 1n);
+    last.set(user, order);
+    const ids = recent.get(user);
+    ids.push(String(order.orderId));
+    recent.update(user, ids.slice(-10));
+    if ((i + 1 - from) % 1000 === 0 || i + 1 === from + count) {
+      await backend.checkpoint({ position: positionOf(i + 1) });
+      onProgress?.(i + 1 - from);
     }
-    await Promise.all(batch);
-    onProgress?.(Math.min(i + 100, from + count) - from);
   }
 }
 
@@ -55,13 +66,14 @@ export async function demo(io: Io, options: { orders?: string; keep?: boolean })
     const bar = progressBar(io, 'orders');
     await timed(`v1 processes ${n} orders`, () => processOrders(v1, 0, n, v1Order, (d) => bar.update(d, n)));
     bar.done();
-    io.out(`joha has ${await v1.operator('orders-per-user').value('count').get('joha')} orders; last: ${JSON.stringify((await v1.operator('orders-per-user').value('last-order').get('joha')) as object, (_k, v) => (typeof v === 'bigint' ? `${v}n` : v))}\n`);
+    io.out(`joha has ${v1.operator('orders-per-user').value('count').get('joha')} orders; last: ${JSON.stringify(v1.operator('orders-per-user').value('last-order').get('joha') as object, (_k, v) => (typeof v === 'bigint' ? `${v}n` : v))}\n`);
 
     const savepoint = path.join(dir, 'savepoint-1');
     say('2. It stops with a savepoint');
     const meta = await timed('savepoint', () => v1.savepoint(savepoint));
+    io.out(`the savepoint carries the position: version 2 resumes after order ${ordersIn(v1.position)}.\n`);
     await v1.close();
-    io.out(`${savepoint}: ${meta.files.reduce((a, f) => a + f.entries, 0)} entries, serializer snapshots stored beside the data.\n`);
+    io.out(`${savepoint}: ${meta.entries} entries and the position (${ordersIn(v1.position)} orders processed), serializer snapshots stored beside the data.\n`);
 
     say('3. Version 2 changes orderId from string to int and adds amount', 'Before deploying, CI runs `stateshift check savepoint-1 --job orders-v2.js`:\n\n');
     const refused = await checkWith(io, savepoint, ordersV2, {});
@@ -77,11 +89,11 @@ export async function demo(io: Io, options: { orders?: string; keep?: boolean })
     const v2Order = (i: number) => ({ orderId: i, userId: USERS[i % USERS.length], createTs: 1_700_000_000_000n + BigInt(i), amount: (i % 100) + 0.5 });
     const eager = await timed('eager restore (every entry migrated)', () => openLsmBackend({ job: ordersV2Converted, dir: path.join(dir, 'db-eager'), restoreFrom: savepoint, migration: 'eager' }));
     const lazy = await timed('lazy restore (bytes copied only)', () => openLsmBackend({ job: ordersV2Converted, dir: path.join(dir, 'db-lazy'), restoreFrom: savepoint, migration: 'lazy' }));
-    const firstRead = await timed('first read after the lazy restore', () => lazy.operator('orders-per-user').value('last-order').get('nina'));
+    const firstRead = await timed('first read after the lazy restore', async () => lazy.operator('orders-per-user').value('last-order').get('nina'));
     io.out(`nina's last order, read lazily through the converter: ${JSON.stringify(firstRead, (_k, v) => (typeof v === 'bigint' ? `${v}n` : v))}\n`);
-    await timed('v2 processes 1000 more orders (eager)', () => processOrders(eager, n, 1000, v2Order));
-    await timed('v2 processes 1000 more orders (lazy)', () => processOrders(lazy, n, 1000, v2Order));
-    io.out(`after ${n + 1000} orders, joha has ${await eager.operator('orders-per-user').value('count').get('joha')} (eager) and ${await lazy.operator('orders-per-user').value('count').get('joha')} (lazy) orders.\n`);
+    await timed('v2 processes 1000 more orders (eager)', () => processOrders(eager, ordersIn(eager.position), 1000, v2Order));
+    await timed('v2 processes 1000 more orders (lazy)', () => processOrders(lazy, ordersIn(lazy.position), 1000, v2Order));
+    io.out(`after ${n + 1000} orders, joha has ${eager.operator('orders-per-user').value('count').get('joha')} (eager) and ${lazy.operator('orders-per-user').value('count').get('joha')} (lazy) orders.\n`);
     const savepoint2 = path.join(dir, 'savepoint-2');
     await eager.savepoint(savepoint2);
     await eager.close();

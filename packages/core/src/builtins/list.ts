@@ -6,8 +6,10 @@ import { CompositeSnapshot, registerComposite, writeNested, type CompositeSpec }
 
 function readList<E>(input: DataInput, element: Deserializer<E>): E[] {
   const n = input.readLength('a list');
+  input.enter();
   const out = new Array<E>(n);
   for (let i = 0; i < n; i++) out[i] = element.deserialize(input);
+  input.leave();
   return out;
 }
 

@@ -6,11 +6,13 @@ import { CompositeSnapshot, registerComposite, writeNested, type CompositeSpec }
 
 function readMap<K, V>(input: DataInput, key: Deserializer<K>, value: Deserializer<V>): Map<K, V> {
   const n = input.readLength('a map');
+  input.enter();
   const out = new Map<K, V>();
   for (let i = 0; i < n; i++) {
     const k = key.deserialize(input);
     out.set(k, value.deserialize(input));
   }
+  input.leave();
   return out;
 }
 

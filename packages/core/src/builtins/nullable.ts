@@ -20,7 +20,10 @@ function readNullable<T>(input: DataInput, inner: Deserializer<T>): T | null {
   const flag = input.readUint8();
   if (flag === 0) return null;
   if (flag !== 1) throw new DecodeError(`nullable presence byte must be 0 or 1, got ${flag}`, at);
-  return inner.deserialize(input);
+  input.enter();
+  const value = inner.deserialize(input);
+  input.leave();
+  return value;
 }
 
 export class NullableSerializer<T> implements Serializer<T | null> {

@@ -20,6 +20,7 @@ import {
 import { DecodeError, EncodeError } from '../errors.js';
 import { registerSnapshotReader } from '../registry.js';
 import { CORE_PACKAGE, kindChanged } from './common.js';
+import { describeValue } from '../evolution.js';
 
 interface PrimitiveSpec<T> {
   kind: string;
@@ -165,13 +166,6 @@ export class PrimitiveSnapshot<T> implements SerializerSnapshot<T> {
   }
 }
 
-function describeValue(value: unknown): string {
-  if (value === null) return 'null';
-  if (typeof value === 'bigint') return `${value}n (bigint)`;
-  if (typeof value === 'string') return `"${value.length > 40 ? `${value.slice(0, 40)}...` : value}" (string)`;
-  if (typeof value === 'object') return value.constructor?.name ?? 'object';
-  return `${String(value)} (${typeof value})`;
-}
 
 for (const spec of Object.values(specs) as PrimitiveSpec<unknown>[]) {
   registerSnapshotReader({ kind: spec.kind, packageName: CORE_PACKAGE, currentVersion: 1, read: () => new PrimitiveSnapshot(spec) });
@@ -187,4 +181,3 @@ export const int32 = (): Serializer<number> => instances.int32;
 export const int64 = (): Serializer<bigint> => instances.int64;
 export const float64 = (): Serializer<number> => instances.float64;
 export const bytes = (): Serializer<Uint8Array> => instances.bytes;
-export { describeValue };

@@ -5,8 +5,10 @@ import { EncodeError, SchemaError } from '../errors.js';
 import { CompositeSnapshot, registerComposite, writeNested, type CompositeSpec } from './composite.js';
 
 function readTuple(input: DataInput, items: Deserializer<unknown>[]): unknown[] {
+  input.enter();
   const out = new Array<unknown>(items.length);
   for (let i = 0; i < items.length; i++) out[i] = items[i].deserialize(input);
+  input.leave();
   return out;
 }
 

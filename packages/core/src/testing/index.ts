@@ -15,3 +15,5 @@ export { serializerSuite, type SerializerSuiteOptions, type FastCheckLike } from
 export { upgradeSuite, resolveSpec, type UpgradeSpec, type UpgradeSuiteOptions } from './upgrade.js';
 export { goldenSuite, writeGolden, type GoldenCase, type GoldenSuiteOptions } from './golden.js';
 export { decode, encode, defaultEquals, type EqualsFn, type TestFn } from './common.js';
+export { valuesSuite, sampleValue, invalidRows, type ValuesSuiteOptions, type ValuesSupport } from './values.js';
+export { decoderFuzzSuite, HUGE_PREFIXES, type DecoderFuzzOptions } from './fuzz.js';

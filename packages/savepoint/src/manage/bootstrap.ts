@@ -1,12 +1,13 @@
 /**
  * A new savepoint from data (Flink's State Processor API "bootstrap"): entries for a job's states,
- * each key assigned to its key group. Entries are collected in memory and sorted per operator.
+ * each key assigned to its key group. Entries stream in any order and are sorted in bounded memory
+ * (sorted runs spilled to a temporary directory, then merged), so the input may be larger than memory.
  */
 import { DataOutput, keyGroupOf, storedValueSerializer, type JobDeclaration, type TtlValue } from '@stateshift/core';
-import type { RawEntry } from '../data-file.js';
 import { FIRST_VERSION, layoutOfJob } from '../layout.js';
 import type { SavepointMetadata } from '../metadata.js';
-import { writeSavepointEntries } from '../writer.js';
+import { SavepointWriter } from '../writer.js';
+import { EntrySorter } from './entry-sorter.js';
 
 export interface BootstrapEntry {
   operator: string;
@@ -19,9 +20,46 @@ export interface BootstrapEntry {
   value: unknown;
 }
 
-export async function bootstrapSavepoint(dir: string, job: JobDeclaration, data: AsyncIterable<BootstrapEntry> | Iterable<BootstrapEntry>, options: { now?: number } = {}): Promise<SavepointMetadata> {
+export interface BootstrapOptions {
+  /** The TTL timestamp of values of states with a TTL (ms since the epoch); default now. */
+  now?: number;
+  /** Memory for buffered entries before a sorted run is spilled to disk (estimated bytes). */
+  sortBufferBytes?: number;
+}
+
+export async function bootstrapSavepoint(
+  dir: string,
+  job: JobDeclaration,
+  data: AsyncIterable<BootstrapEntry> | Iterable<BootstrapEntry>,
+  options: BootstrapOptions = {},
+): Promise<SavepointMetadata> {
   const now = options.now ?? Date.now();
-  const byOperator = new Map<string, RawEntry[]>();
+  const sorter = new EntrySorter(job.maxParallelism, options.sortBufferBytes);
+  try {
+    await sortEntries(sorter, job, data, now);
+    const writer = await SavepointWriter.create(dir, layoutOfJob(job));
+    try {
+      for (const group of sorter.groups()) {
+        const file = await writer.openDataFile(job.operators[group].uid, { start: 0, end: job.maxParallelism - 1 });
+        for await (const block of sorter.sorted(group)) {
+          for (const entry of block) {
+            const flushing = file.append(entry);
+            if (flushing) await flushing;
+          }
+        }
+        await writer.closeDataFile(file);
+      }
+      return await writer.commit();
+    } catch (error) {
+      await writer.abort();
+      throw error;
+    }
+  } finally {
+    await sorter.dispose();
+  }
+}
+
+async function sortEntries(sorter: EntrySorter, job: JobDeclaration, data: AsyncIterable<BootstrapEntry> | Iterable<BootstrapEntry>, now: number): Promise<void> {
   const out = new DataOutput(256);
   const bytes = (serialize: (o: DataOutput) => void) => {
     out.reset();
@@ -32,6 +70,7 @@ export async function bootstrapSavepoint(dir: string, job: JobDeclaration, data:
   for await (const e of data) {
     n++;
     const op = job.operator(e.operator);
+    const opIndex = op ? job.operators.indexOf(op) : -1;
     if (!op) throw new TypeError(`bootstrap entry ${n}: the job has no operator "${e.operator}"`);
     const stateIndex = op.states.findIndex((s) => s.name === e.state);
     if (stateIndex < 0) throw new TypeError(`bootstrap entry ${n}: operator "${e.operator}" has no state "${e.state}"`);
@@ -39,9 +78,7 @@ export async function bootstrapSavepoint(dir: string, job: JobDeclaration, data:
     const key = bytes((o) => op.keySerializer.serialize(e.key, o));
     const stored = storedValueSerializer(descriptor);
     const value = descriptor.options.ttl ? ({ value: e.value, timestamp: now } satisfies TtlValue<unknown>) : e.value;
-    const list = byOperator.get(op.uid) ?? [];
-    byOperator.set(op.uid, list);
-    list.push({
+    const spilling = sorter.add(opIndex, {
       state: stateIndex,
       keyGroup: keyGroupOf(key, job.maxParallelism),
       key,
@@ -50,11 +87,6 @@ export async function bootstrapSavepoint(dir: string, job: JobDeclaration, data:
       version: FIRST_VERSION,
       value: bytes((o) => stored.serialize(value, o)),
     });
+    if (spilling) await spilling;
   }
-  return writeSavepointEntries(
-    dir,
-    layoutOfJob(job),
-    { start: 0, end: job.maxParallelism - 1 },
-    [...byOperator].map(([uid, entries]) => ({ uid, entries })),
-  );
 }

@@ -1,5 +1,7 @@
 /** Reading a savepoint offline: what it holds, and a keyed state's entries as values. */
-import { DataInput, type JobDeclaration, type SchemaDescription } from '@stateshift/core';
+import { DataInput, type JobDeclaration, type KeyGroupRange, type SchemaDescription } from '@stateshift/core';
+import { isFullRange } from '../key-group-ranges.js';
+import { keyGroupRangesOf } from '../metadata.js';
 import { entryDecoder } from '../decode-entries.js';
 import type { Savepoint } from '../reader.js';
 import { planRestore } from '../restore-plan.js';
@@ -17,6 +19,11 @@ export interface SavepointSummary {
   dir: string;
   jobName: string;
   maxParallelism: number;
+  /** The key groups the savepoint holds; fewer than all makes it partial. */
+  keyGroupRanges: KeyGroupRange[];
+  partial: boolean;
+  /** The application position committed with the state, as hex (opaque bytes). */
+  position?: string;
   createdAt: string;
   files: number;
   bytes: number;
@@ -31,6 +38,9 @@ export function describeSavepoint(savepoint: Savepoint): SavepointSummary {
     dir: savepoint.dir,
     jobName: metadata.jobName,
     maxParallelism: metadata.maxParallelism,
+    keyGroupRanges: keyGroupRangesOf(metadata),
+    partial: !isFullRange(keyGroupRangesOf(metadata), metadata.maxParallelism),
+    ...(metadata.position ? { position: Buffer.from(metadata.position).toString('hex') } : {}),
     createdAt: new Date(metadata.createdAt).toISOString(),
     files: metadata.files.length,
     bytes: metadata.files.reduce((n, f) => n + f.size, 0),
@@ -80,9 +90,10 @@ export async function* readState(savepoint: Savepoint, uid: string, state: strin
   const limit = options.limit ?? Infinity;
   let count = 0;
   if (options.job) {
-    const plan = planRestore(savepoint.metadata, options.job, { allowNonRestoredState: true });
+    // Reading is no restore: another job name or a partial savepoint do not matter here.
+    const plan = planRestore(savepoint.metadata, options.job, { allowNonRestoredState: true, allowJobNameChange: true, allowPartialSavepoint: true });
     if (plan.error) throw plan.error;
-    const opPlan = plan.operators.find((o) => o.uid === uid && o.status === 'matched');
+    const opPlan = plan.operators.find((o) => (o.previousUid ?? o.uid) === uid && o.status === 'matched');
     if (!opPlan) throw new TypeError(`the job declares no operator "${uid}"`);
     const decode = entryDecoder(opPlan);
     for await (const raw of savepoint.entries(uid, { state })) {

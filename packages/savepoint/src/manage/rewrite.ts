@@ -12,18 +12,21 @@ import {
   DataOutput,
   keyGroupInRange,
   keyGroupOf,
+  RestoreError,
   type JobDeclaration,
   type KeyGroupRange,
   type Serializer,
 } from '@stateshift/core';
-import { DataFileWriter, type RawEntry } from '../data-file.js';
+import { DataFileWriter, readDataFileBlocks, type RawEntry } from '../data-file.js';
 import { entryDecoder } from '../decode-entries.js';
 import { dataFileName } from '../format.js';
 import { FIRST_VERSION } from '../layout.js';
-import type { DataFileMetadata, SavepointMetadata } from '../metadata.js';
+import { formatRanges, intersectRanges, isFullRange } from '../key-group-ranges.js';
+import { keyGroupRangesOf, type DataFileMetadata, type SavepointMetadata } from '../metadata.js';
 import { openSavepoint, type Savepoint } from '../reader.js';
 import { assertRestorable, planRestore, type OperatorPlan, type RestorePlan } from '../restore-plan.js';
 import { SavepointWriter, type SavepointLayout } from '../writer.js';
+import { EntrySorter } from './entry-sorter.js';
 
 /** Changes a value on its way into the new savepoint; `undefined` drops the entry. */
 export type ValueTransform = (value: unknown, entry: { key: unknown; namespace: unknown; mapKey?: unknown }) => unknown;
@@ -32,6 +35,10 @@ export interface RewriteOptions {
   /** The job the new savepoint is for: its serializers, states and maxParallelism. */
   job: JobDeclaration;
   allowNonRestoredState?: boolean;
+  /** The savepoint's job name differs from the job's, and it is the same job. */
+  allowJobNameChange?: boolean;
+  /** Memory for re-keyed entries before a sorted run is spilled to disk (estimated bytes). */
+  sortBufferBytes?: number;
   /** Operator uids to change, old to new (applied before matching the job). */
   renameOperators?: Record<string, string>;
   /** Value transforms by "uid/state" (the new uid), applied after migration. */
@@ -44,6 +51,8 @@ export interface PreparedRewrite {
   layout: SavepointLayout;
   /** New uid to the uid in the source savepoint. */
   sourceUid: Map<string, string>;
+  /** The key groups the source holds (the output holds those within the range it writes). */
+  sourceKeyGroups: KeyGroupRange[];
   /** Keys must be decoded and their key groups recomputed. */
   rekey: Set<string>;
   options: RewriteOptions;
@@ -61,20 +70,32 @@ export function prepareRewrite(savepoint: Savepoint, options: RewriteOptions): P
   for (const from of Object.keys(renames)) {
     if (!savepoint.operator(from)) throw new TypeError(`cannot rename operator "${from}": the savepoint has no such operator`);
   }
-  const sourceUid = new Map<string, string>();
+  const rescale = job.maxParallelism !== savepoint.maxParallelism;
+  const sourceKeyGroups = keyGroupRangesOf(savepoint.metadata);
+  if (rescale && !isFullRange(sourceKeyGroups, savepoint.maxParallelism)) {
+    throw new RestoreError(
+      `the savepoint is partial (key groups ${formatRanges(sourceKeyGroups)} of 0-${savepoint.maxParallelism - 1}) and a rescale moves keys between key groups: ` +
+        'join the partial savepoints first (mergeSavepoints, or stateshift merge), then rescale',
+    );
+  }
   const metadata: SavepointMetadata = {
     ...savepoint.metadata,
     // The job decides maxParallelism: a different one is a rescale, done by re-keying.
     maxParallelism: job.maxParallelism,
-    operators: savepoint.metadata.operators.map((op) => {
-      const uid = renames[op.uid] ?? op.uid;
-      sourceUid.set(uid, op.uid);
-      return { ...op, uid };
-    }),
+    keyGroupRanges: rescale ? undefined : savepoint.metadata.keyGroupRanges,
+    operators: savepoint.metadata.operators.map((op) => ({ ...op, uid: renames[op.uid] ?? op.uid })),
   };
-  const plan = planRestore(metadata, job, { allowNonRestoredState: options.allowNonRestoredState });
+  // A rewrite keeps what the source holds: a partial source gives a partial output that says so.
+  const plan = planRestore(metadata, job, {
+    allowNonRestoredState: options.allowNonRestoredState,
+    allowJobNameChange: options.allowJobNameChange,
+    allowPartialSavepoint: true,
+  });
   assertRestorable(plan);
-  const rescale = job.maxParallelism !== savepoint.maxParallelism;
+  const sourceUid = new Map<string, string>();
+  for (const op of plan.operators) {
+    if (op.status === 'matched') sourceUid.set(op.uid, savepoint.metadata.operators[op.savepointIndex!].uid);
+  }
   const rekey = new Set(plan.operators.filter((op) => op.status === 'matched' && (rescale || op.rekey)).map((op) => op.uid));
   for (const key of Object.keys(options.transform ?? {})) {
     const [uid, state] = key.split('/');
@@ -83,6 +104,8 @@ export function prepareRewrite(savepoint: Savepoint, options: RewriteOptions): P
   const layout: SavepointLayout = {
     jobName: job.name,
     maxParallelism: job.maxParallelism,
+    // The application position committed with the state stays with it.
+    ...(savepoint.metadata.position ? { position: savepoint.metadata.position } : {}),
     operators: job.operators.map((declaration) => {
       const op = plan.operators.find((o) => o.uid === declaration.uid)!;
       return {
@@ -101,7 +124,7 @@ export function prepareRewrite(savepoint: Savepoint, options: RewriteOptions): P
       };
     }),
   };
-  return { savepoint, plan, layout, sourceUid, rekey, options };
+  return { savepoint, plan, layout, sourceUid, sourceKeyGroups: rescale ? [{ start: 0, end: job.maxParallelism - 1 }] : sourceKeyGroups, rekey, options };
 }
 
 function bytesOf(serializer: Serializer<unknown>, value: unknown, out: DataOutput): Uint8Array {
@@ -159,27 +182,40 @@ export async function rewritePart(
       if (onProgress && done % 1000 === 0) onProgress(done);
     };
     if (rekey) {
-      // Re-keyed entries may come from any source key group: read everything, keep this range.
-      const collected: RawEntry[] = [];
-      for await (const raw of savepoint.entries(source)) {
-        const entry = convert(raw);
-        tick();
-        if (entry && keyGroupInRange(entry.keyGroup, range)) collected.push(entry);
+      // Re-keyed entries may come from any source key group: read everything, keep this range,
+      // sort by the new key group in bounded memory.
+      const sorter = new EntrySorter(layout.maxParallelism, options.sortBufferBytes);
+      try {
+        for await (const block of savepoint.blocks(source)) {
+          for (const raw of block) {
+            const entry = convert(raw);
+            tick();
+            if (!entry || !keyGroupInRange(entry.keyGroup, range)) continue;
+            const spilling = sorter.add(0, entry);
+            if (spilling) await spilling;
+          }
+        }
+        if (sorter.groups().length) files.push(await writeFile(outDir, dataFileName(operatorIndex, range.start, range.end, part), operatorIndex, range, sorter.sorted(0)));
+      } finally {
+        await sorter.dispose();
       }
-      if (!collected.length) continue;
-      collected.sort((a, b) => a.keyGroup - b.keyGroup);
-      files.push(await writeFile(outDir, dataFileName(operatorIndex, range.start, range.end, part), operatorIndex, range, collected));
       continue;
     }
+    // Each source file becomes one output file: entries stream through in the file's order.
     for (const [fileIndex, file] of savepoint.files(source, range).entries()) {
       const fileRange = { start: Math.max(range.start, file.range.start), end: Math.min(range.end, file.range.end) };
       const name = dataFileName(operatorIndex, fileRange.start, fileRange.end, `${part}f${fileIndex}`);
       const writer = await DataFileWriter.create(outDir, name, operatorIndex, fileRange);
       try {
-        for await (const raw of savepoint.entries(source, { range: fileRange })) {
-          tick();
-          const entry = convert(raw);
-          if (entry) await writer.append(entry);
+        for await (const block of readDataFileBlocks(savepoint.dir, file, { range: fileRange })) {
+          for (const raw of block) {
+            if (!keyGroupInRange(raw.keyGroup, fileRange)) continue;
+            tick();
+            const entry = convert(raw);
+            if (!entry) continue;
+            const flushing = writer.append(entry);
+            if (flushing) await flushing;
+          }
         }
         files.push(await writer.close());
       } catch (error) {
@@ -192,10 +228,25 @@ export async function rewritePart(
   return files;
 }
 
-async function writeFile(dir: string, name: string, operator: number, range: KeyGroupRange, entries: RawEntry[]): Promise<DataFileMetadata> {
+async function writeFile(dir: string, name: string, operator: number, range: KeyGroupRange, blocks: AsyncIterable<RawEntry[]>): Promise<DataFileMetadata> {
   const writer = await DataFileWriter.create(dir, name, operator, range);
-  for (const e of entries) await writer.append(e);
-  return writer.close();
+  try {
+    for await (const block of blocks) {
+      for (const e of block) {
+        const flushing = writer.append(e);
+        if (flushing) await flushing;
+      }
+    }
+    return await writer.close();
+  } catch (error) {
+    await writer.abort();
+    throw error;
+  }
+}
+
+/** The key groups a rewrite of `range` holds: those of the source within the range. */
+export function outputKeyGroups(prepared: PreparedRewrite, range: KeyGroupRange): KeyGroupRange[] {
+  return intersectRanges(prepared.sourceKeyGroups, [range]);
 }
 
 /** Rewrites `src` into `out` (which must not exist or be empty) in this thread. */
@@ -207,7 +258,7 @@ export async function rewriteSavepoint(
   const prepared = prepareRewrite(await openSavepoint(src), options);
   const range = options.keyGroups ?? { start: 0, end: options.job.maxParallelism - 1 };
   const total = prepared.savepoint.metadata.files.reduce((n, f) => n + f.entries, 0);
-  const writer = await SavepointWriter.create(out, prepared.layout);
+  const writer = await SavepointWriter.create(out, { ...prepared.layout, keyGroupRanges: outputKeyGroups(prepared, range) });
   try {
     const files = await rewritePart(prepared, out, range, 'p', (done) => options.onProgress?.({ done, total }));
     for (const f of files) writer.addFile(f);

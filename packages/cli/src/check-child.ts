@@ -1,0 +1,28 @@
+/**
+ * The child process of `stateshift check --job`: loads the job module, runs the dry-run and sends
+ * the report. The parent counts a check as done only when the report arrives, so a module that
+ * exits, hangs or never finishes loading cannot pass for a safe upgrade.
+ */
+import { describeError } from './errors.js';
+import { loadJob } from './load-job.js';
+import { checkReport, type CheckOptions } from './check-report.js';
+
+export interface CheckTask {
+  dir: string;
+  jobModule: string;
+  options: CheckOptions;
+}
+
+if (process.send && process.argv[2]) {
+  const task = JSON.parse(process.argv[2]) as CheckTask;
+  const reply = (message: unknown) => process.send!(message, () => process.disconnect());
+  try {
+    const job = await loadJob(task.jobModule);
+    reply({ type: 'report', report: await checkReport(task.dir, job, task.options) });
+  } catch (error) {
+    // Sent already made safe (the parent's describeError does not know this process's savepoint).
+    const name = (error as Error)?.name ?? 'Error';
+    const text = describeError(error);
+    reply({ type: 'error', name, message: text.startsWith(`${name}: `) ? text.slice(name.length + 2) : text });
+  }
+}
