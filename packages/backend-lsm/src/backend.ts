@@ -227,33 +227,9 @@ export class LsmBackend<J extends JobDeclaration = JobDeclaration> extends Abstr
 
   _mapEntries(slot: StateSlot, key: unknown, namespace: unknown): AsyncIterable<[unknown, unknown]> {
     const state = this.states[slot.index];
-    const [prefix, prefixId] = this.keyOf(state, key, namespace);
+    const [prefix] = this.keyOf(state, key, namespace);
     const mapKeys = slot.mapKeyWriter!;
-    const entry = (k: Uint8Array, v: Uint8Array) => [mapKeys.deserialize(new DataInput(k.subarray(prefix.length))), this.decode(state, v, key, false)] as [unknown, unknown];
-    // The cut, now: the buffer's entries of this map merged with a LevelDB snapshot taken at once
-    // (the buffer is not written for it).
-    const { cleared, entries } = this.buffer.mapOverlay(prefixId);
-    const iterator = cleared ? undefined : this.db.iterator({ gte: prefix, lt: prefixEnd(prefix) });
-    return (async function* () {
-      let j = 0;
-      try {
-        for (;;) {
-          const batch = iterator ? await iterator.nextv(BATCH) : [];
-          if (!batch.length) break;
-          for (const [k, v] of batch) {
-            const id = latin1(k);
-            for (; j < entries.length && entries[j][0] < id; j++) if (entries[j][2]) yield entry(entries[j][1], entries[j][2]!);
-            if (j < entries.length && entries[j][0] === id) {
-              if (entries[j][2]) yield entry(k, entries[j][2]!);
-              j++;
-            } else yield entry(k, v);
-          }
-        }
-        for (; j < entries.length; j++) if (entries[j][2]) yield entry(entries[j][1], entries[j][2]!);
-      } finally {
-        await iterator?.close();
-      }
-    })();
+    return this.scan(prefix, (k, v) => [mapKeys.deserialize(new DataInput(k.subarray(prefix.length))), this.decode(state, v, key, false)] as [unknown, unknown]);
   }
 
   _keys(slot: StateSlot): AsyncIterable<{ key: unknown; namespace: unknown }> {

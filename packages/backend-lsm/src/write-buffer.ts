@@ -96,27 +96,6 @@ export class WriteBuffer {
     return this.db.getSync(key);
   }
 
-  /**
-   * What the buffer holds for one map (by its key prefix), as of now: whether it was cleared (then
-   * nothing LevelDB holds under the prefix counts) and its buffered entries sorted by key (value
-   * null: removed). Layers still being written may already be in LevelDB: applied again, in order,
-   * they give the same result.
-   */
-  mapOverlay(prefix: string): { cleared: boolean; entries: [string, Uint8Array, Uint8Array | null][] } {
-    let cleared = false;
-    const entries = new Map<string, [Uint8Array, Uint8Array | null]>();
-    for (const layer of [...this.frozen, this.current]) {
-      if (layer.cleared.has(prefix)) {
-        cleared = true;
-        entries.clear();
-      }
-      for (const id of layer.byPrefix.get(prefix) ?? []) entries.set(id, layer.points.get(id)!);
-    }
-    const sorted = [...entries].map(([id, [key, value]]): [string, Uint8Array, Uint8Array | null] => [id, key, value]);
-    sorted.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-    return { cleared, entries: sorted };
-  }
-
   /** Whether a key has a write that LevelDB does not have yet (the migration passes leave it alone). */
   pending(id: string, prefix?: string): boolean {
     if (lookup(this.current, id, prefix) !== undefined) return true;
