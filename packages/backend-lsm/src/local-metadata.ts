@@ -24,6 +24,8 @@ export interface LocalMetadata {
   position?: Uint8Array;
   /** Per state id: entries a restore copied at older versions, the total a migration pass reports. */
   pending?: Record<number, number>;
+  /** A savepoint read in place under LevelDB until it is copied in: where, and its states as [uid, state index, state id]. */
+  lower?: { location: string; states: [string, number, number][] };
 }
 
 const utf8 = new TextEncoder();
@@ -35,6 +37,7 @@ const VERSION = metaKey('layout-version');
 const CHECKPOINT = metaKey('checkpoint');
 const POSITION = metaKey('position');
 const PENDING = metaKey('pending');
+const LOWER = metaKey('lower');
 
 export type Db = ClassicLevel<Uint8Array, Uint8Array>;
 export type BatchOp = { type: 'put'; key: Uint8Array; value: Uint8Array } | { type: 'del'; key: Uint8Array };
@@ -54,7 +57,7 @@ export function writeBatch(db: Db, ops: readonly BatchOp[], options: { sync?: bo
 }
 
 export async function loadMetadata(db: Db, dir: string): Promise<LocalMetadata | undefined> {
-  const [layout, ids, version, checkpoint, position, pending] = await db.getMany([LAYOUT, IDS, VERSION, CHECKPOINT, POSITION, PENDING]);
+  const [layout, ids, version, checkpoint, position, pending, lower] = await db.getMany([LAYOUT, IDS, VERSION, CHECKPOINT, POSITION, PENDING, LOWER]);
   if (!layout) return undefined;
   if (!version) {
     throw new RestoreError(
@@ -72,6 +75,7 @@ export async function loadMetadata(db: Db, dir: string): Promise<LocalMetadata |
     checkpoint: checkpoint ? Number(text.decode(checkpoint)) : 0,
     ...(position ? { position: new Uint8Array(position) } : {}),
     ...(pending ? { pending: JSON.parse(text.decode(pending)) as Record<number, number> } : {}),
+    ...(lower ? { lower: JSON.parse(text.decode(lower)) as LocalMetadata['lower'] } : {}),
   };
 }
 
@@ -90,6 +94,7 @@ export function metadataOps(meta: LocalMetadata, layout = true): BatchOp[] {
     { type: 'put', key: IDS, value: utf8.encode(JSON.stringify(meta.stateIds)) },
     { type: 'put', key: VERSION, value: utf8.encode(String(LOCAL_LAYOUT_VERSION)) },
     meta.pending ? { type: 'put', key: PENDING, value: utf8.encode(JSON.stringify(meta.pending)) } : { type: 'del', key: PENDING },
+    meta.lower ? { type: 'put', key: LOWER, value: utf8.encode(JSON.stringify(meta.lower)) } : { type: 'del', key: LOWER },
     ...checkpoint,
   ];
 }

@@ -35,7 +35,8 @@ export async function migrateState(
   const end = prefixEnd(prefix);
   const db = backend.db;
   const list = state.slot.descriptor.type === 'list';
-  const versionOf = (value: Uint8Array) => new DataInput(value).readVarUint();
+  // Empty values are tombstones over a savepoint read in place: nothing to migrate.
+  const versionOf = (value: Uint8Array) => (value.length ? new DataInput(value).readVarUint() : state.newest);
   // What is left, for progress: known after a restore, else counted (after a crash, part is done).
   let total = options.total ?? 0;
   if (options.total === undefined) for await (const value of db.values({ gte: prefix, lt: end })) if (versionOf(value) !== state.newest) total++;
@@ -100,7 +101,7 @@ export async function migrateState(
     report();
     if (options.rate) {
       const due = (done / options.rate) * 1000 - (Date.now() - started);
-      if (due > 0) await new Promise((r) => setTimeout(r, due));
+      if (due > 0) await options.control.sleep(due);
     }
   }
 }

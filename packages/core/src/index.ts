@@ -5,7 +5,7 @@
  * @module @stateshift/core
  */
 export { DataInput, DataOutput, MAX_DEPTH, utf8Length } from './bytes.js';
-export { Verdict, fieldPath, describeValue, isRecordValue } from './evolution.js';
+export { Verdict, fieldPath, describeValue, isRecordValue, prefixEncodeError } from './evolution.js';
 export * from './errors.js';
 export * from './contract.js';
 export {
