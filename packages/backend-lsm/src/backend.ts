@@ -45,7 +45,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ClassicLevel } from 'classic-level';
 import { entryKey, entryKeyOf, latin1, MAX_STATE_ID, parseKey, prefixEnd, splitRest, statePrefix, versioned } from './layout.js';
-import { loadMetadata, markRestoring, metadataOps, restoringFrom, saveMetadata, unmarkRestoring, type BatchOp, type Db, type LocalMetadata } from './local-metadata.js';
+import { loadMetadata, markRestoring, metadataOps, restoringFrom, saveMetadata, unmarkRestoring, writeBatch, type BatchOp, type Db, type LocalMetadata } from './local-metadata.js';
 import { migrateState, type MigrationProgress } from './migration.js';
 import { copyLowerLayer } from './copy-pass.js';
 import { LowerLayer } from './lower-layer.js';
@@ -651,7 +651,7 @@ export class LsmBackend<J extends JobDeclaration = JobDeclaration> extends Abstr
     const put = async (key: Uint8Array, value: Uint8Array) => {
       batch.push({ type: 'put', key, value });
       if (batch.length >= INGEST_BATCH) {
-        await this.db.batch(batch);
+        await writeBatch(this.db, batch);
         batch = [];
       }
     };
@@ -727,7 +727,7 @@ export class LsmBackend<J extends JobDeclaration = JobDeclaration> extends Abstr
       }
       await endList();
     }
-    if (batch.length) await this.db.batch(batch);
+    if (batch.length) await writeBatch(this.db, batch);
     return copied;
   }
 }

@@ -8,6 +8,7 @@
 import { DataInput, DataOutput } from '@stateshift/core';
 import type { BackgroundMigration, LsmBackend } from './backend.js';
 import { latin1 } from './layout.js';
+import { writeBatch } from './local-metadata.js';
 import type { LowerLayer } from './lower-layer.js';
 
 const BATCH = 1000;
@@ -42,7 +43,7 @@ export async function copyLowerLayer(backend: LsmBackend, lower: LowerLayer, opt
             if (backend.buffer.pending(latin1(key), map ? mapPrefixOf(key) : undefined)) continue;
             ops.push({ type: 'put', key, value: convert(values[j]) });
           }
-          if (ops.length) await backend.db.batch(ops);
+          if (ops.length) await writeBatch(backend.db, ops);
         });
         copied += Math.min(BATCH, keys.length - i);
         if (options.rate) {

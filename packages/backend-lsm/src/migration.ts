@@ -13,6 +13,7 @@
 import { DataInput, DataOutput, keyGroupInRange } from '@stateshift/core';
 import type { BackgroundMigration, LsmBackend, LsmState } from './backend.js';
 import { latin1, parseKey, prefixEnd, statePrefix } from './layout.js';
+import { writeBatch } from './local-metadata.js';
 
 export interface MigrationProgress {
   operator: string;
@@ -67,7 +68,7 @@ export async function migrateState(
         if (!read.length) break;
         const batch = read.filter(stale);
         if (!batch.length) continue;
-        await db.batch(batch.map(([key, value]) => ({ type: 'put' as const, key, value: convert(value) })));
+        await writeBatch(db, batch.map(([key, value]) => ({ type: 'put' as const, key, value: convert(value) })));
         done += batch.length;
         report();
       }
@@ -94,7 +95,7 @@ export async function migrateState(
           return !backend.buffer.pending(latin1(key), state.slot.descriptor.type === 'map' ? mapPrefixId(key, parseKey(key).rest) : undefined);
         })
         .map(([key, value]) => ({ type: 'put' as const, key, value: convert(value) }));
-      if (ops.length) await db.batch(ops);
+      if (ops.length) await writeBatch(db, ops);
     });
     done += todo.length;
     report();

@@ -17,7 +17,7 @@
  */
 import { DataInput } from '@stateshift/core';
 import { latin1, prefixEnd, statePrefix, UNDO_STATE } from './layout.js';
-import type { BatchOp, Db } from './local-metadata.js';
+import { writeBatch, type BatchOp, type Db } from './local-metadata.js';
 
 class Layer {
   /** key (latin1) to [key bytes, value or null for a delete]. */
@@ -67,7 +67,7 @@ export async function recoverUndoLog(db: Db, committed: number): Promise<number>
     }
     ops.push({ type: 'del', key });
   }
-  if (ops.length) await db.batch(ops, { sync: true });
+  if (ops.length) await writeBatch(db, ops, { sync: true });
   return undone;
 }
 
@@ -223,7 +223,7 @@ export class WriteBuffer {
     }
     if (commit) ops.push(...commit.ops);
     if (!ops.length) return;
-    await this.db.batch([...undo, ...ops], { sync: commit ? commit.sync : false });
+    await writeBatch(this.db, [...undo, ...ops], { sync: commit ? commit.sync : false });
     if (commit && this.undone.size) {
       // The checkpoint is committed: this interval's undo records are obsolete.
       await this.db.clear({ gte: UNDO_PREFIX, lt: UNDO_END });
