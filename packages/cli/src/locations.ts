@@ -3,7 +3,7 @@
  * the `--s3-*` flags every command takes (credentials come from the AWS SDK's standard chain).
  */
 import path from 'node:path';
-import type { StorageOptions } from '@stateshift/core';
+import { SavepointStorageError, type StorageOptions } from '@stateshift/core';
 import { LOCK_FILE, METADATA_FILE, parseS3Url, storageFor } from '@stateshift/savepoint';
 import { UsageError } from './errors.js';
 import { safe } from './text.js';
@@ -97,4 +97,12 @@ export async function removeUnfinished(location: string, options: StorageOptions
   for (const name of names.filter((n) => n !== LOCK_FILE)) await storage.remove(name);
   if (names.includes(LOCK_FILE)) await storage.remove(LOCK_FILE);
   return names.length;
+}
+
+/** A writer refused because another holds the location's lock: says how a killed run is run again. */
+export function withReplaceHint(error: unknown, command: string): unknown {
+  if (error instanceof SavepointStorageError && error.reason === 'in-use') {
+    return new UsageError(`${error.message}. A ${command} killed midway is run again with --replace, which removes its unfinished output first`);
+  }
+  return error;
 }

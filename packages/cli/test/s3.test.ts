@@ -153,4 +153,18 @@ describe('commands on s3:// locations', () => {
     expect(leftAlone.stderr).toContain('notes.txt, which no savepoint writer wrote');
     expect(await s3.keys(`${foreign}/`)).toEqual([`${foreign}/notes.txt`]);
   });
+
+  test('merge --replace runs a killed merge again', async () => {
+    const parts = [await ordersOnS3(10)];
+    const out = fresh('merge-killed');
+    await s3.put(`${out}/_lock`, new TextEncoder().encode('stateshift savepoint writer: pid 1 on elsewhere'));
+    await s3.put(`${out}/m0-op0-kg0-63.dat`, new Uint8Array([1, 2, 3]));
+    const refused = await run('merge', ...parts, '--out', url(out), ...flags());
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('another savepoint writer holds');
+    expect(refused.stderr).toContain('A merge killed midway is run again with --replace');
+    const again = await run('merge', ...parts, '--out', url(out), '--replace', ...flags());
+    expect(again.code, again.stderr).toBe(0);
+    expect(await dumpLines(url(out), 'count')).toHaveLength(10);
+  });
 });

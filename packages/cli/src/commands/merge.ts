@@ -4,7 +4,7 @@ import { EXIT_OK, NotASavepointError, UsageError } from '../errors.js';
 import { formatRanges, isFullRange, mergeSavepoints } from '@stateshift/savepoint';
 import { notASavepoint } from '../open.js';
 import { safe } from '../text.js';
-import { checkOutside, removeUnfinished } from '../locations.js';
+import { checkOutside, removeUnfinished, withReplaceHint } from '../locations.js';
 
 export const mergeHelp = `stateshift merge <savepoint>... --out <dir> [--allow-gaps] [--drop-position] [--replace] [--json]
 
@@ -36,7 +36,9 @@ export async function merge(io: Io, parts: string[], options: MergeCommandOption
     if (why) throw new NotASavepointError(why);
   }
   if (options.replace) await removeUnfinished(options.out, storage);
-  const metadata = await mergeSavepoints(parts, options.out, { allowGaps: options.allowGaps, ...(options.dropPosition ? { position: null } : {}), storage });
+  const metadata = await mergeSavepoints(parts, options.out, { allowGaps: options.allowGaps, ...(options.dropPosition ? { position: null } : {}), storage }).catch((error: unknown) => {
+    throw withReplaceHint(error, 'merge');
+  });
   const entries = metadata.files.reduce((n, f) => n + f.entries, 0);
   const bytes = metadata.files.reduce((n, f) => n + f.size, 0);
   const ranges = metadata.keyGroupRanges ?? [{ start: 0, end: metadata.maxParallelism - 1 }];

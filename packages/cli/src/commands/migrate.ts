@@ -2,12 +2,12 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
-import { parseKeyGroupRange, SavepointStorageError, type KeyGroupRange, type StorageOptions } from '@stateshift/core';
+import { parseKeyGroupRange, type KeyGroupRange, type StorageOptions } from '@stateshift/core';
 import { formatRanges, isFullRange, outputKeyGroups, prepareRewrite, rewritePart, SavepointWriter, type DataFileMetadata } from '@stateshift/savepoint';
 import { formatBytes, json, progressBar, type Io } from '../io.js';
 import { EXIT_OK, UsageError } from '../errors.js';
 import { loadJob } from '../load-job.js';
-import { absoluteLocation, checkOutside, removeUnfinished } from '../locations.js';
+import { absoluteLocation, checkOutside, removeUnfinished, withReplaceHint } from '../locations.js';
 import { openForCli } from '../open.js';
 import { safe } from '../text.js';
 import { wholeNumber } from './dump.js';
@@ -86,10 +86,7 @@ export async function migrate(io: Io, src: string, options: MigrateOptions): Pro
   const keyGroupRanges = outputKeyGroups(prepared, range);
   if (options.replace) await removeUnfinished(options.out, storage);
   const writer = await SavepointWriter.create(options.out, { ...prepared.layout, keyGroupRanges }, storage).catch((error: unknown) => {
-    if (error instanceof SavepointStorageError && error.reason === 'in-use') {
-      throw new UsageError(`${error.message}. A migrate killed midway is run again with --replace, which removes its unfinished output first`);
-    }
-    throw error;
+    throw withReplaceHint(error, 'migrate');
   });
   try {
     let files: DataFileMetadata[];
