@@ -1,5 +1,5 @@
 /** The dry-run of a savepoint, or of an LSM database directory upgraded in place. */
-import { parseKeyGroupRange, type JobDeclaration } from '@stateshift/core';
+import { parseKeyGroupRange, type JobDeclaration, type StorageOptions } from '@stateshift/core';
 import { checkUpgrade, planRestore, type UpgradeCheck } from '@stateshift/savepoint';
 import { isLsmDirectory, openForCli, openLsmLayout } from './open.js';
 import { redactInReport } from './text.js';
@@ -14,10 +14,10 @@ export interface CheckOptions {
 
 export type CheckReport = UpgradeCheck & { source: 'savepoint' | 'lsm-database' };
 
-export async function checkReport(dir: string, job: JobDeclaration, check: CheckOptions): Promise<CheckReport> {
+export async function checkReport(dir: string, job: JobDeclaration, check: CheckOptions, storage: StorageOptions = {}): Promise<CheckReport> {
   const { keyGroups, ...rest } = check;
   const options = { ...rest, ...(keyGroups ? { keyGroupRange: parseKeyGroupRange(keyGroups, job.maxParallelism) } : {}) };
-  if (!(await isLsmDirectory(dir))) return redactInReport({ source: 'savepoint', ...checkUpgrade(await openForCli(dir), job, options) });
+  if (!(await isLsmDirectory(dir))) return redactInReport({ source: 'savepoint', ...checkUpgrade(await openForCli(dir, storage), job, options) });
   const layout = await openLsmLayout(dir);
   const report: CheckReport = { source: 'lsm-database', ...checkUpgrade(layout, job, options) };
   // Reopening a database in place cannot re-key (as openLsmBackend refuses it).

@@ -27,6 +27,7 @@ export { CORE_PACKAGE, kindChanged } from './builtins/common.js';
 export * from './key-groups.js';
 export * from './state.js';
 export * from './state-api.js';
+export type { S3Options, S3Credentials, StorageOptions } from './storage-options.js';
 export { enumeration, EnumSerializer, EnumSnapshot } from './builtins/enumeration.js';
 export { list, ListSerializer } from './builtins/list.js';
 export { map, MapSerializer } from './builtins/map.js';

@@ -2,12 +2,13 @@ import { fork } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { JobDeclaration } from '@stateshift/core';
+import type { JobDeclaration, StorageOptions } from '@stateshift/core';
 import { formatRanges, type OperatorCheck, type UpgradeCheck } from '@stateshift/savepoint';
 import type { CheckTask } from '../check-child.js';
 import { checkReport, type CheckOptions, type CheckReport } from '../check-report.js';
 import { EXIT_OK, EXIT_UNSAFE, UsageError } from '../errors.js';
 import { json, paint, table, type Io } from '../io.js';
+import { absoluteLocation } from '../locations.js';
 import { safe, safeLines } from '../text.js';
 
 export const checkHelp = `stateshift check <savepoint | lsm-database-dir> --job <module> [--allow-non-restored-state]
@@ -147,12 +148,12 @@ export function parseTimeout(text: string | undefined): number {
   return Number(text) * 1000;
 }
 
-export async function check(io: Io, dir: string, options: CheckOptions & { job?: string; json?: boolean; timeout?: string }): Promise<number> {
+export async function check(io: Io, dir: string, options: CheckOptions & { job?: string; json?: boolean; timeout?: string; storage?: StorageOptions }): Promise<number> {
   if (!options.job) throw new UsageError('check needs --job <module>');
   const timeoutMs = parseTimeout(options.timeout);
   const { allowNonRestoredState, allowJobNameChange, allowPartialSavepoint, keyGroups } = options;
   const report = await runChild(
-    { dir: path.resolve(dir), jobModule: path.resolve(options.job), options: { allowNonRestoredState, allowJobNameChange, allowPartialSavepoint, keyGroups } },
+    { dir: absoluteLocation(dir), jobModule: path.resolve(options.job), options: { allowNonRestoredState, allowJobNameChange, allowPartialSavepoint, keyGroups }, storage: options.storage },
     timeoutMs,
     io,
   );
