@@ -10,7 +10,7 @@
  * error passes through. Reads count their nesting (`DataInput.enter`) and refuse a block count the
  * remaining input cannot hold.
  */
-import { DataInput, DecodeError, describeValue, EncodeError, isRecordValue, joinPath, SchemaError, utf8Length, type DataOutput } from '@stateshift/core';
+import { DataInput, DecodeError, describeValue, EncodeError, isRecordValue, prefixEncodeError as nest, type DataOutput } from '@stateshift/core';
 import type { AvroType } from './types.js';
 
 export interface AvroCodec {
@@ -59,12 +59,6 @@ function wrong(expected: string, value: unknown): EncodeError {
   return new EncodeError(`expected ${expected}, got ${describeValue(value)}`);
 }
 
-/** An error from inside a record or array, with `part` put before its path. */
-export function nest(error: unknown, part: string): unknown {
-  if (!(error instanceof EncodeError)) return error;
-  const message = error.path ? error.message.slice(error.path.length + 2) : error.message;
-  return new EncodeError(message, joinPath(part, error.path), { cause: error.cause ?? error });
-}
 
 /** A length or block count read as a zigzag long that must be non-negative and fit what is left. */
 function readCount(input: DataInput, minBytes: number, what: string): number {
@@ -124,8 +118,8 @@ function compile(type: AvroType): AvroCodec {
         minBytes: 1,
         accepts,
         write: (v, out) => {
-          if (!accepts(v)) throw wrong('an integer in the int range', v);
-          out.writeVarInt(v as number);
+          if (typeof v !== 'number' || (v | 0) !== v) throw wrong('an integer in the int range', v);
+          out.writeVarUint32(((v << 1) ^ (v >> 31)) >>> 0);
         },
         read: (input) => {
           const at = input.offset;
@@ -141,6 +135,11 @@ function compile(type: AvroType): AvroCodec {
         minBytes: 1,
         accepts,
         write: (v, out) => {
+          if (typeof v === 'bigint') {
+            const n = Number(v);
+            // Below 2^52 in magnitude (exact as a number): the number path, no bigint comparisons.
+            if (n > -4503599627370496 && n < 4503599627370496) return out.writeVarInt(n);
+          }
           if (!accepts(v)) throw wrong('a bigint in the long range', v);
           out.writeVarInt64(v as bigint);
         },
@@ -167,9 +166,7 @@ function compile(type: AvroType): AvroCodec {
         accepts: (v) => typeof v === 'string',
         write: (v, out) => {
           if (typeof v !== 'string') throw wrong('a string', v);
-          const n = utf8Length(v);
-          out.writeVarInt(n);
-          out.writeUtf8(v, n);
+          out.writeLengthAndUtf8(v, true);
         },
         read: (input) => input.readUtf8(readCount(input, 1, 'string length')),
       };
@@ -230,12 +227,14 @@ function compile(type: AvroType): AvroCodec {
 }
 
 function arrayCodec(type: AvroType): AvroCodec {
+  // Child codecs are looked up on first use: a recursive type may not be compiled yet.
+  let items: AvroCodec | undefined;
   const codec: AvroCodec = {
     minBytes: 1,
     accepts: (v) => Array.isArray(v),
     write: (v, out) => {
       if (!Array.isArray(v)) throw wrong('an array', v);
-      const item = codecOf(itemsOf(type));
+      const item = (items ??= codecOf(itemsOf(type)));
       const n = v.length;
       if (n) {
         out.writeVarInt(n);
@@ -249,26 +248,27 @@ function arrayCodec(type: AvroType): AvroCodec {
       out.writeUint8(0);
     },
     read: (input) => {
-      const item = codecOf(itemsOf(type));
+      const item = (items ??= codecOf(itemsOf(type)));
       input.enter();
-      const items: unknown[] = [];
+      const list: unknown[] = [];
       for (let n = readBlockCount(input, item.minBytes, 'array block'); n; n = readBlockCount(input, item.minBytes, 'array block')) {
-        for (let i = 0; i < n; i++) items.push(item.read(input));
+        for (let i = 0; i < n; i++) list.push(item.read(input));
       }
       input.leave();
-      return items;
+      return list;
     },
   };
   return codec;
 }
 
 function mapCodec(type: AvroType): AvroCodec {
+  let values: AvroCodec | undefined;
   return {
     minBytes: 1,
     accepts: (v) => v instanceof Map,
     write: (v, out) => {
       if (!(v instanceof Map)) throw wrong('a Map with string keys', v);
-      const value = codecOf(valuesOf(type));
+      const value = (values ??= codecOf(valuesOf(type)));
       if (v.size) {
         out.writeVarInt(v.size);
         let where = '{key}';
@@ -276,9 +276,7 @@ function mapCodec(type: AvroType): AvroCodec {
           for (const [k, e] of v) {
             where = '{key}';
             if (typeof k !== 'string') throw wrong('a string key', k);
-            const n = utf8Length(k);
-            out.writeVarInt(n);
-            out.writeUtf8(k, n);
+            out.writeLengthAndUtf8(k, true);
             where = '{value}';
             value.write(e, out);
           }
@@ -289,7 +287,7 @@ function mapCodec(type: AvroType): AvroCodec {
       out.writeUint8(0);
     },
     read: (input) => {
-      const value = codecOf(valuesOf(type));
+      const value = (values ??= codecOf(valuesOf(type)));
       input.enter();
       const map = new Map<string, unknown>();
       for (let n = readBlockCount(input, 1 + value.minBytes, 'map block'); n; n = readBlockCount(input, 1 + value.minBytes, 'map block')) {
@@ -308,11 +306,20 @@ function unionCodec(type: AvroType): AvroCodec {
   const branches = branchesOf(type);
   const nullIndex = branches.findIndex((b) => kindOf(b) === 'null');
   const names = () => branches.map((b) => unqualified(nameOf(b)) || kindOf(b)).join(', ');
+  let codecs: AvroCodec[] | undefined;
+  const nullable = nullIndex >= 0 && branches.length === 2;
   return {
     minBytes: 1,
     accepts: () => true,
     write: (v, out) => {
-      const all = branches.map(codecOf);
+      const all = (codecs ??= branches.map(codecOf));
+      if (nullable) {
+        // The common optional field: null, or the other branch (whose own check reports a wrong value).
+        const i = v === null ? nullIndex : 1 - nullIndex;
+        out.writeUint8(i * 2);
+        all[i].write(v, out);
+        return;
+      }
       let i = v === null ? nullIndex : all.findIndex((c, j) => j !== nullIndex && c.accepts(v));
       if (i < 0) {
         // No branch has the value's shape: report the closest branch's own error.
@@ -326,7 +333,7 @@ function unionCodec(type: AvroType): AvroCodec {
       const at = input.offset;
       const i = input.readVarInt();
       if (!(i >= 0 && i < branches.length)) throw new DecodeError(`union has no branch ${i}`, at);
-      return codecOf(branches[i]).read(input);
+      return (codecs ??= branches.map(codecOf))[i].read(input);
     },
   };
 }

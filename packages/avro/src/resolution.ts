@@ -3,14 +3,10 @@
  * the previous one, walked to name every place that changed or fails. avsc's resolver decides
  * whether the old data can be read; this walk explains where and why, and marks lossy promotions.
  */
-import type { SchemaChange } from '@stateshift/core';
+import { Verdict, type SchemaChange } from '@stateshift/core';
 import type { AvroType } from './types.js';
 
-interface Walk {
-  changes: SchemaChange[];
-  problems: SchemaChange[];
-  seen: Set<string>;
-}
+type Walk = Verdict;
 
 /** Numeric and string promotions the specification allows: writer type to reader types. */
 const PROMOTIONS: Record<string, string[]> = {
@@ -57,7 +53,7 @@ function join(path: string, part: string): string {
 
 /** Whether the writer type can be read as the reader type at all (no details), for union branch matching. */
 function resolvable(reader: AvroType, writer: AvroType): boolean {
-  const w: Walk = { changes: [], problems: [], seen: new Set() };
+  const w = new Verdict();
   walk(reader, writer, '', w);
   return w.problems.length === 0;
 }
@@ -127,8 +123,7 @@ function walkRecord(reader: AvroType, writer: AvroType, path: string, w: Walk): 
     return;
   }
   const key = `${(reader as { name?: string }).name}<${(writer as { name?: string }).name}`;
-  if (w.seen.has(key)) return; // recursive types: checked once
-  w.seen.add(key);
+  if (!w.firstVisit(key)) return; // recursive types: checked once
   const base = path ? path : rName;
   if (rName !== wName) w.changes.push({ path: base, message: `record renamed from ${wName} (alias)` });
   const rFields = (reader as unknown as { fields: Field[] }).fields;
@@ -171,7 +166,7 @@ function walkEnum(reader: AvroType, writer: AvroType, path: string, w: Walk): vo
 
 /** Every change and problem resolving `writer` data with `reader`. */
 export function explainResolution(reader: AvroType, writer: AvroType): { changes: SchemaChange[]; problems: SchemaChange[] } {
-  const w: Walk = { changes: [], problems: [], seen: new Set() };
+  const w = new Verdict();
   walk(reader, writer, '', w);
   return { changes: w.changes, problems: w.problems };
 }

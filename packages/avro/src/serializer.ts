@@ -3,8 +3,8 @@
  * from any Avro implementation read back, and values self-delimit as Avro's own encoding does.
  * Values follow stateshift's value model (see codec.ts).
  */
-import type { DataInput, DataOutput, Serializer } from '@stateshift/core';
-import { codecOf, nest, zeroOf, type AvroCodec } from './codec.js';
+import { prefixEncodeError, type DataInput, type DataOutput, type Serializer } from '@stateshift/core';
+import { codecOf, zeroOf, type AvroCodec } from './codec.js';
 import type { AvroOptions, AvroType } from './types.js';
 import { AvroSnapshot, AVRO_KIND } from './snapshot.js';
 
@@ -26,7 +26,7 @@ export class AvroSerializer<T> implements Serializer<T> {
     try {
       this.codec.write(value, out);
     } catch (error) {
-      throw nest(error, this.root);
+      throw prefixEncodeError(error, this.root);
     }
   }
 

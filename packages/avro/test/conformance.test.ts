@@ -1,7 +1,7 @@
 // The kit's shared tables: the value model every format reads and writes, and decoder fuzzing.
 import * as fc from 'fast-check';
 import { expect, test } from 'vitest';
-import { DataInput, DataOutput, DecodeError, MAX_DEPTH, readerFor, resolveSchemaCompatibility, snapshotFromBytes, snapshotToBytes } from '@stateshift/core';
+import { readSnapshot, DataInput, DataOutput, DecodeError, MAX_DEPTH, readerFor, resolveSchemaCompatibility, snapshotFromBytes, snapshotToBytes } from '@stateshift/core';
 import { decoderFuzzSuite, encode, sampleValue, valuesSuite } from '@stateshift/core/testing';
 import { avro } from '../src/index.js';
 
@@ -69,4 +69,13 @@ test('avro: a recursive type nested hundreds deep reads back; deeper is a Decode
   const v2 = avro({ ...linked, fields: [...linked.fields, { name: 'w', type: 'long', default: 0 }] } as never);
   const read = readerFor(resolveSchemaCompatibility(v2.snapshot(), snapshotFromBytes(snapshotToBytes(s.snapshot()))), v2);
   expect(() => read.deserialize(new DataInput(out.toBytes()))).toThrow(DecodeError);
+});
+
+decoderFuzzSuite({
+  test,
+  fc,
+  name: 'avro snapshot (readSnapshot)',
+  reader: () => ({ deserialize: (input) => readSnapshot(input) }),
+  samples: [snapshotToBytes(sample().snapshot())],
+  numRuns: 100,
 });

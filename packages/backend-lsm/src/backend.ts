@@ -31,6 +31,7 @@ import { AbstractStateBackend, checkOpenOptions, RekeyStage, type ExportCut, typ
 import {
   entryDecoder,
   layoutOfJob,
+  openSavepoint,
   planRestore,
   assertRestorable,
   type RestorePlan,
@@ -44,8 +45,10 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ClassicLevel } from 'classic-level';
 import { entryKey, entryKeyOf, latin1, MAX_STATE_ID, parseKey, prefixEnd, splitRest, statePrefix, versioned } from './layout.js';
-import { loadMetadata, markRestoring, metadataOps, restoringFrom, saveMetadata, unmarkRestoring, type BatchOp, type Db, type LocalMetadata } from './local-metadata.js';
+import { loadMetadata, markRestoring, metadataOps, restoringFrom, saveMetadata, unmarkRestoring, writeBatch, type BatchOp, type Db, type LocalMetadata } from './local-metadata.js';
 import { migrateState, type MigrationProgress } from './migration.js';
+import { copyLowerLayer } from './copy-pass.js';
+import { LowerLayer } from './lower-layer.js';
 import { recoverUndoLog, WriteBuffer } from './write-buffer.js';
 
 export type MigrationMode = 'eager' | 'lazy';
@@ -63,6 +66,15 @@ export interface LsmOpenOptions<J extends JobDeclaration = JobDeclaration> exten
   sync?: boolean;
   /** Buffered writes before they are written to LevelDB ahead of a checkpoint (undoable until it). Default 50000. */
   writeBufferSize?: number;
+  /**
+   * How `restoreFrom` is restored: 'copy' (default) copies every entry into LevelDB before the
+   * backend opens; 'in-place' opens at once and reads the savepoint's files where they lie (a file
+   * system location), copying them in with a background pass; states that must migrate migrate
+   * lazily and in that pass. A restore whose keys migrate (re-keying) is copied in any case.
+   */
+  restore?: 'copy' | 'in-place';
+  /** In-place restores: entries per second the background copy pass copies (0 or absent: no limit). */
+  copyRate?: number;
 }
 
 /** What the backend keeps per state: its id, and how each stored schema version reads. */
@@ -89,7 +101,7 @@ interface EntryIterator {
 }
 
 interface LsmCut extends ExportCut {
-  ready: Promise<EntryIterator | undefined>;
+  ready: Promise<EntryIterator[] | undefined>;
   now: number;
 }
 
@@ -103,7 +115,7 @@ function modeOf(options: LsmOpenOptions, uid: string, state: string): MigrationM
 }
 
 export class LsmBackend<J extends JobDeclaration = JobDeclaration> extends AbstractStateBackend<J> {
-  readonly supports: BackendSupports = supports({ persistence: true, lazyMigration: true, keepsOldVersions: true, backgroundMigration: true });
+  readonly supports: BackendSupports = supports({ persistence: true, lazyMigration: true, keepsOldVersions: true, backgroundMigration: true, inPlaceRestore: true });
   readonly buffer: WriteBuffer;
   /** Per state slot index. */
   readonly states: LsmState[] = [];
@@ -111,6 +123,12 @@ export class LsmBackend<J extends JobDeclaration = JobDeclaration> extends Abstr
   meta!: LocalMetadata;
   /** The lazy mode's background pass, when one runs. */
   background?: BackgroundMigration;
+  /** A savepoint read in place under LevelDB, until the copy pass has copied it in. */
+  lower?: LowerLayer;
+  /** The background pass that copies the lower layer in. */
+  copying?: BackgroundMigration;
+  /** The copy pass is done: the lower layer is dropped at the next checkpoint. */
+  private lowerCopied = false;
 
   constructor(
     readonly db: Db,
@@ -251,21 +269,51 @@ export class LsmBackend<J extends JobDeclaration = JobDeclaration> extends Abstr
   /** Entries under a prefix as of now: the buffer is written first (undoably), then LevelDB is read. */
   private scan<T>(prefix: Uint8Array, map: (key: Uint8Array, value: Uint8Array) => T | undefined): AsyncIterable<T> {
     const opened = this.buffer.flush((): EntryIterator => this.db.iterator({ gte: prefix, lt: prefixEnd(prefix) }));
+    const entries = this.merged(opened, prefix);
     return (async function* () {
-      const iterator = (await opened)!;
-      try {
-        for (;;) {
-          const batch = await iterator.nextv(BATCH);
-          if (!batch.length) break;
-          for (const [k, v] of batch) {
-            const item = map(k, v);
-            if (item !== undefined) yield item;
-          }
-        }
-      } finally {
-        await iterator.close();
+      for await (const [k, v] of entries) {
+        const item = map(k, v);
+        if (item !== undefined) yield item;
       }
     })();
+  }
+
+  /**
+   * LevelDB's entries under a prefix (a state, or a map) merged with the lower layer's, by key;
+   * LevelDB's shadow the layer's, and its empty values (deletions over the layer) are left out.
+   */
+  private async *merged(opened: Promise<EntryIterator | undefined>, prefix: Uint8Array): AsyncGenerator<[Uint8Array, Uint8Array]> {
+    const iterator = (await opened)!;
+    const lower = this.lower;
+    const stateId = (prefix[0] << 8) | prefix[1];
+    const groups = lower ? (prefix.length >= 4 ? [(prefix[2] << 8) | prefix[3]] : lower.keyGroups(stateId)) : [];
+    let group = { keys: [] as Uint8Array[], values: [] as Uint8Array[] };
+    let g = 0;
+    let j = 0;
+    const peek = (): Uint8Array | undefined => {
+      while (j >= group.keys.length && g < groups.length) {
+        group = lower!.entries(stateId, groups[g++]);
+        j = lowerBoundPrefix(group.keys, prefix);
+      }
+      const key = group.keys[j];
+      return key && startsWithBytes(key, prefix) ? key : undefined;
+    };
+    try {
+      for (;;) {
+        const batch = await iterator.nextv(BATCH);
+        if (!batch.length) break;
+        for (const [k, v] of batch) {
+          let lk: Uint8Array | undefined;
+          while ((lk = peek()) && Buffer.compare(lk, k) < 0) yield [lk, group.values[j++]];
+          if (lk && Buffer.compare(lk, k) === 0) j++;
+          if (v.length) yield [k, v];
+        }
+      }
+      let lk: Uint8Array | undefined;
+      while ((lk = peek())) yield [lk, group.values[j++]];
+    } finally {
+      await iterator.close();
+    }
   }
 
   protected async _checkpoint(position: Uint8Array | undefined): Promise<void> {
@@ -279,14 +327,64 @@ export class LsmBackend<J extends JobDeclaration = JobDeclaration> extends Abstr
       this.layoutState(state).versions = state.versions;
       retired = true;
     }
+    // The copy pass is done: the lower layer goes with this checkpoint (not before: until a checkpoint
+    // commits, a crash may undo writes that shadow it).
+    const dropping = this.lowerCopied && this.lower;
+    if (dropping) {
+      delete next.lower;
+      for (const state of this.states) if (state.versions.length > 1 && !state.retire) this.retireOldVersionsOf(state, next);
+      retired = true;
+    }
     const committing = this.buffer.commit(metadataOps(next, retired), this.options.sync ?? true);
     this.meta = next;
     await committing;
+    if (dropping) this.dropLower();
+  }
+
+  private retireOldVersionsOf(state: LsmState, meta: LocalMetadata): void {
+    state.versions = state.versions.filter((v) => v.id === state.newest);
+    meta.layout.operators[state.slot.operator.index].states[state.slot.stateIndex].versions = state.versions;
+  }
+
+  /** Reads no longer go to the savepoint; its files are closed. Tombstones are left to be overwritten. */
+  private dropLower(): void {
+    this.buffer.underlay = undefined;
+    this.lower?.close();
+    this.lower = undefined;
+    this.lowerCopied = false;
+  }
+
+  /** Attaches a savepoint read in place and starts the pass that copies it in. */
+  private attachLower(savepoint: Savepoint, states: [string, number, number][]): void {
+    const byUid = new Map<string, Map<number, LsmState>>();
+    for (const [uid, index, id] of states) {
+      const state = this.byId.get(id);
+      if (!state) continue;
+      if (!byUid.has(uid)) byUid.set(uid, new Map());
+      byUid.get(uid)!.set(index, state);
+    }
+    const lower = LowerLayer.open(savepoint, byUid, this.keyGroupRange);
+    this.lower = lower;
+    this.buffer.underlay = {
+      get: (key, id) => lower.get((key[0] << 8) | key[1], (key[2] << 8) | key[3], id),
+      keysUnder: (prefix) => {
+        const { keys } = lower.entries((prefix[0] << 8) | prefix[1], (prefix[2] << 8) | prefix[3]);
+        return keys.filter((k) => startsWithBytes(k, prefix));
+      },
+    };
+    const rate = this.options.copyRate ?? 0;
+    this.copying = new BackgroundMigration(async (control) => {
+      await copyLowerLayer(this, lower, { rate, control });
+      this.lowerCopied = true;
+    });
+    // A failure of the pass (a damaged block) surfaces where it is read; the pass stops.
+    this.copying.done.catch(() => undefined);
   }
 
   protected _beginExport(): LsmCut {
+    // One iterator per state, all made in one synchronous step after the flush: one cut.
     return {
-      ready: this.buffer.flush((): EntryIterator => this.db.iterator({ gte: statePrefix(0), lt: statePrefix(MAX_STATE_ID + 1) })),
+      ready: this.buffer.flush(() => this.states.map((state): EntryIterator => this.db.iterator({ gte: statePrefix(state.id), lt: prefixEnd(statePrefix(state.id)) }))),
       now: this.now(),
     };
   }
@@ -294,47 +392,36 @@ export class LsmBackend<J extends JobDeclaration = JobDeclaration> extends Abstr
   /** One data file per state, entries as stored (with their version ids); lists split into elements. */
   protected async _exportState(writer: SavepointWriter, cut: ExportCut): Promise<void> {
     const { ready, now } = cut as LsmCut;
-    const iterator = (await ready)!;
-    let file: Awaited<ReturnType<SavepointWriter['openDataFile']>> | undefined;
-    let current: LsmState | undefined;
+    const iterators = (await ready)!;
     const empty = new Uint8Array(0);
-    try {
-      for (;;) {
-        const batch = await iterator.nextv(BATCH);
-        if (!batch.length) break;
-        for (const [key, value] of batch) {
-          const { stateId, keyGroup, rest } = parseKey(key);
-          const state = this.byId.get(stateId);
-          if (!state || !keyGroupInRange(keyGroup, this.keyGroupRange)) continue;
-          if (state !== current) {
-            if (file) await writer.closeDataFile(file);
-            current = state;
-            file = await writer.openDataFile(state.slot.uid, this.keyGroupRange, `s${state.slot.stateIndex}`);
+    for (const state of this.states) {
+      const entries = this.merged(Promise.resolve(iterators[state.slot.index]), statePrefix(state.id));
+      let file: Awaited<ReturnType<SavepointWriter['openDataFile']>> | undefined;
+      for await (const [key, value] of entries) {
+        const { keyGroup, rest } = parseKey(key);
+        if (!keyGroupInRange(keyGroup, this.keyGroupRange)) continue;
+        file ??= await writer.openDataFile(state.slot.uid, this.keyGroupRange, `s${state.slot.stateIndex}`);
+        const parts = splitRest(rest);
+        const input = new DataInput(value);
+        const version = input.readVarUint();
+        const ttl = state.ttlVersions.has(version) ? state.slot.ttl : undefined;
+        const base = { state: state.slot.stateIndex, keyGroup, key: parts.key, namespace: parts.namespace, version };
+        const elements: Uint8Array[] = [];
+        if (state.slot.descriptor.type === 'list') {
+          const splitter = state.splitters.get(version)!;
+          while (!input.atEnd) {
+            const start = input.offset;
+            splitter.deserialize(input);
+            elements.push(value.subarray(start, input.offset));
           }
-          const parts = splitRest(rest);
-          const input = new DataInput(value);
-          const version = input.readVarUint();
-          const ttl = state.ttlVersions.has(version) ? state.slot.ttl : undefined;
-          const base = { state: state.slot.stateIndex, keyGroup, key: parts.key, namespace: parts.namespace, version };
-          const elements: Uint8Array[] = [];
-          if (state.slot.descriptor.type === 'list') {
-            const splitter = state.splitters.get(version)!;
-            while (!input.atEnd) {
-              const start = input.offset;
-              splitter.deserialize(input);
-              elements.push(value.subarray(start, input.offset));
-            }
-          } else elements.push(value.subarray(input.offset));
-          for (const bytes of elements) {
-            if (ttl && ttl.ttlMs + new DataInput(bytes).readVarUint() <= now) continue;
-            const flushing = file!.append({ ...base, mapKey: state.slot.descriptor.type === 'map' ? parts.suffix : empty, value: bytes });
-            if (flushing) await flushing;
-          }
+        } else elements.push(value.subarray(input.offset));
+        for (const bytes of elements) {
+          if (ttl && ttl.ttlMs + new DataInput(bytes).readVarUint() <= now) continue;
+          const flushing = file.append({ ...base, mapKey: state.slot.descriptor.type === 'map' ? parts.suffix : empty, value: bytes });
+          if (flushing) await flushing;
         }
       }
       if (file) await writer.closeDataFile(file);
-    } finally {
-      await iterator.close();
     }
   }
 
@@ -354,9 +441,11 @@ export class LsmBackend<J extends JobDeclaration = JobDeclaration> extends Abstr
 
   protected async _close(): Promise<void> {
     await this.background?.stop();
+    await this.copying?.stop();
     try {
       await this.buffer.settle();
     } finally {
+      this.lower?.close();
       await this.db.close();
     }
   }
@@ -476,6 +565,10 @@ export class LsmBackend<J extends JobDeclaration = JobDeclaration> extends Abstr
         this.meta.stateIds[id] = null;
       }
     }
+    if (stored.lower) {
+      this.meta.lower = stored.lower;
+      this.attachLower(await openSavepoint(stored.lower.location), stored.lower.states);
+    }
     await saveMetadata(this.db, this.meta);
     // What a restore left to migrate (an upper bound after a crash in a pass): no counting scan.
     await this.migrate(this.meta.pending ? new Map(Object.entries(this.meta.pending).map(([id, n]) => [Number(id), n])) : undefined);
@@ -486,6 +579,9 @@ export class LsmBackend<J extends JobDeclaration = JobDeclaration> extends Abstr
     const { savepoint, plan } = await this.restoreFrom(location, this.options);
     this.meta = { layout: { ...layoutOfJob(this.job), createdAt: Date.now(), files: [] }, stateIds: [], checkpoint: 0 };
     this.setUpStates(plan, undefined);
+    // Entries whose keys migrate must be re-keyed, which only a copy can do.
+    const rekeys = plan.operators.some((op) => op.status === 'matched' && (op.rekey || op.states.some((s) => s.rekeyMapKeys)));
+    if (this.options.restore === 'in-place' && !rekeys) return this.restoreInPlace(savepoint, plan);
     const copied = await this.ingest(savepoint, plan);
     if (copied.size) this.meta.pending = Object.fromEntries(copied);
     // The restore's last step: metadata at checkpoint 1 (with the savepoint's position), then the marker goes.
@@ -496,6 +592,26 @@ export class LsmBackend<J extends JobDeclaration = JobDeclaration> extends Abstr
     await this.migrate(copied);
   }
 
+  /**
+   * A restore in place: nothing is copied now. The savepoint becomes the lower layer (its files
+   * read where they lie), recorded in the metadata so a reopen attaches it again until the copy
+   * pass has copied it in.
+   */
+  private async restoreInPlace(savepoint: Savepoint, plan: RestorePlan): Promise<void> {
+    const states: [string, number, number][] = [];
+    for (const opPlan of plan.operators) {
+      if (opPlan.status !== 'matched') continue;
+      const op = this.operatorSlot(opPlan.uid);
+      for (const s of opPlan.states) if (s.status === 'restored') states.push([opPlan.previousUid ?? opPlan.uid, s.savepointIndex!, this.states[op.states.get(s.state)!.index].id]);
+    }
+    this.attachLower(savepoint, states);
+    this.meta.lower = { location: savepoint.dir, states };
+    this.meta.checkpoint = 1;
+    if (this.position) this.meta.position = this.position;
+    await saveMetadata(this.db, this.meta);
+    await unmarkRestoring(this.options.dir);
+  }
+
   /** States with entries at older versions: eager ones are rewritten now; lazy ones may get a background pass. */
   private async migrate(copied: Map<number, number> | undefined): Promise<void> {
     const lazy: LsmState[] = [];
@@ -504,7 +620,7 @@ export class LsmBackend<J extends JobDeclaration = JobDeclaration> extends Abstr
       // TTL turned on or off migrates eagerly in any mode: old entries' timestamps must not outlive
       // the versions that gave them meaning (a later savepoint would carry them).
       const ttlChanged = state.versions.some((v) => state.ttlVersions.has(v.id) !== state.ttlVersions.has(state.newest));
-      if (ttlChanged || modeOf(this.options, state.slot.uid, state.slot.name) === 'eager') {
+      if (!this.lower && (ttlChanged || modeOf(this.options, state.slot.uid, state.slot.name) === 'eager')) {
         await migrateState(this, state, { onProgress: this.options.onProgress, total: copied?.get(state.id) });
         this.retireOldVersions(state);
         // Retired now: no undo record can hold an old version yet (nothing was written since the open).
@@ -535,7 +651,7 @@ export class LsmBackend<J extends JobDeclaration = JobDeclaration> extends Abstr
     const put = async (key: Uint8Array, value: Uint8Array) => {
       batch.push({ type: 'put', key, value });
       if (batch.length >= INGEST_BATCH) {
-        await this.db.batch(batch);
+        await writeBatch(this.db, batch);
         batch = [];
       }
     };
@@ -611,14 +727,13 @@ export class LsmBackend<J extends JobDeclaration = JobDeclaration> extends Abstr
       }
       await endList();
     }
-    if (batch.length) await this.db.batch(batch);
+    if (batch.length) await writeBatch(this.db, batch);
     return copied;
   }
 }
 
 function location(savepoint: Savepoint): string {
-  const s = savepoint as unknown as { dir?: string; location?: string };
-  return s.location ?? s.dir ?? 'the savepoint';
+  return savepoint.dir;
 }
 
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
@@ -659,6 +774,18 @@ export class BackgroundMigration {
     while (this.paused && !this.stopped) await new Promise<void>((r) => (this.wake = r));
     return !this.stopped;
   }
+
+  /** Waits `ms` (the pass's rate limit), or less when the pass is stopped. */
+  async sleep(ms: number): Promise<void> {
+    if (this.stopped) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
 }
 
 /** Marks a restore, unless the directory already holds a database without a restore under way (refused in open). */
@@ -696,3 +823,21 @@ export async function openLsmBackend<J extends JobDeclaration>(options: LsmOpenO
   }
 }
 
+
+function startsWithBytes(key: Uint8Array, prefix: Uint8Array): boolean {
+  if (key.length < prefix.length) return false;
+  for (let i = 0; i < prefix.length; i++) if (key[i] !== prefix[i]) return false;
+  return true;
+}
+
+/** The first index whose key is not below `prefix`. */
+function lowerBoundPrefix(keys: Uint8Array[], prefix: Uint8Array): number {
+  let lo = 0;
+  let hi = keys.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (Buffer.compare(keys[mid], prefix) < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}

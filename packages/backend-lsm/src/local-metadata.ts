@@ -24,6 +24,8 @@ export interface LocalMetadata {
   position?: Uint8Array;
   /** Per state id: entries a restore copied at older versions, the total a migration pass reports. */
   pending?: Record<number, number>;
+  /** A savepoint read in place under LevelDB until it is copied in: where, and its states as [uid, state index, state id]. */
+  lower?: { location: string; states: [string, number, number][] };
 }
 
 const utf8 = new TextEncoder();
@@ -35,12 +37,27 @@ const VERSION = metaKey('layout-version');
 const CHECKPOINT = metaKey('checkpoint');
 const POSITION = metaKey('position');
 const PENDING = metaKey('pending');
+const LOWER = metaKey('lower');
 
 export type Db = ClassicLevel<Uint8Array, Uint8Array>;
 export type BatchOp = { type: 'put'; key: Uint8Array; value: Uint8Array } | { type: 'del'; key: Uint8Array };
 
+/**
+ * Writes operations as one atomic batch through classic-level's chained batch: each operation goes
+ * to the native batch as it is added. The array form (`db.batch(ops)`) costs several times more per
+ * operation on the main thread (about 6 us: a checkpoint of 300 writes took 2 ms instead of 0.5).
+ */
+export function writeBatch(db: Db, ops: readonly BatchOp[], options: { sync?: boolean } = {}): Promise<void> {
+  const batch = db.batch();
+  for (const op of ops) {
+    if (op.type === 'put') batch.put(op.key, op.value);
+    else batch.del(op.key);
+  }
+  return batch.write(options);
+}
+
 export async function loadMetadata(db: Db, dir: string): Promise<LocalMetadata | undefined> {
-  const [layout, ids, version, checkpoint, position, pending] = await db.getMany([LAYOUT, IDS, VERSION, CHECKPOINT, POSITION, PENDING]);
+  const [layout, ids, version, checkpoint, position, pending, lower] = await db.getMany([LAYOUT, IDS, VERSION, CHECKPOINT, POSITION, PENDING, LOWER]);
   if (!layout) return undefined;
   if (!version) {
     throw new RestoreError(
@@ -58,6 +75,7 @@ export async function loadMetadata(db: Db, dir: string): Promise<LocalMetadata |
     checkpoint: checkpoint ? Number(text.decode(checkpoint)) : 0,
     ...(position ? { position: new Uint8Array(position) } : {}),
     ...(pending ? { pending: JSON.parse(text.decode(pending)) as Record<number, number> } : {}),
+    ...(lower ? { lower: JSON.parse(text.decode(lower)) as LocalMetadata['lower'] } : {}),
   };
 }
 
@@ -76,13 +94,14 @@ export function metadataOps(meta: LocalMetadata, layout = true): BatchOp[] {
     { type: 'put', key: IDS, value: utf8.encode(JSON.stringify(meta.stateIds)) },
     { type: 'put', key: VERSION, value: utf8.encode(String(LOCAL_LAYOUT_VERSION)) },
     meta.pending ? { type: 'put', key: PENDING, value: utf8.encode(JSON.stringify(meta.pending)) } : { type: 'del', key: PENDING },
+    meta.lower ? { type: 'put', key: LOWER, value: utf8.encode(JSON.stringify(meta.lower)) } : { type: 'del', key: LOWER },
     ...checkpoint,
   ];
 }
 
 /** Writes the metadata in one synced batch: it survives a crash whole or not at all. */
 export async function saveMetadata(db: Db, meta: LocalMetadata): Promise<void> {
-  await db.batch(metadataOps(meta), { sync: true });
+  await writeBatch(db, metadataOps(meta), { sync: true });
 }
 
 /**

@@ -13,6 +13,7 @@
 import { DataInput, DataOutput, keyGroupInRange } from '@stateshift/core';
 import type { BackgroundMigration, LsmBackend, LsmState } from './backend.js';
 import { latin1, parseKey, prefixEnd, statePrefix } from './layout.js';
+import { writeBatch } from './local-metadata.js';
 
 export interface MigrationProgress {
   operator: string;
@@ -34,7 +35,8 @@ export async function migrateState(
   const end = prefixEnd(prefix);
   const db = backend.db;
   const list = state.slot.descriptor.type === 'list';
-  const versionOf = (value: Uint8Array) => new DataInput(value).readVarUint();
+  // Empty values are tombstones over a savepoint read in place: nothing to migrate.
+  const versionOf = (value: Uint8Array) => (value.length ? new DataInput(value).readVarUint() : state.newest);
   // What is left, for progress: known after a restore, else counted (after a crash, part is done).
   let total = options.total ?? 0;
   if (options.total === undefined) for await (const value of db.values({ gte: prefix, lt: end })) if (versionOf(value) !== state.newest) total++;
@@ -66,7 +68,7 @@ export async function migrateState(
         if (!read.length) break;
         const batch = read.filter(stale);
         if (!batch.length) continue;
-        await db.batch(batch.map(([key, value]) => ({ type: 'put' as const, key, value: convert(value) })));
+        await writeBatch(db, batch.map(([key, value]) => ({ type: 'put' as const, key, value: convert(value) })));
         done += batch.length;
         report();
       }
@@ -93,13 +95,13 @@ export async function migrateState(
           return !backend.buffer.pending(latin1(key), state.slot.descriptor.type === 'map' ? mapPrefixId(key, parseKey(key).rest) : undefined);
         })
         .map(([key, value]) => ({ type: 'put' as const, key, value: convert(value) }));
-      if (ops.length) await db.batch(ops);
+      if (ops.length) await writeBatch(db, ops);
     });
     done += todo.length;
     report();
     if (options.rate) {
       const due = (done / options.rate) * 1000 - (Date.now() - started);
-      if (due > 0) await new Promise((r) => setTimeout(r, due));
+      if (due > 0) await options.control.sleep(due);
     }
   }
 }

@@ -17,7 +17,7 @@
  */
 import { DataInput } from '@stateshift/core';
 import { latin1, prefixEnd, statePrefix, UNDO_STATE } from './layout.js';
-import type { BatchOp, Db } from './local-metadata.js';
+import { writeBatch, type BatchOp, type Db } from './local-metadata.js';
 
 class Layer {
   /** key (latin1) to [key bytes, value or null for a delete]. */
@@ -67,11 +67,23 @@ export async function recoverUndoLog(db: Db, committed: number): Promise<number>
     }
     ops.push({ type: 'del', key });
   }
-  if (ops.length) await db.batch(ops, { sync: true });
+  if (ops.length) await writeBatch(db, ops, { sync: true });
   return undone;
 }
 
+/** A read-only layer under LevelDB (a savepoint read in place). */
+export interface Underlay {
+  get(key: Uint8Array, id: string): Uint8Array | undefined;
+  /** Keys it holds under a map prefix, for a clear to shadow them. */
+  keysUnder(prefix: Uint8Array): Uint8Array[];
+}
+
 export class WriteBuffer {
+  /**
+   * With an underlay, a deletion is written as an empty value (a tombstone that hides the underlay's
+   * entry), and reads that miss LevelDB look there.
+   */
+  underlay: Underlay | undefined;
   private current = new Layer();
   /** Frozen layers being written, oldest first. */
   private readonly frozen: Layer[] = [];
@@ -93,7 +105,9 @@ export class WriteBuffer {
     let found = lookup(this.current, id, prefix);
     for (let i = this.frozen.length - 1; found === undefined && i >= 0; i--) found = lookup(this.frozen[i], id, prefix);
     if (found !== undefined) return found ?? undefined;
-    return this.db.getSync(key);
+    const stored = this.db.getSync(key);
+    if (stored !== undefined) return stored.length ? stored : undefined;
+    return this.underlay?.get(key, id);
   }
 
   /** Whether a key has a write that LevelDB does not have yet (the migration passes leave it alone). */
@@ -189,21 +203,27 @@ export class WriteBuffer {
       this.undone.add(id);
       undo.push({ type: 'put', key: undoKey(interval, key), value: undoValue(previous) });
     };
+    const underlay = this.underlay;
+    const tombstone = new Uint8Array(0);
     if (layer) {
       for (const prefix of layer.cleared.values()) {
         for await (const [key, value] of this.db.iterator({ gte: prefix, lt: prefixEnd(prefix) })) {
           record(key, latin1(key), value);
           ops.push({ type: 'del', key });
         }
+        for (const key of underlay?.keysUnder(prefix) ?? []) {
+          record(key, latin1(key), this.db.getSync(key));
+          ops.push({ type: 'put', key, value: tombstone });
+        }
       }
       for (const [id, [key, value]] of layer.points) {
         if (!commit && !this.undone.has(id)) record(key, id, this.db.getSync(key));
-        ops.push(value ? { type: 'put', key, value } : { type: 'del', key });
+        ops.push(value ? { type: 'put', key, value } : underlay ? { type: 'put', key, value: tombstone } : { type: 'del', key });
       }
     }
     if (commit) ops.push(...commit.ops);
     if (!ops.length) return;
-    await this.db.batch([...undo, ...ops], { sync: commit ? commit.sync : false });
+    await writeBatch(this.db, [...undo, ...ops], { sync: commit ? commit.sync : false });
     if (commit && this.undone.size) {
       // The checkpoint is committed: this interval's undo records are obsolete.
       await this.db.clear({ gte: UNDO_PREFIX, lt: UNDO_END });

@@ -80,16 +80,17 @@ test('a consumer SIGKILLed 50 times resumes from its checkpointed position each 
   await reference.close();
 }, 240_000);
 
-test('restores SIGKILLed at random moments (eager and lazy): every reopen gives the whole restored state or a RestoreError naming the savepoint', async () => {
+test('restores SIGKILLed at random moments (eager, lazy and in place): every reopen gives the whole restored state or a RestoreError naming the savepoint', async () => {
   const root = await tempDir();
   const savepoint = join(root, 'sp');
   const KEYS = 6000;
   await run(['seed', join(root, 'seed'), savepoint, String(KEYS)], undefined);
   const next = random(7);
   let kills = 0;
-  const killed = { eager: 0, lazy: 0 };
-  for (let round = 0; (killed.eager < 25 || killed.lazy < 25) && round < 200; round++) {
-    const mode = round % 2 ? 'lazy' : 'eager';
+  const killed = { eager: 0, lazy: 0, 'in-place': 0 };
+  const modes = ['eager', 'lazy', 'in-place'] as const;
+  for (let round = 0; (killed.eager < 25 || killed.lazy < 25 || killed['in-place'] < 10) && round < 300; round++) {
+    const mode = modes[round % 3];
     const dir = join(root, `db-${round}`);
     const finished = await run(['restore', dir, savepoint, mode], Math.floor(next() * 120));
     if (!finished) {
@@ -98,12 +99,13 @@ test('restores SIGKILLed at random moments (eager and lazy): every reopen gives 
     }
     // Killed before the restore began (no directory yet): nothing to check.
     if (!existsSync(dir)) continue;
-    const reopened = await openLsmBackend({ job: restoreJob(), dir, migration: mode }).catch((e: Error) => e);
+    const migration = mode === 'eager' ? 'eager' : 'lazy';
+    const reopened = await openLsmBackend({ job: restoreJob(), dir, migration }).catch((e: Error) => e);
     if (reopened instanceof Error) {
       expect(reopened).toBeInstanceOf(RestoreError);
       expect(reopened.message).toContain(savepoint);
       // Restoring again into the same directory starts over and gives the whole state.
-      const again = await openLsmBackend({ job: restoreJob(), dir, restoreFrom: savepoint, migration: mode });
+      const again = await openLsmBackend({ job: restoreJob(), dir, restoreFrom: savepoint, migration, restore: mode === 'in-place' ? 'in-place' : 'copy' });
       await checkWhole(again);
       continue;
     }

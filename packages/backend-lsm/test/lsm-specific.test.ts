@@ -1,10 +1,11 @@
 // What only the LSM backend has: the write buffer's undo log, state identity, the directory lock,
 // interrupted restores, local layouts, lazy versions and the background pass.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, expect, test } from 'vitest';
-import { BackendLockedError, defineJob, int32, int64, listState, mapState, operator, RestoreError, string, valueState } from '@stateshift/core';
+import { BackendLockedError, CorruptSavepointError, defineJob, int32, int64, listState, mapState, operator, RestoreError, string, valueState } from '@stateshift/core';
 import { ClassicLevel } from 'classic-level';
 import { openLsmBackend } from '../src/index.js';
 
@@ -150,3 +151,96 @@ test('restoring again over an interrupted restore starts clean; opening it witho
   expect(reopened.operator(op).list(l).get('k7')).toEqual(['x', 'y']);
   await reopened.close();
 });
+
+test('in place: reads are served from the savepoint before anything is copied, writes shadow it, the copy pass copies it in and the next checkpoint drops it; its files are never modified', async () => {
+  const root = await tempDir();
+  const first = await openLsmBackend({ job, dir: join(root, 'v1') });
+  for (let i = 0; i < 2000; i++) {
+    first.operator(op).value(v).set(`k${i}`, BigInt(i));
+    first.operator(op).list(l).addAll(`k${i}`, [`a${i}`, `b${i}`]);
+    first.operator(op).map(m).putAll(`k${i}`, [['x', i], ['y', -i]]);
+  }
+  const sp = join(root, 'sp');
+  await first.savepoint(sp);
+  await first.close();
+  const before = await digest(sp);
+
+  const backend = await openLsmBackend({ job, dir: join(root, 'db'), restoreFrom: sp, restore: 'in-place', copyRate: 1 });
+  const h = backend.operator(op);
+  expect(backend.lower).toBeDefined();
+  expect(h.value(v).get('k1999')).toBe(1999n);
+  expect(h.list(l).get('k7')).toEqual(['a7', 'b7']);
+  expect(h.map(m).get('k7', 'y')).toBe(-7);
+  h.value(v).clear('k1');
+  h.map(m).clear('k2');
+  h.map(m).put('k3', 'z', 3);
+  h.list(l).add('k4', 'c4');
+  expect(h.value(v).get('k1')).toBeUndefined();
+  expect(h.map(m).get('k2', 'x')).toBeUndefined();
+  const entries = new Map<unknown, unknown>();
+  for await (const [mk, value] of h.map(m).entries('k3')) entries.set(mk, value);
+  expect(entries).toEqual(new Map([['x', 3], ['y', -3], ['z', 3]]));
+  let keys = 0;
+  for await (const _ of h.keys(v)) keys++;
+  expect(keys).toBe(1999);
+  await backend.checkpoint({ position: new Uint8Array([9]) });
+  await backend.close();
+
+  // Reopened while the pass is not done: the lower layer is attached again, writes still shadow it.
+  const again = await openLsmBackend({ job, dir: join(root, 'db') });
+  expect(again.lower).toBeDefined();
+  const a = again.operator(op);
+  expect(a.value(v).get('k1')).toBeUndefined();
+  expect(a.list(l).get('k4')).toEqual(['a4', 'b4', 'c4']);
+  expect(a.map(m).get('k2', 'y')).toBeUndefined();
+  await again.copying!.done;
+  await again.checkpoint();
+  expect(again.lower).toBeUndefined();
+  expect(a.value(v).get('k1999')).toBe(1999n);
+  expect(a.value(v).get('k1')).toBeUndefined();
+  expect(a.map(m).get('k3', 'z')).toBe(3);
+  const out = join(root, 'sp2');
+  await again.savepoint(out);
+  await again.close();
+  expect(await digest(sp)).toBe(before);
+  const copied = await openLsmBackend({ job, dir: join(root, 'db2'), restoreFrom: out });
+  expect(copied.operator(op).list(l).get('k4')).toEqual(['a4', 'b4', 'c4']);
+  expect(copied.operator(op).value(v).get('k1')).toBeUndefined();
+  await copied.close();
+});
+
+test('in place: a damaged block gives CorruptSavepointError naming the file and offset, never a wrong value', async () => {
+  const root = await tempDir();
+  const first = await openLsmBackend({ job, dir: join(root, 'v1') });
+  for (let i = 0; i < 500; i++) first.operator(op).value(v).set(`k${i}`, BigInt(i));
+  const sp = join(root, 'sp');
+  await first.savepoint(sp);
+  await first.close();
+  const files = (await readdir(sp)).filter((f) => f.endsWith('.dat'));
+  const path = join(sp, files[0]);
+  const bytes = await readFile(path);
+  bytes[bytes.length - 3] ^= 0x40;
+  await writeFile(path, bytes);
+  const backend = await openLsmBackend({ job, dir: join(root, 'db'), restoreFrom: sp, restore: 'in-place', copyRate: 1 });
+  const errors: Error[] = [];
+  for (let i = 0; i < 500; i++) {
+    try {
+      expect(backend.operator(op).value(v).get(`k${i}`)).toBe(BigInt(i));
+    } catch (error) {
+      errors.push(error as Error);
+    }
+  }
+  expect(errors.length).toBeGreaterThan(0);
+  for (const error of errors) {
+    expect(error).toBeInstanceOf(CorruptSavepointError);
+    expect(error.message).toContain(files[0]);
+    expect(error.message).toMatch(/offset \d+/);
+  }
+  await backend.close();
+});
+
+async function digest(dir: string): Promise<string> {
+  const hash = createHash('sha256');
+  for (const name of (await readdir(dir)).sort()) hash.update(name).update(await readFile(join(dir, name)));
+  return hash.digest('hex');
+}

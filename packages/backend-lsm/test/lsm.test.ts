@@ -8,13 +8,16 @@ import type { BackendOpenOptions } from '@stateshift/core';
 import { openLsmBackend, type MigrationMode } from '../src/index.js';
 
 /** The suite passes a directory; without one, a new temporary directory per call. */
-const factory = (migration: MigrationMode) => (options: BackendOpenOptions) =>
-  openLsmBackend({ ...options, dir: options.dir ?? mkdtempSync(join(tmpdir(), 'stateshift-lsm-')), migration });
+const factory = (migration: MigrationMode, restore: 'copy' | 'in-place' = 'copy') => (options: BackendOpenOptions) =>
+  openLsmBackend({ ...options, dir: options.dir ?? mkdtempSync(join(tmpdir(), 'stateshift-lsm-')), migration, restore });
+const manifest = supports({ persistence: true, lazyMigration: true, keepsOldVersions: true, backgroundMigration: true, inPlaceRestore: true });
 
-backendSuite({ test, factory: factory('eager'), supports: supports({ persistence: true, lazyMigration: true, keepsOldVersions: true, backgroundMigration: true }), name: 'lsm (eager)' });
+backendSuite({ test, factory: factory('eager'), supports: manifest, name: 'lsm (eager)' });
 backendSuite({
   test,
   factory: factory('lazy'),
-  supports: supports({ persistence: true, lazyMigration: true, keepsOldVersions: true, backgroundMigration: true }),
+  supports: manifest,
   name: 'lsm (lazy)',
 });
+// Every restore reads the savepoint in place, and a copy pass copies it in behind the scenes.
+backendSuite({ test, factory: factory('lazy', 'in-place'), supports: manifest, name: 'lsm (in place)' });

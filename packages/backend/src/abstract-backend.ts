@@ -18,6 +18,7 @@ import {
   type OperatorNamed,
   type OperatorStateHandle,
   type StatesOf,
+  type SavepointOptions,
   type SavepointWritten,
   type StateBackend,
   type StateDescriptor,
@@ -179,7 +180,7 @@ export abstract class AbstractStateBackend<J extends JobDeclaration = JobDeclara
     this.position = position;
   }
 
-  async savepoint(location: string, options?: CheckpointOptions): Promise<SavepointWritten> {
+  async savepoint(location: string, options?: SavepointOptions): Promise<SavepointWritten> {
     if (typeof location !== 'string' || !location) throw new TypeError('savepoint() needs a location (a directory or an s3:// URL)');
     const position = checkPosition(options, 'savepoint') ?? this.position;
     this.checkOpen('savepoint()');
@@ -189,7 +190,7 @@ export abstract class AbstractStateBackend<J extends JobDeclaration = JobDeclara
     const cut = this._beginExport();
     let writer: SavepointWriter | undefined;
     try {
-      writer = await SavepointWriter.create(location, layout);
+      writer = await SavepointWriter.create(location, layout, options?.storage);
       await this._exportState(writer, cut);
       const metadata = await writer.commit();
       const entries = metadata.files.reduce((n, f) => n + f.entries, 0);
@@ -232,7 +233,7 @@ export abstract class AbstractStateBackend<J extends JobDeclaration = JobDeclara
    * blocks to `_restoreOperator`.
    */
   protected async restoreFrom(location: string, options: BackendOpenOptions<J>): Promise<{ savepoint: Savepoint; plan: RestorePlan }> {
-    const savepoint = await openSavepoint(location);
+    const savepoint = await openSavepoint(location, options.storage);
     // Values that gain a TTL get the time of the restore, also when they are read (migrated) later.
     const restoredAt = this.clock();
     // The instance's key groups: a partial savepoint must hold them all (rule 2).

@@ -1,5 +1,5 @@
 /** The dry-run of a savepoint, or of an LSM database directory upgraded in place. */
-import { parseKeyGroupRange, type JobDeclaration } from '@stateshift/core';
+import { parseKeyGroupRange, type JobDeclaration, type StorageOptions } from '@stateshift/core';
 import { checkUpgrade, planRestore, type UpgradeCheck } from '@stateshift/savepoint';
 import { isLsmDirectory, openForCli, openLsmLayout } from './open.js';
 import { UsageError } from './errors.js';
@@ -21,8 +21,11 @@ export interface CheckOptions {
 
 export type CheckReport = UpgradeCheck & { source: 'savepoint' | 'lsm-database' };
 
-/** `previousJob`: the previous version's declaration for the rollback check (default: the savepoint's own serializers). */
-export async function checkReport(dir: string, job: JobDeclaration, check: CheckOptions, previousJob?: JobDeclaration): Promise<CheckReport> {
+/**
+ * `storage`: how an `s3://` dir is reached; `previousJob`: the previous version's declaration for
+ * the rollback check (default: the savepoint's own serializers).
+ */
+export async function checkReport(dir: string, job: JobDeclaration, check: CheckOptions, storage: StorageOptions = {}, previousJob?: JobDeclaration): Promise<CheckReport> {
   const { keyGroups, ...rest } = check;
   const options = { ...rest, ...(previousJob ? { previousJob } : {}), ...(keyGroups ? { keyGroupRange: parseKeyGroupRange(keyGroups, job.maxParallelism) } : {}) };
   const lsm = await isLsmDirectory(dir);
@@ -32,7 +35,7 @@ export async function checkReport(dir: string, job: JobDeclaration, check: Check
         'or check the database without them (schema-only)',
     );
   }
-  if (!lsm) return redactInReport({ source: 'savepoint', ...(await checkUpgrade(await openForCli(dir), job, options)) });
+  if (!lsm) return redactInReport({ source: 'savepoint', ...(await checkUpgrade(await openForCli(dir, storage), job, options)) });
   const layout = await openLsmLayout(dir);
   const report: CheckReport = { source: 'lsm-database', ...(await checkUpgrade(layout, job, options)) };
   // Reopening a database in place cannot re-key (as openLsmBackend refuses it).

@@ -8,6 +8,7 @@ import { migrate, migrateHelp } from './commands/migrate.js';
 import { demo, demoHelp } from './demo/run.js';
 import { describeError, EXIT_OK, EXIT_USAGE, UsageError } from './errors.js';
 import { json, processIo, type Io } from './io.js';
+import { storageFlags, storageHelp, storageOptions } from './locations.js';
 import { safe } from './text.js';
 import { version } from './version.js';
 
@@ -24,6 +25,8 @@ commands:
   demo                                     the upgrade story, end to end
 
 Run stateshift <command> --help for a command's options; stateshift --version for the version.
+
+${storageHelp}
 `;
 
 const helps: Record<string, string> = { inspect: inspectHelp, dump: dumpHelp, check: checkHelp, migrate: migrateHelp, merge: mergeHelp, demo: demoHelp };
@@ -51,6 +54,8 @@ const options = {
   'previous-job': { type: 'string' },
   orders: { type: 'string' },
   keep: { type: 'boolean' },
+  replace: { type: 'boolean' },
+  ...storageFlags,
 } as const;
 
 /** Runs one command line; returns the exit code. */
@@ -77,19 +82,20 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
     return EXIT_USAGE;
   }
   if (values.help) {
-    io.out(`${helps[command]}\n`);
+    io.out(`${helps[command]}\n${command === 'demo' ? '' : `\n${storageHelp}\n`}`);
     return EXIT_OK;
   }
   try {
     const needsSavepoint = command !== 'demo' && command !== 'merge';
-    if (needsSavepoint && rest.length !== 1) throw new UsageError(`${command} needs exactly one savepoint directory\n\n${helps[command]}`);
+    if (needsSavepoint && rest.length !== 1) throw new UsageError(`${command} needs exactly one savepoint (a directory or an s3://bucket/prefix URL)\n\n${helps[command]}`);
     if (command === 'demo' && rest.length) throw new UsageError(`demo takes no arguments\n\n${helps.demo}`);
     const dir = rest[0];
+    const storage = storageOptions(values);
     switch (command) {
       case 'inspect':
-        return await inspect(io, dir, { json: values.json });
+        return await inspect(io, dir, { json: values.json, storage });
       case 'dump':
-        return await dump(io, dir, { operator: values.operator, state: values.state, limit: values.limit, job: values.job });
+        return await dump(io, dir, { operator: values.operator, state: values.state, limit: values.limit, job: values.job, storage });
       case 'check':
         return await check(io, dir, {
           job: values.job,
@@ -103,9 +109,10 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
           previousJob: values['previous-job'],
           timeout: values.timeout,
           json: values.json,
+          storage,
         });
       case 'merge':
-        return await merge(io, rest, { out: values.out, allowGaps: values['allow-gaps'], dropPosition: values['drop-position'], json: values.json });
+        return await merge(io, rest, { out: values.out, allowGaps: values['allow-gaps'], dropPosition: values['drop-position'], replace: values.replace, json: values.json, storage });
       case 'migrate':
         return await migrate(io, dir, {
           job: values.job,
@@ -114,7 +121,9 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
           workers: values.workers,
           allowNonRestoredState: values['allow-non-restored-state'],
           allowJobNameChange: values['allow-job-name-change'],
+          replace: values.replace,
           json: values.json,
+          storage,
         });
       default:
         return await demo(io, { orders: values.orders, keep: values.keep });

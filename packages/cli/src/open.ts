@@ -7,16 +7,23 @@ import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { ClassicLevel } from 'classic-level';
 import { loadMetadata } from '@stateshift/backend-lsm';
-import { decodeMetadata, encodeMetadata, METADATA_FILE, openSavepoint, Savepoint } from '@stateshift/savepoint';
+import type { StorageOptions } from '@stateshift/core';
+import { decodeMetadata, encodeMetadata, METADATA_FILE, openSavepoint, Savepoint, storageFor } from '@stateshift/savepoint';
 import { loadAdapters } from './adapters.js';
 import { NotASavepointError, UsageError } from './errors.js';
+import { isObjectStore } from './locations.js';
 import { safe } from './text.js';
 
 const LSM_FILES = ['CURRENT', 'LOCK'];
 
-/** Why `dir` is not a savepoint, or undefined when it has a `_metadata` file. */
-export async function notASavepoint(dir: string): Promise<string | undefined> {
+/** Why `dir` (a directory or an `s3://` location) is not a savepoint, or undefined when it has a `_metadata` file. */
+export async function notASavepoint(dir: string, options: StorageOptions = {}): Promise<string | undefined> {
   const shown = safe(dir);
+  if (isObjectStore(dir)) {
+    const storage = storageFor(dir, options);
+    if ((await storage.list()).some((o) => o.name === METADATA_FILE)) return undefined;
+    return `${shown} is not a savepoint: ${safe(await storage.describe())}`;
+  }
   const info = await stat(dir).catch(() => undefined);
   if (!info) return `${shown} does not exist`;
   if (!info.isDirectory()) return `${shown} is a file, not a savepoint (a savepoint is a directory holding ${METADATA_FILE} and data files)`;
@@ -29,16 +36,17 @@ export async function notASavepoint(dir: string): Promise<string | undefined> {
   return `${shown} has no ${METADATA_FILE}, so it is not a savepoint (or one whose writing never finished); ${found}`;
 }
 
-/** Opens the savepoint in `dir`, loading the adapters its snapshots name. */
-export async function openForCli(dir: string): Promise<Savepoint> {
-  const why = await notASavepoint(dir);
+/** Opens the savepoint in `dir` (a directory or an `s3://` location), loading the adapters its snapshots name. */
+export async function openForCli(dir: string, options: StorageOptions = {}): Promise<Savepoint> {
+  const why = await notASavepoint(dir, options);
   if (why) throw new NotASavepointError(why);
-  let savepoint = await openSavepoint(dir);
-  if (await loadAdapters(savepoint.metadata)) savepoint = await openSavepoint(dir);
+  let savepoint = await openSavepoint(dir, options);
+  if (await loadAdapters(savepoint.metadata)) savepoint = await openSavepoint(dir, options);
   return savepoint;
 }
 
 export async function isLsmDirectory(dir: string): Promise<boolean> {
+  if (isObjectStore(dir)) return false;
   const names = await readdir(dir).catch(() => [] as string[]);
   return !names.includes(METADATA_FILE) && LSM_FILES.every((n) => names.includes(n));
 }

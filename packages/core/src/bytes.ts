@@ -146,11 +146,25 @@ export class DataOutput {
     this.pos += 8;
   }
 
-  /** Little-endian float32 (Avro). */
+  /** Little-endian float32 (Avro, Protobuf). */
   writeFloat32LE(value: number): void {
     this.ensure(4);
     this.view.setFloat32(this.pos, value, true);
     this.pos += 4;
+  }
+
+  /** Little-endian 32 bits of an int32 or uint32 (Protobuf fixed32, sfixed32). */
+  writeInt32LE(value: number): void {
+    this.ensure(4);
+    this.view.setInt32(this.pos, value | 0, true);
+    this.pos += 4;
+  }
+
+  /** Little-endian 64 bits of a bigint in the int64 or uint64 range (Protobuf fixed64, sfixed64). */
+  writeInt64LE(value: bigint): void {
+    this.ensure(8);
+    this.view.setBigUint64(this.pos, BigInt.asUintN(64, value), true);
+    this.pos += 8;
   }
 
   /** Unsigned LEB128 of a non-negative safe integer. */
@@ -168,11 +182,22 @@ export class DataOutput {
       throw new RangeError(`writeVarUint: ${value} is not a non-negative safe integer`);
     }
     this.ensure(8);
-    while (value >= 0x80) {
-      this.buf[this.pos++] = (value % 0x80) | 0x80;
-      value = Math.floor(value / 0x80);
+    // Two 32-bit halves, shifted together 7 bits at a time (no floating-point division per byte).
+    let lo = value >>> 0;
+    let hi = (value - lo) / 4294967296;
+    const buf = this.buf;
+    let pos = this.pos;
+    while (hi) {
+      buf[pos++] = (lo & 0x7f) | 0x80;
+      lo = ((lo >>> 7) | (hi << 25)) >>> 0;
+      hi >>>= 7;
     }
-    this.buf[this.pos++] = value;
+    while (lo > 0x7f) {
+      buf[pos++] = (lo & 0x7f) | 0x80;
+      lo >>>= 7;
+    }
+    buf[pos++] = lo;
+    this.pos = pos;
   }
 
   /** Zigzag then LEB128 of a safe integer. */
@@ -208,9 +233,10 @@ export class DataOutput {
 
   /** Zigzag then LEB128 of a bigint in the int64 range. */
   writeVarInt64(value: bigint): void {
-    // Values below 2^52 in magnitude zigzag exactly in number arithmetic, without bigint work.
-    if (value > -0x10000000000000n && value < 0x10000000000000n) {
-      const n = Number(value);
+    // Values below 2^52 in magnitude zigzag exactly in number arithmetic, without bigint work
+    // (a bigint of 2^52 or more never converts to a number below it).
+    const n = Number(value);
+    if (n > -4503599627370496 && n < 4503599627370496) {
       this.writeVarUint(n >= 0 ? n * 2 : -n * 2 - 1);
       return;
     }
@@ -262,9 +288,36 @@ export class DataOutput {
 
   /** Varint byte length, then UTF-8. A lone surrogate throws `EncodeError` (see `utf8Length`). */
   writeString(value: string): void {
-    const n = utf8Length(value);
-    this.writeVarUint(n);
-    this.writeUtf8(value, n);
+    this.writeLengthAndUtf8(value, false);
+  }
+
+  /**
+   * A string's UTF-8 byte length as a varint (zigzag when `zigzag`, as Avro writes it), then the
+   * UTF-8. Short ASCII strings take one pass. A lone surrogate throws `EncodeError`.
+   */
+  writeLengthAndUtf8(value: string, zigzag: boolean): void {
+    const n = value.length;
+    if (n < 64) {
+      this.ensure(1 + n);
+      const buf = this.buf;
+      const start = this.pos;
+      let pos = start + 1;
+      let i = 0;
+      for (; i < n; i++) {
+        const c = value.charCodeAt(i);
+        if (c >= 0x80) break;
+        buf[pos++] = c;
+      }
+      if (i === n) {
+        buf[start] = zigzag ? n * 2 : n;
+        this.pos = pos;
+        return;
+      }
+    }
+    const bytes = utf8Length(value);
+    if (zigzag) this.writeVarUint(bytes * 2);
+    else this.writeVarUint(bytes);
+    this.writeUtf8(value, bytes);
   }
 
   /**
@@ -407,6 +460,59 @@ export class DataInput {
     return v;
   }
 
+  readInt32LE(): number {
+    this.need(4, 'an int32');
+    const v = this.view.getInt32(this.pos, true);
+    this.pos += 4;
+    return v;
+  }
+
+  readUint32LE(): number {
+    this.need(4, 'a uint32');
+    const v = this.view.getUint32(this.pos, true);
+    this.pos += 4;
+    return v;
+  }
+
+  readInt64LE(): bigint {
+    this.need(8, 'an int64');
+    const v = this.view.getBigInt64(this.pos, true);
+    this.pos += 8;
+    return v;
+  }
+
+  readUint64LE(): bigint {
+    this.need(8, 'a uint64');
+    const v = this.view.getBigUint64(this.pos, true);
+    this.pos += 8;
+    return v;
+  }
+
+  /**
+   * A varint of up to 10 bytes (64 bits) of which the low 32 bits are kept, as a signed int32:
+   * Protobuf's int32, uint32 (`>>> 0`), enum and tag reading.
+   */
+  readVarint32(): number {
+    const bytes = this.bytes;
+    let pos = this.pos;
+    const end = this.end;
+    if (pos < end && bytes[pos] < 0x80) {
+      this.pos = pos + 1;
+      return bytes[pos];
+    }
+    let v = 0;
+    for (let shift = 0; shift < 70; shift += 7) {
+      if (pos >= end) throw new DecodeError('unexpected end of input inside a varint', pos);
+      const b = bytes[pos++];
+      if (shift < 32) v |= (b & 0x7f) << shift;
+      if (b < 0x80) {
+        this.pos = pos;
+        return v | 0;
+      }
+    }
+    throw new DecodeError('varint longer than 10 bytes', this.pos);
+  }
+
   readFloat32LE(): number {
     this.need(4, 'a float32');
     const v = this.view.getFloat32(this.pos, true);
@@ -417,6 +523,13 @@ export class DataInput {
   /** Unsigned LEB128 that must fit a safe integer. */
   readVarUint(): number {
     const start = this.pos;
+    if (start < this.end) {
+      const first = this.bytes[start];
+      if (first < 0x80) {
+        this.pos = start + 1;
+        return first;
+      }
+    }
     let result = 0;
     let scale = 1;
     for (let i = 0; ; i++) {
@@ -437,9 +550,32 @@ export class DataInput {
     return u % 2 === 0 ? u / 2 : -(u + 1) / 2;
   }
 
+  /**
+   * A varint of at most 7 bytes (49 bits) in number arithmetic, the usual case of 64-bit reads:
+   * its value, or -1 (nothing read) when it is longer or runs past the end.
+   */
+  private readVarint49(): number {
+    const start = this.pos;
+    const stop = Math.min(this.end, start + 7);
+    let n = 0;
+    let scale = 1;
+    for (let p = start; p < stop; p++) {
+      const b = this.bytes[p];
+      n += (b & 0x7f) * scale;
+      if (b < 0x80) {
+        this.pos = p + 1;
+        return n;
+      }
+      scale *= 0x80;
+    }
+    return -1;
+  }
+
   /** Unsigned LEB128 of up to 64 bits. */
   readVarUint64(): bigint {
     const start = this.pos;
+    const small = this.readVarint49();
+    if (small >= 0) return BigInt(small);
     let result = 0n;
     let shift = 0n;
     for (let i = 0; ; i++) {
@@ -454,23 +590,18 @@ export class DataInput {
     return result;
   }
 
+  /** Unsigned LEB128 of up to 64 bits read as two's complement, as a signed bigint (Protobuf int64). */
+  readVarUint64AsInt64(): bigint {
+    const small = this.readVarint49();
+    if (small >= 0) return BigInt(small);
+    return BigInt.asIntN(64, this.readVarUint64());
+  }
+
   /** Zigzag LEB128 of up to 64 bits, as a signed bigint. */
   readVarInt64(): bigint {
-    // Up to 7 bytes (49 bits) in number arithmetic, the usual case; longer ones as bigint.
-    const bytes = this.bytes;
-    const start = this.pos;
-    const stop = Math.min(this.end, start + 7);
-    let n = 0;
-    let scale = 1;
-    for (let p = start; p < stop; p++) {
-      const b = bytes[p];
-      n += (b & 0x7f) * scale;
-      if (b < 0x80) {
-        this.pos = p + 1;
-        return BigInt(n % 2 === 0 ? n / 2 : -(n + 1) / 2);
-      }
-      scale *= 0x80;
-    }
+    // Up to 7 bytes in number arithmetic, the usual case; longer ones as bigint.
+    const n = this.readVarint49();
+    if (n >= 0) return BigInt(n % 2 === 0 ? n / 2 : -(n + 1) / 2);
     const u = this.readVarUint64();
     return (u >> 1n) ^ -(u & 1n);
   }
@@ -504,8 +635,21 @@ export class DataInput {
   readUtf8(n: number): string {
     this.need(n, 'a string');
     const start = this.pos;
-    // ASCII fast path for short strings.
-    if (n < 64) {
+    // ASCII fast path for short strings: very short ones without a view.
+    if (n <= 16) {
+      const bytes = this.bytes;
+      let s = '';
+      let i = start;
+      for (; i < start + n; i++) {
+        const b = bytes[i];
+        if (b >= 0x80) break;
+        s += String.fromCharCode(b);
+      }
+      if (i === start + n) {
+        this.pos = i;
+        return s;
+      }
+    } else if (n < 64) {
       let ascii = true;
       for (let i = 0; i < n; i++) {
         if (this.bytes[start + i] >= 0x80) {

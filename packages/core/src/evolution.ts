@@ -3,8 +3,10 @@
  * problems while two schemas are walked, the way places are named in them, and how a value is
  * described in an error. Adapters keep only their format's rules.
  */
+import { EncodeError } from './errors.js';
 import {
   compatibleAfterMigration,
+  joinPath,
   compatibleAsIs,
   incompatible,
   type Compatibility,
@@ -78,6 +80,7 @@ export function describeValue(value: unknown): string {
  * `Set`, typed array or `Date` (class instances with the fields are fine).
  */
 export function isRecordValue(value: unknown): value is Record<string, unknown> {
+  if (typeof value === 'object' && value !== null && value.constructor === Object) return true;
   return (
     typeof value === 'object' &&
     value !== null &&
@@ -87,4 +90,15 @@ export function isRecordValue(value: unknown): value is Record<string, unknown> 
     !ArrayBuffer.isView(value) &&
     !(value instanceof Date)
   );
+}
+
+/**
+ * An `EncodeError` from inside a composite value, with `part` (a field name, "[3]", "{key}") put
+ * before its path; any other error as it is. Composites catch once around their parts and track
+ * only where they are, so no path is built per value.
+ */
+export function prefixEncodeError(error: unknown, part: string): unknown {
+  if (!(error instanceof EncodeError)) return error;
+  const message = error.path ? error.message.slice(error.path.length + 2) : error.message;
+  return new EncodeError(message, joinPath(part, error.path), { cause: error.cause ?? error });
 }

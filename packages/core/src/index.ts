@@ -5,7 +5,7 @@
  * @module @stateshift/core
  */
 export { DataInput, DataOutput, MAX_DEPTH, utf8Length } from './bytes.js';
-export { Verdict, fieldPath, describeValue, isRecordValue } from './evolution.js';
+export { Verdict, fieldPath, describeValue, isRecordValue, prefixEncodeError } from './evolution.js';
 export * from './errors.js';
 export * from './contract.js';
 export {
@@ -27,6 +27,7 @@ export { CORE_PACKAGE, kindChanged } from './builtins/common.js';
 export * from './key-groups.js';
 export * from './state.js';
 export * from './state-api.js';
+export type { S3Options, S3Credentials, StorageOptions } from './storage-options.js';
 export { enumeration, EnumSerializer, EnumSnapshot } from './builtins/enumeration.js';
 export { list, ListSerializer } from './builtins/list.js';
 export { map, MapSerializer } from './builtins/map.js';

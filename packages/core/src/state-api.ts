@@ -10,6 +10,7 @@
  * value mutated after `set` or after `get` does not change the state.
  */
 import type { KeyGroupRange } from './key-groups.js';
+import type { StorageOptions } from './storage-options.js';
 import type {
   JobDeclaration,
   MapKeyOf,
@@ -107,6 +108,8 @@ export interface BackendOpenOptions<J extends JobDeclaration = JobDeclaration> {
   dir?: string;
   /** A savepoint to restore from: a directory, or an `s3://bucket/prefix` URL. */
   restoreFrom?: string;
+  /** How `restoreFrom` is reached when it is on object storage (endpoint, region, credentials). */
+  storage?: StorageOptions;
   /** Restore although the savepoint holds operators or states the job does not declare (they are dropped). */
   allowNonRestoredState?: boolean;
   /** Restore a partial savepoint although it lacks key groups this instance serves (they start empty). */
@@ -123,6 +126,11 @@ export interface BackendOpenOptions<J extends JobDeclaration = JobDeclaration> {
 export interface CheckpointOptions {
   /** The application's position (a consumer's offsets), stored atomically with the state. */
   position?: Uint8Array;
+}
+
+export interface SavepointOptions extends CheckpointOptions {
+  /** How the location is reached when it is on object storage (endpoint, region, credentials). */
+  storage?: StorageOptions;
 }
 
 /** What a savepoint wrote. */
@@ -148,7 +156,7 @@ export interface StateBackend<J extends JobDeclaration = JobDeclaration> {
   /** Makes every write so far durable, with `position`, atomically. */
   checkpoint(options?: CheckpointOptions): Promise<void>;
   /** Writes a savepoint of a consistent cut of all state (with `position`) to `location`. */
-  savepoint(location: string, options?: CheckpointOptions): Promise<SavepointWritten>;
+  savepoint(location: string, options?: SavepointOptions): Promise<SavepointWritten>;
   close(): Promise<void>;
 }
 

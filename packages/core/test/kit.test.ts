@@ -11,7 +11,7 @@ import {
   type Serializer,
   type SerializerSnapshot,
 } from '../src/index.js';
-import { serializerSuite, upgradeSuite, type UpgradeSpec } from '../src/testing/index.js';
+import { sampleValue, serializerSuite, upgradeSuite, valuesSuite, type UpgradeSpec } from '../src/testing/index.js';
 
 /** Runs a suite's tests outside vitest and returns which ones failed. */
 function failuresOf(define: (t: (name: string, fn: () => unknown) => void) => void): string[] {
@@ -96,4 +96,21 @@ test('upgradeSuite fails when migrated values differ from the expected ones', ()
   expect(run({ name: 'values', previous: int32, samples: [5], next: int64, expect: 'compatibleAfterMigration', migrated: [6n] })).toEqual([
     'kit: values: compatibleAfterMigration',
   ]);
+});
+
+/** A serializer that accepts anything and always reads back the ordinary sample: it drops data silently. */
+const lenient = (): Serializer<unknown> => ({
+  kind: 'test.lenient',
+  serialize: () => {},
+  deserialize: () => sampleValue(),
+  snapshot: () => string().snapshot() as unknown as SerializerSnapshot<unknown>,
+});
+
+test('valuesSuite fails a serializer that accepts wrong shapes without an error', () => {
+  const failed = failuresOf((t) => valuesSuite({ test: t, name: 'lenient', factory: lenient }));
+  expect(failed).toContain('lenient: values: a plain object where a map is declared is an EncodeError naming scores');
+  expect(failed).toContain('lenient: values: a Map where a record is declared is an EncodeError naming the value');
+  expect(failed).toContain('lenient: values: a string with a lone surrogate is an EncodeError naming name');
+  expect(failed).toContain('lenient: values: empty and absent values read back in the shared value model');
+  expect(failed).not.toContain('lenient: values: ordinary values read back in the shared value model');
 });

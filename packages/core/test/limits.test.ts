@@ -47,7 +47,7 @@ test('lone surrogates are refused with an EncodeError, never replaced by U+FFFD'
 
 test('property: utf8Length and writeString agree with TextEncoder on well-formed strings', () => {
   fc.assert(
-    fc.property(fc.string({ unit: 'binary' }), (s) => {
+    fc.property(fc.string({ unit: 'binary', maxLength: 40 }), (s) => {
       const well = new TextDecoder().decode(new TextEncoder().encode(s)) === s;
       if (!well) {
         expect(() => utf8Length(s)).toThrow(EncodeError);

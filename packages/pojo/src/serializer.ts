@@ -2,7 +2,7 @@
  * The pojo serializer: the fields one after another, each with its own serializer, in the order
  * the snapshot records. No field names are written; the snapshot holds them.
  */
-import { copierOf, describeValue, EncodeError, isRecordValue, joinPath, SchemaError, type Copier, type DataInput, type DataOutput, type Deserializer, type Serializer } from '@stateshift/core';
+import { copierOf, describeValue, EncodeError, float64, int32, int64, isRecordValue, joinPath, SchemaError, string, type Copier, type DataInput, type DataOutput, type Deserializer, type Serializer } from '@stateshift/core';
 import type { Field } from './fields.js';
 import { PojoSnapshot, POJO_KIND } from './snapshot.js';
 
@@ -41,9 +41,46 @@ export function fieldReader<T>(
   };
 }
 
+/** Straight-line code per declaration: one object literal on read, one call per field on write. */
+function compileFields<T>(
+  typeName: string,
+  fields: Field[],
+): { read: Deserializer<T>['deserialize']; write: (value: Record<string, unknown>, out: DataOutput) => void } {
+  const key = (name: string) => JSON.stringify(name);
+  const S = fields.map((f) => f.serializer);
+  // Core's string, int64 and float64 built-ins are inlined (their documented encodings); a value
+  // that fails the inline check goes to the serializer itself, which refuses it with its message.
+  const inline = (s: Serializer<unknown>): { read?: string; write: (x: string, i: number) => string } | undefined => {
+    if (s === (string() as Serializer<unknown>)) return { read: 'input.readString()', write: (x, i) => `if (typeof ${x} === 'string') out.writeString(${x}); else S[${i}].serialize(${x}, out);` };
+    if (s === (int64() as Serializer<unknown>)) {
+      return { read: 'input.readVarInt64()', write: (x, i) => `if (typeof ${x} === 'bigint' && ${x} >= -9223372036854775808n && ${x} <= 9223372036854775807n) out.writeVarInt64(${x}); else S[${i}].serialize(${x}, out);` };
+    }
+    if (s === (int32() as Serializer<unknown>)) {
+      // Reads keep the serializer's int32 range check.
+      return { write: (x, i) => `if (typeof ${x} === 'number' && (${x} | 0) === ${x}) out.writeVarInt(${x}); else S[${i}].serialize(${x}, out);` };
+    }
+    if (s === (float64() as Serializer<unknown>)) return { read: 'input.readFloat64()', write: (x, i) => `if (typeof ${x} === 'number') out.writeFloat64(${x}); else S[${i}].serialize(${x}, out);` };
+    return undefined;
+  };
+  const plans = S.map(inline);
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval
+  const read = new Function('S', `return function read(input) {\ninput.enter();\nconst o = {${fields.map((f, i) => `${key(f.name)}: ${plans[i]?.read ?? `S[${i}].deserialize(input)`}`).join(', ')}};\ninput.leave();\nreturn o;\n}`)(S);
+  // A field's error names Type.field, and says when the field is missing.
+  const fail = (error: unknown, i: number, v: Record<string, unknown>): unknown => {
+    if (!(error instanceof EncodeError)) return error;
+    const name = fields[i].name;
+    const message = error.path ? error.message.slice(error.path.length + 2) : error.message;
+    return new EncodeError(v[name] === undefined ? `field is missing (${message})` : message, joinPath(`${typeName}.${name}`, error.path), { cause: error });
+  };
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval
+  const write = new Function('S', 'fail', `return function write(v, out) {\nlet i = 0, x;\ntry {\n${fields.map((f, i) => `i = ${i}; ${plans[i] ? `x = v[${key(f.name)}]; ${plans[i]!.write('x', i)}` : `S[${i}].serialize(v[${key(f.name)}], out);`}`).join('\n')}\n} catch (error) {\nthrow fail(error, i, v);\n}\n}`)(S, fail);
+  return { read, write };
+}
+
 export class PojoSerializer<T extends object> implements Serializer<T> {
   readonly kind = POJO_KIND;
   private readonly reader: Deserializer<T>;
+  private readonly writeFields: (value: Record<string, unknown>, out: DataOutput) => void;
   private readonly copiers: Copier[];
   private readonly create: () => Record<string, unknown>;
 
@@ -52,12 +89,16 @@ export class PojoSerializer<T extends object> implements Serializer<T> {
     readonly fields: Field[],
     readonly options: PojoOptions = {},
   ) {
-    this.reader = fieldReader(
-      fields.map((f) => f.serializer),
-      fields.map((f) => f.name),
-      makeValue(options.class?.prototype ?? null),
-      [],
-    );
+    const compiled = compileFields<T>(name, fields);
+    this.writeFields = compiled.write;
+    this.reader = options.class
+      ? fieldReader(
+          fields.map((f) => f.serializer),
+          fields.map((f) => f.name),
+          makeValue(options.class.prototype),
+          [],
+        )
+      : { deserialize: compiled.read };
     this.create = makeValue(options.class?.prototype ?? null);
     this.copiers = fields.map((f) => copierOf(f.serializer));
   }
@@ -72,17 +113,7 @@ export class PojoSerializer<T extends object> implements Serializer<T> {
 
   serialize(value: T, out: DataOutput): void {
     if (!isRecordValue(value)) throw new EncodeError(`expected an object with the fields of ${this.name}, got ${describeValue(value)}`, this.name);
-    const record = value as Record<string, unknown>;
-    for (const field of this.fields) {
-      try {
-        field.serializer.serialize(record[field.name], out);
-      } catch (error) {
-        if (!(error instanceof EncodeError)) throw error;
-        const message = error.path ? error.message.slice(error.path.length + 2) : error.message;
-        const where = joinPath(`${this.name}.${field.name}`, error.path);
-        throw new EncodeError(record[field.name] === undefined ? `field is missing (${message})` : message, where, { cause: error });
-      }
-    }
+    this.writeFields(value, out);
   }
 
   deserialize(input: DataInput): T {

@@ -1,7 +1,7 @@
 // The kit's shared tables: the value model every format reads and writes, and decoder fuzzing.
 import * as fc from 'fast-check';
 import { expect, test } from 'vitest';
-import { DataInput, DecodeError, MAX_DEPTH, boolean, bytes, enumeration, float64, int32, int64, list, map, nullable, readerFor, resolveSchemaCompatibility, snapshotFromBytes, snapshotToBytes, string, type Serializer } from '@stateshift/core';
+import { readSnapshot, DataInput, DecodeError, MAX_DEPTH, boolean, bytes, enumeration, float64, int32, int64, list, map, nullable, readerFor, resolveSchemaCompatibility, snapshotFromBytes, snapshotToBytes, string, type Serializer } from '@stateshift/core';
 import { decoderFuzzSuite, encode, sampleValue, valuesSuite } from '@stateshift/core/testing';
 import { pojo } from '../src/index.js';
 
@@ -50,4 +50,13 @@ test('pojo: records nested hundreds deep read back; deeper is a DecodeError', ()
   expect(ok.s.deserialize(new DataInput(encode(ok.s, ok.v)))).toEqual(ok.v);
   const deep = nest(MAX_DEPTH + 1);
   expect(() => deep.s.deserialize(new DataInput(encode(deep.s, deep.v)))).toThrow(DecodeError);
+});
+
+decoderFuzzSuite({
+  test,
+  fc,
+  name: 'pojo snapshot (readSnapshot)',
+  reader: () => ({ deserialize: (input) => readSnapshot(input) }),
+  samples: [snapshotToBytes(sample().snapshot())],
+  numRuns: 100,
 });

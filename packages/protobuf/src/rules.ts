@@ -6,7 +6,7 @@
  * oneof is incompatible, named `Message.field (#n)`.
  */
 import protobuf from 'protobufjs';
-import type { SchemaChange } from '@stateshift/core';
+import { fieldPath, Verdict, type SchemaChange } from '@stateshift/core';
 import { defaults, isLong, type Field, type Type } from './codec.js';
 
 /** Scalar types that share a wire encoding, and so read each other's bytes. */
@@ -20,13 +20,6 @@ const WIRE_GROUPS = [
 const INTEGERS = new Set(['int32', 'uint32', 'int64', 'uint64', 'sint32', 'sint64', 'fixed32', 'sfixed32', 'fixed64', 'sfixed64']);
 const BITS: Record<string, number> = { int32: 32, sint32: 32, sfixed32: 32, uint32: 32, fixed32: 32, int64: 64, sint64: 64, sfixed64: 64, uint64: 64, fixed64: 64 };
 const UNSIGNED = new Set(['uint32', 'uint64', 'fixed32', 'fixed64']);
-
-export interface Verdict {
-  changes: SchemaChange[];
-  problems: SchemaChange[];
-  /** Some values must be read with the stored type and converted. */
-  migrate: boolean;
-}
 
 function kindOf(field: Field): string {
   if (field.resolvedType instanceof protobuf.Enum) return 'enum';
@@ -58,19 +51,17 @@ function scalarChange(from: string, to: string, where: string): { kind: 'asIs' |
 }
 
 export function compareTypes(next: Type, previous: Type): Verdict {
-  const v: Verdict = { changes: [], problems: [], migrate: false };
-  walk(next, previous, v, new Set());
+  const v = new Verdict();
+  walk(next, previous, v);
   return v;
 }
 
-function walk(next: Type, previous: Type, v: Verdict, seen: Set<string>): void {
-  const key = `${next.fullName}<${previous.fullName}`;
-  if (seen.has(key)) return;
-  seen.add(key);
+function walk(next: Type, previous: Type, v: Verdict): void {
+  if (!v.firstVisit(`${next.fullName}<${previous.fullName}`)) return;
   if (next.name !== previous.name) v.changes.push({ path: next.name, message: `message renamed from ${previous.name}` });
   const oneofsBefore = new Set(previous.oneofsArray.map((o) => o.name));
   for (const field of next.fieldsArray) {
-    const where = `${next.name}.${field.name} (#${field.id})`;
+    const where = fieldPath(next.name, field.name, field.id);
     const old = previous.fieldsById[field.id];
     if (!old) {
       if (field.required) v.problems.push({ path: where, message: 'a required field was added; stored messages lack it' });
@@ -102,7 +93,7 @@ function walk(next: Type, previous: Type, v: Verdict, seen: Set<string>): void {
     }
     if (from === 'message' || to === 'message') {
       if (from !== to) v.problems.push({ path: where, message: `${old.type} to ${field.type}: a message and a scalar do not read each other` });
-      else walk(field.resolvedType as Type, old.resolvedType as Type, v, seen);
+      else walk(field.resolvedType as Type, old.resolvedType as Type, v);
       continue;
     }
     if (from === to) continue;
@@ -114,7 +105,7 @@ function walk(next: Type, previous: Type, v: Verdict, seen: Set<string>): void {
     }
   }
   for (const old of previous.fieldsArray) {
-    if (!next.fieldsById[old.id]) v.changes.push({ path: `${next.name}.${old.name} (#${old.id})`, message: 'field removed; its stored values are skipped' });
+    if (!next.fieldsById[old.id]) v.changes.push({ path: fieldPath(next.name, old.name, old.id), message: 'field removed; its stored values are skipped' });
   }
 }
 
@@ -127,7 +118,7 @@ export function convertValue(next: Type, previous: Type, value: Record<string, u
     if (!old || value[old.name] === undefined || value[old.name] === null) continue;
     const one = (e: unknown) => convertScalar(field, old, e);
     let v = value[old.name];
-    if (field.map) v = Object.fromEntries(Object.entries(v as Record<string, unknown>).map(([k, e]) => [k, one(e)]));
+    if (field.map) v = new Map([...(v as Map<unknown, unknown>)].map(([k, e]) => [convertKey((field as unknown as { keyType: string }).keyType, k), one(e)]));
     else if (field.repeated && !old.repeated) v = [one(v)];
     else if (!field.repeated && old.repeated) {
       const list = v as unknown[];
@@ -137,6 +128,13 @@ export function convertValue(next: Type, previous: Type, value: Record<string, u
     out[field.name] = v;
   }
   return out;
+}
+
+/** A map key as the new key type holds it (an int64 key is a bigint). */
+function convertKey(type: string, k: unknown): unknown {
+  if (isLong(type)) return BigInt(k as number | bigint);
+  if (type === 'bool') return Boolean(k);
+  return typeof k === 'bigint' ? Number(k) : k;
 }
 
 function convertScalar(field: Field, old: Field, v: unknown): unknown {

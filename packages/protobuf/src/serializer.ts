@@ -1,9 +1,9 @@
 /** The Protobuf serializer: a varint length, then the message bytes (the usual delimited framing). */
 import protobuf from 'protobufjs';
-import { DecodeError, SchemaError, type DataInput, type DataOutput, type Deserializer, type Serializer } from '@stateshift/core';
+import { SchemaError, type DataInput, type DataOutput, type Deserializer, type Serializer } from '@stateshift/core';
 import { ProtobufSnapshot, PROTOBUF_KIND } from './snapshot.js';
 import { defaults, type Type } from './codec.js';
-import { decode, encode } from './compile.js';
+import { readDelimited, writeDelimited } from './compile.js';
 
 export type ProtoSource = string | protobuf.INamespace;
 
@@ -25,16 +25,7 @@ export function loadType(source: ProtoSource, typeName: string): { root: protobu
   return { root, type };
 }
 
-export function readMessage(type: Type, input: DataInput): Record<string, unknown> {
-  const at = input.offset;
-  const length = input.readLength(`a ${type.name} message`);
-  const bytes = input.readRaw(length);
-  try {
-    return decode(type, bytes);
-  } catch (error) {
-    throw new DecodeError(`invalid ${type.name} message: ${(error as Error).message}`, at, { cause: error });
-  }
-}
+export const readMessage = (type: Type, input: DataInput): Record<string, unknown> => readDelimited(type, input);
 
 export class ProtobufSerializer<T> implements Serializer<T> {
   readonly kind = PROTOBUF_KIND;
@@ -45,7 +36,7 @@ export class ProtobufSerializer<T> implements Serializer<T> {
   ) {}
 
   serialize(value: T, out: DataOutput): void {
-    out.writeBytes(encode(this.type, value));
+    writeDelimited(this.type, value, out);
   }
 
   deserialize(input: DataInput): T {

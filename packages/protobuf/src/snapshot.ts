@@ -1,9 +1,6 @@
 /** The Protobuf snapshot: the message type's full name and the whole descriptor it resolves in. */
 import protobuf from 'protobufjs';
 import {
-  compatibleAfterMigration,
-  compatibleAsIs,
-  incompatible,
   kindChanged,
   registerSnapshotReader,
   type Compatibility,
@@ -40,15 +37,9 @@ export class ProtobufSnapshot<T> implements SerializerSnapshot<T> {
 
   resolveCompatibility(previous: SerializerSnapshot<unknown>): Compatibility<T> {
     if (!(previous instanceof ProtobufSnapshot)) return kindChanged(previous, this);
-    const verdict = compareTypes(this.type, previous.type);
-    if (verdict.problems.length) return incompatible(verdict.problems);
-    if (!verdict.migrate) return compatibleAsIs(verdict.changes);
     const next = this.type;
     const old = previous.type;
-    return compatibleAfterMigration(
-      convertingReader<T>((input) => readMessage(old, input), (v) => convertValue(next, old, v)),
-      verdict.changes,
-    );
+    return compareTypes(next, old).result(() => convertingReader<T>((input) => readMessage(old, input), (v) => convertValue(next, old, v)));
   }
 
   describe(): SchemaDescription {

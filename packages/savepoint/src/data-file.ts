@@ -342,15 +342,8 @@ async function* scanBlocks(handle: ObjectHandle, file: DataFileMetadata, path: s
       }
       if (count > length) throw new CorruptSavepointError(`block claims ${count} entries in ${length} bytes`, path, at);
       const payload = await reader.take(length);
-      if (version === 1) {
-        if (crc32(payload) !== expected) throw new CorruptSavepointError('block checksum mismatch: the data is damaged', path, at);
-        checksum = crc32(payload, crc32(head, checksum));
-      } else {
-        if (blockChecksum(idSeed, at, length, count, payload) !== expected) {
-          throw new CorruptSavepointError('block checksum mismatch: the block is damaged or not the one the metadata names at this offset', path, at);
-        }
-        checksum = crc32(head.subarray(4, 8), checksum);
-      }
+      checkBlock(version, idSeed, at, length, count, expected, payload, path);
+      checksum = version === 1 ? crc32(payload, crc32(head, checksum)) : crc32(head.subarray(4, 8), checksum);
       entries += count;
       yield decodeBlock(payload, count, path, at + BLOCK_HEADER_SIZE);
     }
@@ -404,6 +397,52 @@ export async function* readDataFileBlocks(location: SavepointLocation, file: Dat
     }
   } finally {
     await handle.close();
+  }
+}
+
+/** Checks a block's checksum (format 2: it names the file and offset), else CorruptSavepointError. */
+function checkBlock(version: number, idSeed: number, at: number, length: number, count: number, expected: number, payload: Uint8Array, path: string): void {
+  if (version === 1) {
+    if (crc32(payload) !== expected) throw new CorruptSavepointError('block checksum mismatch: the data is damaged', path, at);
+  } else if (blockChecksum(idSeed, at, length, count, payload) !== expected) {
+    throw new CorruptSavepointError('block checksum mismatch: the block is damaged or not the one the metadata names at this offset', path, at);
+  }
+}
+
+/**
+ * The verified entries of the blocks in `bytes`, which were read from `[start, start + bytes.length)`
+ * of a format-2 data file and begin and end at block boundaries (a key group's range, from the
+ * file's index). For readers that read synchronously (an LSM backend serving a savepoint in place);
+ * the file's header must have been checked with `checkDataFileHeader`.
+ */
+export function decodeBlocksAt(bytes: Uint8Array, start: number, file: DataFileMetadata, path: string): RawEntry[] {
+  if (file.id.length === 0) throw new CorruptSavepointError('a format-1 data file cannot be read block by block (its blocks do not name their file); rewrite the savepoint', path, 0);
+  const idSeed = crc32(file.id);
+  const entries: RawEntry[] = [];
+  let pos = 0;
+  while (pos < bytes.length) {
+    const at = start + pos;
+    if (pos + BLOCK_HEADER_SIZE > bytes.length) throw new CorruptSavepointError('truncated block header', path, at);
+    const view = new DataView(bytes.buffer, bytes.byteOffset + pos, BLOCK_HEADER_SIZE);
+    const length = view.getUint32(0);
+    const expected = view.getUint32(4);
+    const count = view.getUint32(8);
+    if (length > MAX_BLOCK_SIZE || pos + BLOCK_HEADER_SIZE + length > bytes.length) throw new CorruptSavepointError(`block claims ${length} bytes, past the end of the key-group range`, path, at);
+    if (count > length) throw new CorruptSavepointError(`block claims ${count} entries in ${length} bytes`, path, at);
+    const payload = bytes.subarray(pos + BLOCK_HEADER_SIZE, pos + BLOCK_HEADER_SIZE + length);
+    checkBlock(2, idSeed, at, length, count, expected, payload, path);
+    for (const entry of decodeBlock(payload, count, path, at + BLOCK_HEADER_SIZE)) entries.push(entry);
+    pos += BLOCK_HEADER_SIZE + length;
+  }
+  return entries;
+}
+
+/** Checks a data file's header bytes (magic, version 2, the file id `_metadata` records). */
+export function checkDataFileHeader(head: Uint8Array, file: DataFileMetadata, path: string): void {
+  if (head.length < headerSize(FORMAT_VERSION) || !DATA_MAGIC.every((b, i) => head[i] === b)) throw new CorruptSavepointError('not a stateshift data file (wrong magic bytes)', path, 0);
+  if (head[4] !== 2) throw new CorruptSavepointError(`data file format version ${head[4]} cannot be read block by block`, path, 4);
+  if (!file.id.every((b, i) => head[5 + i] === b)) {
+    throw new CorruptSavepointError('the file id differs from the one in the metadata: not the file the metadata names (from another savepoint?)', path, 5);
   }
 }
 

@@ -3,7 +3,7 @@
  * binary or the compact protocol, no generated code. Unknown fields (and fields whose wire type is
  * not the declared one) are skipped, as Thrift's own readers do.
  */
-import { DataInput, DataOutput, DecodeError, describeValue, EncodeError, isRecordValue, joinPath, utf8Length } from '@stateshift/core';
+import { DataInput, DataOutput, DecodeError, describeValue, EncodeError, isRecordValue, prefixEncodeError as nest, utf8Length } from '@stateshift/core';
 import { structOf, typeName, type ThriftModel, type ThriftStruct, type ThriftType } from './model.js';
 
 export type ProtocolName = 'binary' | 'compact';
@@ -42,12 +42,6 @@ export function wireOf(type: ThriftType): number {
 
 const RANGES: Record<string, [number, number]> = { i8: [-128, 127], i16: [-32768, 32767], i32: [-2147483648, 2147483647] };
 
-/** An error from inside a struct, list or map, with `part` put before its path. */
-function nest(error: unknown, part: string): unknown {
-  if (!(error instanceof EncodeError)) return error;
-  const message = error.path ? error.message.slice(error.path.length + 2) : error.message;
-  return new EncodeError(message, joinPath(part, error.path), { cause: error.cause ?? error });
-}
 
 interface Header {
   wire: number;

@@ -5,38 +5,32 @@
  * i8/i16/i32/i64 widening migrates (Thrift's generated readers would drop such a field: here the
  * value is kept); string and binary, enum and i32 read as is; anything else is incompatible.
  */
-import type { SchemaChange } from '@stateshift/core';
+import { fieldPath, Verdict } from '@stateshift/core';
 import { structOf, typeName, type ThriftModel, type ThriftStruct, type ThriftType } from './model.js';
 
 const WIDTH: Record<string, number> = { i8: 8, i16: 16, i32: 32, i64: 64 };
 
-export interface Verdict {
-  changes: SchemaChange[];
-  problems: SchemaChange[];
-  migrate: boolean;
-}
-
 type Relation = 'same' | 'asIs' | 'widen' | 'incompatible';
 
 /** How values of `from` read as `to`, collecting nested changes. */
-function relate(next: ThriftModel, prev: ThriftModel, to: ThriftType, from: ThriftType, where: string, v: Verdict, seen: Set<string>): Relation {
+function relate(next: ThriftModel, prev: ThriftModel, to: ThriftType, from: ThriftType, where: string, v: Verdict): Relation {
   if ((to.kind === 'string' && from.kind === 'binary') || (to.kind === 'binary' && from.kind === 'string')) return 'asIs';
   if ((to.kind === 'enum' && from.kind === 'i32') || (to.kind === 'i32' && from.kind === 'enum')) return 'asIs';
   if (WIDTH[to.kind] && WIDTH[from.kind]) return WIDTH[to.kind] === WIDTH[from.kind] ? 'same' : WIDTH[to.kind] > WIDTH[from.kind] ? 'widen' : 'incompatible';
   if (to.kind !== from.kind) return 'incompatible';
   switch (to.kind) {
     case 'struct':
-      walk(next, prev, structOf(next, to.name), structOf(prev, (from as { name: string }).name), v, seen);
+      walk(next, prev, structOf(next, to.name), structOf(prev, (from as { name: string }).name), v);
       return 'same';
     case 'list':
     case 'set': {
-      const r = relate(next, prev, to.elem, (from as { elem: ThriftType }).elem, `${where}[]`, v, seen);
+      const r = relate(next, prev, to.elem, (from as { elem: ThriftType }).elem, `${where}[]`, v);
       return r === 'widen' ? 'widen' : r;
     }
     case 'map': {
       const f = from as { key: ThriftType; value: ThriftType };
-      const k = relate(next, prev, to.key, f.key, `${where}{key}`, v, seen);
-      const val = relate(next, prev, to.value, f.value, `${where}{value}`, v, seen);
+      const k = relate(next, prev, to.key, f.key, `${where}{key}`, v);
+      const val = relate(next, prev, to.value, f.value, `${where}{value}`, v);
       if (k === 'incompatible' || val === 'incompatible') return 'incompatible';
       return k === 'widen' || val === 'widen' ? 'widen' : k === 'asIs' || val === 'asIs' ? 'asIs' : 'same';
     }
@@ -45,13 +39,11 @@ function relate(next: ThriftModel, prev: ThriftModel, to: ThriftType, from: Thri
   }
 }
 
-function walk(next: ThriftModel, prev: ThriftModel, to: ThriftStruct, from: ThriftStruct, v: Verdict, seen: Set<string>): void {
-  const key = `${to.name}<${from.name}`;
-  if (seen.has(key)) return;
-  seen.add(key);
+function walk(next: ThriftModel, prev: ThriftModel, to: ThriftStruct, from: ThriftStruct, v: Verdict): void {
+  if (!v.firstVisit(`${to.name}<${from.name}`)) return;
   if (to.name !== from.name) v.changes.push({ path: to.name, message: `renamed from ${from.name}` });
   for (const field of to.fields) {
-    const where = `${to.name}.${field.name} (id ${field.id})`;
+    const where = fieldPath(to.name, field.name, field.id);
     const old = from.byId.get(field.id);
     if (!old) {
       if (field.requiredness === 'required' && field.default === undefined) v.problems.push({ path: where, message: 'a required field without a default was added; stored structs lack it' });
@@ -63,19 +55,19 @@ function walk(next: ThriftModel, prev: ThriftModel, to: ThriftStruct, from: Thri
       if (field.default === undefined) v.problems.push({ path: where, message: `${old.requiredness === 'optional' ? 'optional' : 'default'} made required without a default; stored structs may lack it` });
       else v.changes.push({ path: where, message: 'made required; stored structs that lack it read the default' });
     } else if (old.requiredness === 'required' && field.requiredness !== 'required') v.changes.push({ path: where, message: 'required made optional' });
-    const r = relate(next, prev, field.type, old.type, where, v, seen);
+    const r = relate(next, prev, field.type, old.type, where, v);
     if (r === 'incompatible') v.problems.push({ path: where, message: `${typeName(old.type)} to ${typeName(field.type)}: Thrift cannot read one as the other; give the state a \`migrate\` converter` });
     else if (r === 'widen') {
       v.migrate = true;
       v.changes.push({ path: where, message: `${typeName(old.type)} widened to ${typeName(field.type)} (stored values are kept; Thrift's own readers would drop them)` });
     } else if (r === 'asIs') v.changes.push({ path: where, message: `${typeName(old.type)} read as ${typeName(field.type)}` });
   }
-  for (const old of from.fields) if (!to.byId.has(old.id)) v.changes.push({ path: `${to.name}.${old.name} (id ${old.id})`, message: 'field removed; stored values are skipped' });
+  for (const old of from.fields) if (!to.byId.has(old.id)) v.changes.push({ path: fieldPath(to.name, old.name, old.id), message: 'field removed; stored values are skipped' });
 }
 
 export function compareStructs(next: ThriftModel, prev: ThriftModel, to: ThriftStruct, from: ThriftStruct): Verdict {
-  const v: Verdict = { changes: [], problems: [], migrate: false };
-  walk(next, prev, to, from, v, new Set());
+  const v = new Verdict();
+  walk(next, prev, to, from, v);
   return v;
 }
 

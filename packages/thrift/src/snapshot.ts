@@ -1,8 +1,5 @@
 /** The Thrift snapshot: the IDL text, the struct name and the protocol. */
 import {
-  compatibleAfterMigration,
-  compatibleAsIs,
-  incompatible,
   kindChanged,
   registerSnapshotReader,
   type Compatibility,
@@ -39,14 +36,10 @@ export class ThriftSnapshot<T> implements SerializerSnapshot<T> {
     if (!(previous instanceof ThriftSnapshot)) return kindChanged(previous, this);
     const next = this.serializer;
     const prev = previous.serializer as ThriftSerializer<unknown>;
-    const verdict = compareStructs(next.model, prev.model, next.struct, prev.struct);
-    if (verdict.problems.length) return incompatible(verdict.problems);
     const protocolChanged = prev.protocol !== next.protocol;
-    if (!verdict.migrate && !protocolChanged) return compatibleAsIs(verdict.changes);
-    const changes = protocolChanged ? [{ path: '', message: `protocol changed from ${prev.protocol} to ${next.protocol}` }, ...verdict.changes] : verdict.changes;
-    return compatibleAfterMigration(
-      { deserialize: (input) => convertStruct(next.model, prev.model, next.struct, prev.struct, prev.codec.read(input, prev.struct)) as T },
-      changes,
+    return compareStructs(next.model, prev.model, next.struct, prev.struct).result<T>(
+      () => ({ deserialize: (input) => convertStruct(next.model, prev.model, next.struct, prev.struct, prev.codec.read(input, prev.struct)) as T }),
+      protocolChanged ? { migrate: true, extra: [{ path: '', message: `protocol changed from ${prev.protocol} to ${next.protocol}` }] } : {},
     );
   }
 

@@ -1,7 +1,7 @@
 // The kit's shared tables: the value model every format reads and writes, and decoder fuzzing.
 import * as fc from 'fast-check';
 import { expect, test } from 'vitest';
-import { DataInput, DataOutput, DecodeError, MAX_DEPTH, readerFor, resolveSchemaCompatibility, snapshotFromBytes, snapshotToBytes } from '@stateshift/core';
+import { readSnapshot, DataInput, DataOutput, DecodeError, MAX_DEPTH, readerFor, resolveSchemaCompatibility, snapshotFromBytes, snapshotToBytes } from '@stateshift/core';
 import { decoderFuzzSuite, encode, sampleValue, valuesSuite } from '@stateshift/core/testing';
 import { thrift } from '../src/index.js';
 
@@ -63,4 +63,13 @@ test('thrift: a value that failed halfway does not disturb the next one (compact
   expect(s.deserialize(new DataInput(good))).toEqual(sampleValue(supports));
   expect(() => encode(s, sampleValue(supports, { child: { x: 'x' } }))).toThrow(/Sample\.child\.x/);
   expect(encode(s, sampleValue(supports))).toEqual(good);
+});
+
+decoderFuzzSuite({
+  test,
+  fc,
+  name: 'thrift snapshot (readSnapshot)',
+  reader: () => ({ deserialize: (input) => readSnapshot(input) }),
+  samples: [snapshotToBytes(thrift(idl, 'Sample', { protocol: 'compact' }).snapshot())],
+  numRuns: 100,
 });

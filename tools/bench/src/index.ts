@@ -167,3 +167,106 @@ function findRepoRoot(): string {
   }
 }
 export { compare, runComparisons, type Comparison, type ComparisonRow, type Contender } from './interleaved.js';
+
+/** One candidate against its baseline, run interleaved. */
+export interface PairGroup {
+  name: string;
+  baseline: { name: string; fn: () => unknown };
+  candidate: { name: string; fn: () => unknown };
+  /** Items one call handles (for items/s). */
+  items?: number;
+  /** The least ratio the candidate should reach; printed, never asserted. */
+  target?: number;
+}
+
+export interface PairRow {
+  group: string;
+  baseline: string;
+  candidate: string;
+  baselineItemsPerSecond: number;
+  candidateItemsPerSecond: number;
+  minRatio: number;
+  medianRatio: number;
+  ratios: number[];
+  target?: number;
+}
+
+/** Calls `fn` for about `ms` milliseconds and returns calls per second. */
+function rate(fn: () => unknown, ms: number): number {
+  const budget = BigInt(Math.round(ms * 1e6));
+  const start = process.hrtime.bigint();
+  let calls = 0;
+  let elapsed = 0n;
+  do {
+    fn();
+    calls++;
+    elapsed = process.hrtime.bigint() - start;
+  } while (elapsed < budget);
+  return (calls * 1e9) / Number(elapsed);
+}
+
+/**
+ * Runs each group's baseline and candidate interleaved, `repetitions` times (at least 5), the order
+ * alternating per repetition so neither always runs warm or cold, and prints per group the min and
+ * median ratio candidate / baseline. Writes `bench-results/<suite>.json`.
+ */
+export function comparePairs(suite: string, groups: PairGroup[], options: { repetitions?: number; ms?: number } = {}): PairRow[] {
+  const repetitions = Math.max(5, options.repetitions ?? Number(process.env.BENCH_REPETITIONS ?? 9));
+  const ms = options.ms ?? Number(process.env.BENCH_TIME ?? 300);
+  const rows: PairRow[] = [];
+  for (const g of groups) {
+    // Warm both up before measuring.
+    rate(g.baseline.fn, Math.min(200, ms));
+    rate(g.candidate.fn, Math.min(200, ms));
+    const ratios: number[] = [];
+    const base: number[] = [];
+    const cand: number[] = [];
+    for (let r = 0; r < repetitions; r++) {
+      let b: number;
+      let c: number;
+      if (r % 2 === 0) {
+        b = rate(g.baseline.fn, ms);
+        c = rate(g.candidate.fn, ms);
+      } else {
+        c = rate(g.candidate.fn, ms);
+        b = rate(g.baseline.fn, ms);
+      }
+      base.push(b);
+      cand.push(c);
+      ratios.push(c / b);
+    }
+    const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
+    rows.push({
+      group: g.name,
+      baseline: g.baseline.name,
+      candidate: g.candidate.name,
+      baselineItemsPerSecond: median(base) * (g.items ?? 1),
+      candidateItemsPerSecond: median(cand) * (g.items ?? 1),
+      minRatio: Math.min(...ratios),
+      medianRatio: median(ratios),
+      ratios,
+      target: g.target,
+    });
+  }
+  const header = ['group', 'candidate / baseline', 'baseline items/s', 'candidate items/s', 'min', 'median', 'target'];
+  const body = rows.map((r) => [
+    r.group,
+    `${r.candidate} / ${r.baseline}`,
+    fmt(r.baselineItemsPerSecond),
+    fmt(r.candidateItemsPerSecond),
+    fmt(r.minRatio, 2),
+    fmt(r.medianRatio, 2),
+    r.target === undefined ? '' : `${r.medianRatio >= r.target ? 'ok' : 'MISS'} >= ${r.target}`,
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  console.log(`\n${suite} (${repetitions} interleaved repetitions of ${ms} ms each)`);
+  console.log(line(header));
+  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+  for (const b of body) console.log(line(b));
+  const file = join(findRepoRoot(), 'bench-results', `${suite}.json`);
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, JSON.stringify({ suite, node: process.version, date: new Date().toISOString(), repetitions, ms, rows }, null, 2) + '\n');
+  console.log(`results written to ${file}`);
+  return rows;
+}

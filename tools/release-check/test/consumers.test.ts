@@ -35,7 +35,7 @@ describe('packages installed from tarballs into fresh projects', () => {
 
   it('core + avro + backend-heap installs nothing it did not ask for', () => {
     expect(installedOf(heapAvro)).toEqual({
-      stateshift: ['@stateshift/avro', '@stateshift/backend-heap', '@stateshift/core', '@stateshift/savepoint'],
+      stateshift: ['@stateshift/avro', '@stateshift/backend', '@stateshift/backend-heap', '@stateshift/core', '@stateshift/savepoint'],
       libraries: ['avsc'],
     });
   });
@@ -48,7 +48,7 @@ describe('packages installed from tarballs into fresh projects', () => {
 
   it('core + protobuf + backend-lsm installs nothing it did not ask for', () => {
     expect(installedOf(lsmProtobuf)).toEqual({
-      stateshift: ['@stateshift/backend-lsm', '@stateshift/core', '@stateshift/protobuf', '@stateshift/savepoint'],
+      stateshift: ['@stateshift/backend', '@stateshift/backend-lsm', '@stateshift/core', '@stateshift/protobuf', '@stateshift/savepoint'],
       libraries: ['classic-level', 'protobufjs'],
     });
   });

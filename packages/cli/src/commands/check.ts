@@ -2,12 +2,13 @@ import { fork } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { JobDeclaration } from '@stateshift/core';
+import type { JobDeclaration, StorageOptions } from '@stateshift/core';
 import { formatRanges, MAX_LISTED_FAILURES, type EntriesCheck, type OperatorCheck, type RollbackCheck, type UpgradeCheck } from '@stateshift/savepoint';
 import type { CheckTask } from '../check-child.js';
 import { checkReport, type CheckOptions, type CheckReport } from '../check-report.js';
 import { EXIT_OK, EXIT_UNSAFE, UsageError } from '../errors.js';
 import { json, paint, table, type Io } from '../io.js';
+import { absoluteLocation } from '../locations.js';
 import { safe, safeLines } from '../text.js';
 
 export const checkHelp = `stateshift check <savepoint | lsm-database-dir> --job <module> [--sample n | --deep]
@@ -217,7 +218,7 @@ export function parseSample(text: string | undefined): number | undefined {
 export async function check(
   io: Io,
   dir: string,
-  options: Omit<CheckOptions, 'sample'> & { job?: string; previousJob?: string; sample?: string; json?: boolean; timeout?: string },
+  options: Omit<CheckOptions, 'sample'> & { job?: string; previousJob?: string; sample?: string; json?: boolean; timeout?: string; storage?: StorageOptions },
 ): Promise<number> {
   if (!options.job) throw new UsageError('check needs --job <module>');
   const timeoutMs = parseTimeout(options.timeout);
@@ -227,10 +228,11 @@ export async function check(
   const rollback = !!(options.rollback || options.previousJob);
   const report = await runChild(
     {
-      dir: path.resolve(dir),
+      dir: absoluteLocation(dir),
       jobModule: path.resolve(options.job),
       ...(options.previousJob ? { previousJobModule: path.resolve(options.previousJob) } : {}),
       options: { allowNonRestoredState, allowJobNameChange, allowPartialSavepoint, keyGroups, sample, deep, rollback },
+      storage: options.storage,
     },
     timeoutMs,
     io,

@@ -1,3 +1,4 @@
+import type { StorageOptions } from '@stateshift/core';
 import { describeSavepoint, formatRanges } from '@stateshift/savepoint';
 import { formatBytes, json, paint, table, type Io } from '../io.js';
 import { EXIT_OK } from '../errors.js';
@@ -20,8 +21,8 @@ function schemaText(schema: unknown): string {
   return safe(text.length > 80 ? `${text.slice(0, 77)}...` : text);
 }
 
-export async function inspect(io: Io, dir: string, options: { json?: boolean }): Promise<number> {
-  const summary = describeSavepoint(await openForCli(dir));
+export async function inspect(io: Io, dir: string, options: { json?: boolean; storage?: StorageOptions }): Promise<number> {
+  const summary = describeSavepoint(await openForCli(dir, options.storage));
   if (options.json) {
     io.out(json(redactInReport(summary), true));
     return EXIT_OK;

@@ -1,11 +1,12 @@
+import type { StorageOptions } from '@stateshift/core';
 import { formatBytes, json, type Io } from '../io.js';
 import { EXIT_OK, NotASavepointError, UsageError } from '../errors.js';
-import { formatRanges, mergeSavepoints } from '@stateshift/savepoint';
+import { formatRanges, isFullRange, mergeSavepoints } from '@stateshift/savepoint';
 import { notASavepoint } from '../open.js';
 import { safe } from '../text.js';
-import { checkOutside } from './migrate.js';
+import { checkOutside, removeUnfinished, withReplaceHint } from '../locations.js';
 
-export const mergeHelp = `stateshift merge <savepoint>... --out <dir> [--allow-gaps] [--drop-position] [--json]
+export const mergeHelp = `stateshift merge <savepoint>... --out <dir> [--allow-gaps] [--drop-position] [--replace] [--json]
 
 Joins partial savepoints (written by the instances of a job, or by migrate --key-groups in
 separate processes or machines) into one savepoint at --out. The parts must be of one job, one
@@ -13,23 +14,39 @@ maxParallelism and one layout, and hold disjoint key-group ranges: an overlap is
 a key group no part holds, unless --allow-gaps (the result then stays partial and says so). Data
 files are copied and verified; the parts are never modified; _metadata is written last. The
 application position the parts carry is kept when they all carry the same one; parts with different
-positions (one per instance) are refused unless --drop-position (the result records none).`;
+positions (one per instance) are refused unless --drop-position (the result records none).
+--replace first removes what a merge that never committed left at --out (a process killed
+midway: its _lock and data files), never a committed savepoint.`;
 
-export async function merge(io: Io, parts: string[], options: { out?: string; allowGaps?: boolean; dropPosition?: boolean; json?: boolean }): Promise<number> {
+export interface MergeCommandOptions {
+  out?: string;
+  allowGaps?: boolean;
+  dropPosition?: boolean;
+  replace?: boolean;
+  json?: boolean;
+  storage?: StorageOptions;
+}
+
+export async function merge(io: Io, parts: string[], options: MergeCommandOptions): Promise<number> {
   if (!parts.length || !options.out) throw new UsageError('merge needs one or more savepoints and --out <dir>');
+  const { storage = {} } = options;
   checkOutside(options.out, parts);
   for (const part of parts) {
-    const why = await notASavepoint(part);
+    const why = await notASavepoint(part, storage);
     if (why) throw new NotASavepointError(why);
   }
-  const metadata = await mergeSavepoints(parts, options.out, { allowGaps: options.allowGaps, ...(options.dropPosition ? { position: null } : {}) });
+  if (options.replace) await removeUnfinished(options.out, storage);
+  const metadata = await mergeSavepoints(parts, options.out, { allowGaps: options.allowGaps, ...(options.dropPosition ? { position: null } : {}), storage }).catch((error: unknown) => {
+    throw withReplaceHint(error, 'merge');
+  });
   const entries = metadata.files.reduce((n, f) => n + f.entries, 0);
   const bytes = metadata.files.reduce((n, f) => n + f.size, 0);
   const ranges = metadata.keyGroupRanges ?? [{ start: 0, end: metadata.maxParallelism - 1 }];
-  if (options.json) io.out(json({ out: options.out, parts: parts.length, entries, bytes, files: metadata.files.length, partial: metadata.keyGroupRanges !== undefined, keyGroupRanges: ranges }, true));
+  const partial = !isFullRange(ranges, metadata.maxParallelism);
+  if (options.json) io.out(json({ out: options.out, parts: parts.length, entries, bytes, files: metadata.files.length, partial, keyGroupRanges: ranges }, true));
   else {
     io.out(`merged ${parts.length} savepoints into ${safe(options.out)}: ${entries} entries in ${metadata.files.length} files, ${formatBytes(bytes)}\n`);
-    io.out(metadata.keyGroupRanges ? `partial: key groups ${formatRanges(ranges)}\n` : `complete: key groups 0-${metadata.maxParallelism - 1}\n`);
+    io.out(partial ? `partial: key groups ${formatRanges(ranges)}\n` : `complete: key groups 0-${metadata.maxParallelism - 1}\n`);
   }
   return EXIT_OK;
 }

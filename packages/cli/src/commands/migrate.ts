@@ -1,18 +1,20 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { parseKeyGroupRange, type KeyGroupRange } from '@stateshift/core';
-import { formatRanges, outputKeyGroups, prepareRewrite, rewritePart, SavepointWriter, type DataFileMetadata } from '@stateshift/savepoint';
+import { availableParallelism } from 'node:os';
+import { parseKeyGroupRange, type KeyGroupRange, type StorageOptions } from '@stateshift/core';
+import { formatRanges, isFullRange, outputKeyGroups, prepareRewrite, rewritePart, SavepointWriter, type DataFileMetadata } from '@stateshift/savepoint';
 import { formatBytes, json, progressBar, type Io } from '../io.js';
 import { EXIT_OK, UsageError } from '../errors.js';
 import { loadJob } from '../load-job.js';
+import { absoluteLocation, checkOutside, removeUnfinished, withReplaceHint } from '../locations.js';
 import { openForCli } from '../open.js';
 import { safe } from '../text.js';
 import { wholeNumber } from './dump.js';
 import type { WorkerReply, WorkerTask } from '../migrate-worker.js';
 
 export const migrateHelp = `stateshift migrate <savepoint> --job <module> --out <dir> [--key-groups a-b] [--workers n]
-    [--allow-non-restored-state] [--allow-job-name-change] [--json]
+    [--allow-non-restored-state] [--allow-job-name-change] [--replace] [--json]
 
 Offline eager migration: writes a new savepoint at --out in which every entry is read as the job
 module's declaration reads it (migrations, converters, re-keying, renames and drops the job
@@ -20,7 +22,10 @@ declares) and written with its serializers. A job with another maxParallelism re
 is never modified; --out must not exist or be empty, and not be inside the source; _metadata is
 written last. --key-groups a-b writes only that range, as a partial savepoint that says so (split
 the work across processes or machines, then join the parts with stateshift merge); --workers n
-splits the range across n worker threads.`;
+splits the range across n worker threads (more than the machine's cores only slows it down).
+--replace first removes what a migrate that never committed left at --out (a process killed
+midway: its _lock and data files), so that range is simply run again; a committed savepoint
+(_metadata) is never removed.`;
 
 export interface MigrateOptions {
   job?: string;
@@ -29,17 +34,9 @@ export interface MigrateOptions {
   workers?: string;
   allowNonRestoredState?: boolean;
   allowJobNameChange?: boolean;
+  replace?: boolean;
   json?: boolean;
-}
-
-/** Refuses an output directory that is the source or inside it. */
-export function checkOutside(out: string, sources: string[]): void {
-  for (const src of sources) {
-    const rel = path.relative(path.resolve(src), path.resolve(out));
-    if (rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel))) {
-      throw new UsageError(`--out ${safe(out)} is inside the source savepoint ${safe(src)}; write the new savepoint somewhere else`);
-    }
-  }
+  storage?: StorageOptions;
 }
 
 function splitRange(range: KeyGroupRange, parts: number): KeyGroupRange[] {
@@ -73,9 +70,12 @@ function runWorker(task: WorkerTask, onProgress: (done: number) => void): Promis
 export async function migrate(io: Io, src: string, options: MigrateOptions): Promise<number> {
   if (!options.job || !options.out) throw new UsageError('migrate needs --job <module> and --out <dir>');
   const workers = wholeNumber('workers', options.workers, 1, 64) ?? 1;
+  const cores = availableParallelism();
+  if (workers > cores) io.err(`stateshift migrate: warning: --workers ${workers} is more than this machine's ${cores} core${cores > 1 ? 's' : ''}; the extra workers only share them\n`);
+  const { storage = {} } = options;
   checkOutside(options.out, [src]);
   const job = await loadJob(options.job);
-  const savepoint = await openForCli(src);
+  const savepoint = await openForCli(src, storage);
   const range = options.keyGroups ? parseKeyGroupRange(options.keyGroups, job.maxParallelism) : { start: 0, end: job.maxParallelism - 1 };
   const rewrite = { job, allowNonRestoredState: options.allowNonRestoredState, allowJobNameChange: options.allowJobNameChange };
   // Decided up front, in this thread: a refused upgrade fails before any worker starts.
@@ -84,19 +84,23 @@ export async function migrate(io: Io, src: string, options: MigrateOptions): Pro
   const started = Date.now();
   const bar = progressBar(io, 'migrating');
   const keyGroupRanges = outputKeyGroups(prepared, range);
-  const writer = await SavepointWriter.create(options.out, { ...prepared.layout, keyGroupRanges });
+  if (options.replace) await removeUnfinished(options.out, storage);
+  const writer = await SavepointWriter.create(options.out, { ...prepared.layout, keyGroupRanges }, storage).catch((error: unknown) => {
+    throw withReplaceHint(error, 'migrate');
+  });
   try {
     let files: DataFileMetadata[];
     if (workers === 1) {
-      files = await rewritePart(prepared, options.out, range, 'p', (done) => bar.update(done, total));
+      files = await rewritePart(prepared, writer.storage, range, 'p', (done) => bar.update(done, total));
     } else {
       const done = new Array<number>(workers).fill(0);
       const parts = splitRange(range, workers);
       const results = await Promise.all(
         parts.map((part, i) =>
           runWorker({
-              src: path.resolve(src),
-              out: path.resolve(options.out!),
+              src: absoluteLocation(src),
+              out: absoluteLocation(options.out!),
+              storage,
               jobModule: path.resolve(options.job!),
               range: part,
               part: `w${i}`,
@@ -116,7 +120,7 @@ export async function migrate(io: Io, src: string, options: MigrateOptions): Pro
     const seconds = (Date.now() - started) / 1000;
     const entries = metadata.files.reduce((n, f) => n + f.entries, 0);
     const bytes = metadata.files.reduce((n, f) => n + f.size, 0);
-    const partial = metadata.keyGroupRanges !== undefined;
+    const partial = !isFullRange(keyGroupRanges, metadata.maxParallelism);
     if (options.json) io.out(json({ out: options.out, entries, bytes, files: metadata.files.length, seconds, workers, keyGroups: range, partial, keyGroupRanges }, true));
     else {
       io.out(`migrated ${entries} entries into ${safe(options.out)} (${metadata.files.length} files, ${formatBytes(bytes)}) in ${seconds.toFixed(2)} s with ${workers} worker${workers > 1 ? 's' : ''}\n`);

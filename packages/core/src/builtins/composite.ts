@@ -6,14 +6,13 @@ import type { DataInput, DataOutput } from '../bytes.js';
 import {
   combineCompatibility,
   incompatible,
-  joinPath,
   type Compatibility,
   type Deserializer,
   type SchemaDescription,
   type Serializer,
   type SerializerSnapshot,
 } from '../contract.js';
-import { EncodeError } from '../errors.js';
+import { prefixEncodeError } from '../evolution.js';
 import { readSnapshot, registerSnapshotReader, writeSnapshot } from '../registry.js';
 import { resolveSchemaCompatibility } from '../resolve.js';
 import { CORE_PACKAGE, kindChanged } from './common.js';
@@ -92,8 +91,6 @@ export function writeNested(path: string, write: () => void): void {
   try {
     write();
   } catch (error) {
-    if (!(error instanceof EncodeError)) throw error;
-    const message = error.path ? error.message.slice(error.path.length + 2) : error.message;
-    throw new EncodeError(message, joinPath(path, error.path), { cause: error });
+    throw prefixEncodeError(error, path);
   }
 }

@@ -4,13 +4,13 @@
  * disjoint key-group ranges; a gap is refused unless allowed (the output then stays partial).
  * Data files are copied and verified; `_metadata` is written last.
  */
-import { copyFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { RestoreError, type KeyGroupRange } from '@stateshift/core';
+import { CorruptSavepointError, RestoreError, type KeyGroupRange } from '@stateshift/core';
 import { readDataFileBlocks } from '../data-file.js';
 import { formatRanges, intersectRanges, normalizeRanges, subtractRanges } from '../key-group-ranges.js';
 import { encodeMetadata, keyGroupRangesOf, type SavepointMetadata } from '../metadata.js';
 import { openSavepoint, type Savepoint } from '../reader.js';
+import type { SavepointLocation, StorageOptions } from '../storage/resolve.js';
+import type { SavepointStorage } from '../storage/storage.js';
 import { SavepointWriter } from '../writer.js';
 
 export interface MergeOptions {
@@ -21,6 +21,8 @@ export interface MergeOptions {
    * (the parts of a split migration carry their source's); `null` records none.
    */
   position?: Uint8Array | null;
+  /** How the parts and the output are reached when they are on object storage. */
+  storage?: StorageOptions;
 }
 
 function layoutBytes(metadata: SavepointMetadata): string {
@@ -80,26 +82,47 @@ export function planMerge(parts: Savepoint[], options: MergeOptions = {}): KeyGr
   return union;
 }
 
-/** Joins the partial savepoints in `sources` into a new savepoint in `out` (which must not exist or be empty). */
-export async function mergeSavepoints(sources: string[], out: string, options: MergeOptions = {}): Promise<SavepointMetadata> {
-  const parts = await Promise.all(sources.map((s) => openSavepoint(s)));
+/** Streams object `name` of `from` into a new object `as` of `to`. */
+async function copyObject(from: SavepointStorage, name: string, to: SavepointStorage, as: string): Promise<void> {
+  const handle = await from.open(name);
+  if (!handle) throw new CorruptSavepointError('the data file is missing (the savepoint lists it)', from.objectPath(name), 0);
+  try {
+    const sink = await to.create(as);
+    try {
+      for await (const chunk of handle.read(0, handle.size)) await sink.write(chunk);
+      await sink.close();
+    } catch (error) {
+      await sink.abort();
+      throw error;
+    }
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Joins the partial savepoints in `sources` into a new savepoint in `out` (which must not exist
+ * or be empty). Each may be a directory or an `s3://` location.
+ */
+export async function mergeSavepoints(sources: SavepointLocation[], out: SavepointLocation, options: MergeOptions = {}): Promise<SavepointMetadata> {
+  const parts = await Promise.all(sources.map((s) => openSavepoint(s, options.storage)));
   const keyGroupRanges = planMerge(parts, options);
   const position = options.position === undefined ? parts[0].metadata.position : (options.position ?? undefined);
-  const writer = await SavepointWriter.create(out, { ...parts[0].metadata, keyGroupRanges, position });
+  const writer = await SavepointWriter.create(out, { ...parts[0].metadata, keyGroupRanges, position }, options.storage);
   try {
     for (const [i, part] of parts.entries()) {
       const ranges = keyGroupRangesOf(part.metadata);
       for (const file of part.metadata.files) {
         if (subtractRanges([file.range], ranges).length) {
-          throw new RestoreError(`${join(part.dir, file.name)} holds key groups ${formatRanges([file.range])}, but the savepoint says it holds only ${formatRanges(ranges)}`);
+          throw new RestoreError(`${part.storage.objectPath(file.name)} holds key groups ${formatRanges([file.range])}, but the savepoint says it holds only ${formatRanges(ranges)}`);
         }
         const copy = { ...file, name: `m${i}-${file.name}` };
-        await copyFile(join(part.dir, file.name), join(out, copy.name));
+        await copyObject(part.storage, file.name, writer.storage, copy.name);
+        writer.addFile(copy);
         // Reading the copy checks its size, every block, its entry count and its checksum.
-        for await (const _block of readDataFileBlocks(out, copy)) {
+        for await (const _block of readDataFileBlocks(writer.storage, copy)) {
           // reading is the check
         }
-        writer.addFile(copy);
       }
     }
     return await writer.commit();

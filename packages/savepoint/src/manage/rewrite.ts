@@ -28,6 +28,7 @@ import { formatRanges, intersectRanges, isFullRange } from '../key-group-ranges.
 import { keyGroupRangesOf, type DataFileMetadata, type SavepointMetadata } from '../metadata.js';
 import { openSavepoint, type Savepoint } from '../reader.js';
 import { assertRestorable, planRestore, type OperatorPlan, type RestorePlan } from '../restore-plan.js';
+import type { SavepointLocation, StorageOptions } from '../storage/resolve.js';
 import { SavepointWriter, type SavepointLayout } from '../writer.js';
 import { EntrySorter } from './entry-sorter.js';
 
@@ -147,7 +148,7 @@ export function bytesOf(serializer: Serializer<unknown>, value: unknown, out: Da
  */
 export async function rewritePart(
   prepared: PreparedRewrite,
-  outDir: string,
+  outDir: SavepointLocation,
   range: KeyGroupRange,
   part: string,
   onProgress?: (done: number) => void,
@@ -248,7 +249,7 @@ export async function rewritePart(
       const name = dataFileName(operatorIndex, fileRange.start, fileRange.end, `${part}f${fileIndex}`);
       const writer = await DataFileWriter.create(outDir, name, operatorIndex, fileRange);
       try {
-        for await (const block of readDataFileBlocks(savepoint.dir, file, { range: fileRange })) {
+        for await (const block of readDataFileBlocks(savepoint.storage, file, { range: fileRange })) {
           for (const raw of block) {
             if (!keyGroupInRange(raw.keyGroup, fileRange)) continue;
             tick();
@@ -269,7 +270,7 @@ export async function rewritePart(
   return files;
 }
 
-async function writeFile(dir: string, name: string, operator: number, range: KeyGroupRange, blocks: AsyncIterable<RawEntry[]>): Promise<DataFileMetadata> {
+async function writeFile(dir: SavepointLocation, name: string, operator: number, range: KeyGroupRange, blocks: AsyncIterable<RawEntry[]>): Promise<DataFileMetadata> {
   const writer = await DataFileWriter.create(dir, name, operator, range);
   try {
     for await (const block of blocks) {
@@ -292,16 +293,16 @@ export function outputKeyGroups(prepared: PreparedRewrite, range: KeyGroupRange)
 
 /** Rewrites `src` into `out` (which must not exist or be empty) in this thread. */
 export async function rewriteSavepoint(
-  src: string,
-  out: string,
-  options: RewriteOptions & { keyGroups?: KeyGroupRange; onProgress?(p: RewriteProgress): void },
+  src: SavepointLocation,
+  out: SavepointLocation,
+  options: RewriteOptions & { keyGroups?: KeyGroupRange; onProgress?(p: RewriteProgress): void; storage?: StorageOptions },
 ): Promise<SavepointMetadata> {
-  const prepared = prepareRewrite(await openSavepoint(src), options);
+  const prepared = prepareRewrite(await openSavepoint(src, options.storage), options);
   const range = options.keyGroups ?? { start: 0, end: options.job.maxParallelism - 1 };
   const total = prepared.savepoint.metadata.files.reduce((n, f) => n + f.entries, 0);
-  const writer = await SavepointWriter.create(out, { ...prepared.layout, keyGroupRanges: outputKeyGroups(prepared, range) });
+  const writer = await SavepointWriter.create(out, { ...prepared.layout, keyGroupRanges: outputKeyGroups(prepared, range) }, options.storage);
   try {
-    const files = await rewritePart(prepared, out, range, 'p', (done) => options.onProgress?.({ done, total }));
+    const files = await rewritePart(prepared, writer.storage, range, 'p', (done) => options.onProgress?.({ done, total }));
     for (const f of files) writer.addFile(f);
     return await writer.commit();
   } catch (error) {

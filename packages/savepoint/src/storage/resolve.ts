@@ -1,16 +1,14 @@
 /** From what a user passes (a path, a `file://` or `s3://` URL, a storage) to a SavepointStorage. */
 import { fileURLToPath } from 'node:url';
 import { FileSystemStorage } from './fs-storage.js';
-import { S3Storage, type S3Options } from './s3-storage.js';
+import type { StorageOptions } from '@stateshift/core';
+import { S3Storage } from './s3-storage.js';
 import type { SavepointStorage } from './storage.js';
 
 /** A savepoint's place: a directory path, `file:///abs/dir`, `s3://bucket/prefix`, or a storage. */
 export type SavepointLocation = string | URL | SavepointStorage;
 
-export interface StorageOptions {
-  /** For `s3://` locations: endpoint, region, credentials, ... (else the AWS SDK's standard chain). */
-  s3?: S3Options;
-}
+export type { StorageOptions };
 
 function isStorage(value: unknown): value is SavepointStorage {
   const s = value as SavepointStorage;

@@ -5,29 +5,11 @@
  * a part at a time; `_metadata` and the writer's lock are single PUTs with `If-None-Match: *`.
  */
 import { randomBytes } from 'node:crypto';
-import { SavepointStorageError } from '@stateshift/core';
+import { SavepointStorageError, type S3Credentials, type S3Options } from '@stateshift/core';
 import type * as S3 from '@aws-sdk/client-s3';
 import { checkPlainName, guessWhat, listNames, type ObjectHandle, type ObjectSink, type SavepointStorage } from './storage.js';
 
-export interface S3Credentials {
-  accessKeyId: string;
-  secretAccessKey: string;
-  sessionToken?: string;
-}
-
-/** Options of S3 storage. Anything left out comes from the AWS SDK's standard chain (environment, profile, ...). */
-export interface S3Options {
-  /** e.g. `http://127.0.0.1:9000` for MinIO, `https://<account>.r2.cloudflarestorage.com` for R2. */
-  endpoint?: string;
-  region?: string;
-  /** Bucket in the path, not the host name. Default: true when `endpoint` is given. */
-  forcePathStyle?: boolean;
-  credentials?: S3Credentials | (() => Promise<S3Credentials>);
-  /** An `S3Client` of your own; the options above are then ignored. */
-  client?: unknown;
-  /** Bytes per multipart upload part (at least 5 MiB). Default 8 MiB. */
-  partSize?: number;
-}
+export type { S3Options, S3Credentials };
 
 const MIN_PART = 5 * 1024 * 1024;
 const DEFAULT_PART = 8 * 1024 * 1024;

@@ -1,0 +1,253 @@
+/**
+ * A restored savepoint read where it lies (restore: 'in-place'): a read-only layer under LevelDB.
+ *
+ * A point read that misses the write buffer and LevelDB looks the key up here: the key group's
+ * blocks of the data files that hold the state are read synchronously (the file's key-group index
+ * gives where they start), verified (format-2 block checksums name their file and offset), and kept
+ * as a sorted table per (file, key group) in a bounded cache. Entries are keyed exactly as LevelDB
+ * keys them, so the layers merge by key; a list's elements become one value, as in LevelDB.
+ *
+ * The savepoint's files are opened read-only and never modified.
+ */
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { CorruptSavepointError, DataInput, DataOutput, keyGroupInRange, RestoreError, type KeyGroupRange } from '@stateshift/core';
+import { checkDataFileHeader, decodeBlocksAt, FileSystemStorage, type DataFileMetadata, type Savepoint } from '@stateshift/savepoint';
+import type { LsmState } from './backend.js';
+import { entryKeyOf, latin1, versioned } from './layout.js';
+
+/** One key group of one file: entries sorted by key, and by key for point reads. */
+interface Group {
+  keys: Uint8Array[];
+  values: Uint8Array[];
+  byId: Map<string, Uint8Array>;
+}
+
+interface OpenFile {
+  meta: DataFileMetadata;
+  path: string;
+  fd: number;
+  /** Savepoint state index to the backend's state. */
+  states: Map<number, LsmState>;
+}
+
+const HEADER = 5 + 16;
+
+export class LowerLayer {
+  /** Per backend state id: the files that may hold its entries. */
+  private readonly filesOf = new Map<number, OpenFile[]>();
+  private readonly files: OpenFile[] = [];
+  private readonly cache = new Map<string, Group>();
+
+  private constructor(
+    readonly location: string,
+    private readonly range: KeyGroupRange,
+    private readonly cacheGroups: number,
+  ) {}
+
+  /**
+   * Opens the data files of the restored operators (those holding the served key groups) and checks
+   * their headers. `states` maps a savepoint operator uid and state index to the backend's state.
+   */
+  static open(savepoint: Savepoint, states: Map<string, Map<number, LsmState>>, range: KeyGroupRange, cacheGroups = 256): LowerLayer {
+    if (!(savepoint.storage instanceof FileSystemStorage)) {
+      throw new RestoreError(`a restore in place reads the savepoint synchronously from the file system; ${savepoint.dir} is not on it. Restore with restore: 'copy'`);
+    }
+    const layer = new LowerLayer(savepoint.dir, range, cacheGroups);
+    try {
+      for (const [uid, byIndex] of states) {
+        for (const meta of savepoint.files(uid, range)) {
+          const path = savepoint.storage.objectPath(meta.name);
+          let fd: number;
+          try {
+            fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+          } catch (error) {
+            throw new CorruptSavepointError(`data file cannot be opened (${(error as NodeJS.ErrnoException).code})`, path, 0, { cause: error });
+          }
+          const file: OpenFile = { meta, path, fd, states: byIndex };
+          layer.files.push(file);
+          const stat = fstatSync(fd);
+          if (!stat.isFile()) throw new CorruptSavepointError('not a regular file', path, 0);
+          if (stat.size !== meta.size) throw new CorruptSavepointError(`data file is ${stat.size} bytes but the metadata says ${meta.size}`, path, Math.min(stat.size, meta.size));
+          checkDataFileHeader(readAt(fd, 0, Math.min(HEADER, meta.size)), meta, path);
+          for (const state of byIndex.values()) {
+            const list = layer.filesOf.get(state.id) ?? [];
+            list.push(file);
+            layer.filesOf.set(state.id, list);
+          }
+        }
+      }
+    } catch (error) {
+      layer.close();
+      throw error;
+    }
+    return layer;
+  }
+
+  /** The stored value of a whole entry key (state id, key group, key part, map key), or undefined. */
+  get(stateId: number, keyGroup: number, id: string): Uint8Array | undefined {
+    const files = this.filesOf.get(stateId);
+    if (!files) return undefined;
+    for (const file of files) {
+      const value = this.group(file, keyGroup)?.byId.get(id);
+      if (value) return value;
+    }
+    return undefined;
+  }
+
+  /** Every entry of a state in one key group, sorted by key (as LevelDB orders them). */
+  entries(stateId: number, keyGroup: number): { keys: Uint8Array[]; values: Uint8Array[] } {
+    const files = this.filesOf.get(stateId) ?? [];
+    const keys: Uint8Array[] = [];
+    const values: Uint8Array[] = [];
+    const prefix = new Uint8Array([stateId >> 8, stateId & 0xff, keyGroup >> 8, keyGroup & 0xff]);
+    for (const file of files) {
+      const group = this.group(file, keyGroup);
+      if (!group) continue;
+      // The group holds every state of the file: take this state's range of keys.
+      let i = lowerBound(group.keys, prefix);
+      for (; i < group.keys.length && startsWith(group.keys[i], prefix); i++) {
+        keys.push(group.keys[i]);
+        values.push(group.values[i]);
+      }
+    }
+    if (files.length > 1) sortTogether(keys, values);
+    return { keys, values };
+  }
+
+  /** The key groups this layer may hold for a state, ascending. */
+  keyGroups(stateId: number): number[] {
+    const groups = new Set<number>();
+    for (const file of this.filesOf.get(stateId) ?? []) for (const { keyGroup } of file.meta.index) if (keyGroupInRange(keyGroup, this.range)) groups.add(keyGroup);
+    return [...groups].sort((a, b) => a - b);
+  }
+
+  close(): void {
+    for (const file of this.files.splice(0)) closeSync(file.fd);
+    this.cache.clear();
+  }
+
+  private group(file: OpenFile, keyGroup: number): Group | undefined {
+    const cacheKey = `${file.meta.name}:${keyGroup}`;
+    const cached = this.cache.get(cacheKey);
+    if (cached) {
+      // Most recently used last.
+      this.cache.delete(cacheKey);
+      this.cache.set(cacheKey, cached);
+      return cached;
+    }
+    const index = file.meta.index;
+    const at = index.findIndex((e) => e.keyGroup === keyGroup);
+    if (at < 0) return undefined;
+    const start = index[at].offset;
+    const end = at + 1 < index.length ? index[at + 1].offset : file.meta.size;
+    const raw = decodeBlocksAt(readAt(file.fd, start, end - start), start, file.meta, file.path);
+    const group = buildGroup(raw, file, keyGroup);
+    this.cache.set(cacheKey, group);
+    if (this.cache.size > this.cacheGroups) this.cache.delete(this.cache.keys().next().value!);
+    return group;
+  }
+}
+
+/** Entries keyed as LevelDB keys them; consecutive elements of one list joined into one value. */
+function buildGroup(raw: ReturnType<typeof decodeBlocksAt>, file: OpenFile, keyGroup: number): Group {
+  const byId = new Map<string, Uint8Array>();
+  const keyOf = new Map<string, Uint8Array>();
+  const lists = new Map<string, { state: LsmState; parts: { version: number; bytes: Uint8Array }[] }>();
+  for (const entry of raw) {
+    if (entry.keyGroup !== keyGroup) throw new CorruptSavepointError(`an entry of key group ${entry.keyGroup} among key group ${keyGroup}'s blocks`, file.path);
+    const state = file.states.get(entry.state);
+    if (!state) continue; // a state the job dropped
+    const type = state.slot.descriptor.type;
+    const key = entryKeyOf(state.id, keyGroup, entry.key, entry.namespace, type === 'map' ? entry.mapKey : undefined);
+    const id = latin1(key);
+    if (type === 'list') {
+      let list = lists.get(id);
+      if (!list) {
+        lists.set(id, (list = { state, parts: [] }));
+        keyOf.set(id, key);
+      }
+      list.parts.push({ version: entry.version, bytes: entry.value });
+    } else {
+      byId.set(id, versioned(entry.version, entry.value));
+      keyOf.set(id, key);
+    }
+  }
+  for (const [id, { state, parts }] of lists) byId.set(id, joinList(state, parts));
+  const ids = [...keyOf.keys()].sort((a, b) => Buffer.compare(keyOf.get(a)!, keyOf.get(b)!));
+  return { keys: ids.map((id) => keyOf.get(id)!), values: ids.map((id) => byId.get(id)!), byId };
+}
+
+/** A list's elements as one value: as stored when they share a version, else read and written at the newest. */
+function joinList(state: LsmState, parts: { version: number; bytes: Uint8Array }[]): Uint8Array {
+  const version = parts[0].version;
+  if (parts.every((p) => p.version === version)) {
+    const total = parts.reduce((n, p) => n + p.bytes.length, 0);
+    const joined = new Uint8Array(total);
+    let at = 0;
+    for (const p of parts) {
+      joined.set(p.bytes, at);
+      at += p.bytes.length;
+    }
+    return versioned(version, joined);
+  }
+  const out = new DataOutput(256);
+  out.writeVarUint(state.newest);
+  for (const p of parts) state.slot.writer.serialize(state.readers.get(p.version)!.deserialize(new DataInput(p.bytes)), out);
+  return out.toBytes();
+}
+
+function readAt(fd: number, position: number, length: number): Uint8Array {
+  const out = new Uint8Array(length);
+  let read = 0;
+  while (read < length) {
+    const n = readSync(fd, out, read, length - read, position + read);
+    if (n === 0) break;
+    read += n;
+  }
+  return read === length ? out : out.subarray(0, read);
+}
+
+function startsWith(key: Uint8Array, prefix: Uint8Array): boolean {
+  if (key.length < prefix.length) return false;
+  for (let i = 0; i < prefix.length; i++) if (key[i] !== prefix[i]) return false;
+  return true;
+}
+
+function lowerBound(keys: Uint8Array[], target: Uint8Array): number {
+  let lo = 0;
+  let hi = keys.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (Buffer.compare(keys[mid], target) < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+function sortTogether(keys: Uint8Array[], values: Uint8Array[]): void {
+  const order = keys.map((_, i) => i).sort((a, b) => Buffer.compare(keys[a], keys[b]));
+  const k = order.map((i) => keys[i]);
+  const v = order.map((i) => values[i]);
+  k.forEach((x, i) => (keys[i] = x));
+  v.forEach((x, i) => (values[i] = x));
+}
+
+/** A merge of LevelDB's entries (which shadow, empty values being deletions) with the layer's, by key. */
+export function* mergeLayers(
+  upper: [Uint8Array, Uint8Array][],
+  lower: { keys: Uint8Array[]; values: Uint8Array[] },
+): Generator<[Uint8Array, Uint8Array]> {
+  let i = 0;
+  let j = 0;
+  while (i < upper.length || j < lower.keys.length) {
+    const c = i >= upper.length ? 1 : j >= lower.keys.length ? -1 : Buffer.compare(upper[i][0], lower.keys[j]);
+    if (c <= 0) {
+      if (upper[i][1].length) yield upper[i];
+      if (c === 0) j++;
+      i++;
+    } else {
+      yield [lower.keys[j], lower.values[j]];
+      j++;
+    }
+  }
+}

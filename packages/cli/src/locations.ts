@@ -1,0 +1,108 @@
+/**
+ * Savepoint locations on the command line: directories, or `s3://bucket/prefix` URLs reached with
+ * the `--s3-*` flags every command takes (credentials come from the AWS SDK's standard chain).
+ */
+import path from 'node:path';
+import { SavepointStorageError, type StorageOptions } from '@stateshift/core';
+import { LOCK_FILE, METADATA_FILE, parseS3Url, storageFor } from '@stateshift/savepoint';
+import { UsageError } from './errors.js';
+import { safe } from './text.js';
+
+export const storageHelp = `Locations are directories or s3://bucket/prefix URLs. For S3-compatible stores (MinIO, R2, ...):
+  --s3-endpoint url      e.g. http://127.0.0.1:9000 (MinIO) or https://<account>.r2.cloudflarestorage.com (R2)
+  --s3-region name       default: the SDK's (AWS_REGION, the profile), or us-east-1 with --s3-endpoint
+  --s3-force-path-style  the bucket in the path, not the host name (the default with --s3-endpoint)
+Credentials come from the AWS SDK's standard chain: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY,
+AWS_PROFILE, web identity, the instance or container role.`;
+
+/** The `--s3-*` flags, as parseArgs gives them. */
+export interface StorageFlags {
+  's3-endpoint'?: string;
+  's3-region'?: string;
+  's3-force-path-style'?: boolean;
+}
+
+export const storageFlags = {
+  's3-endpoint': { type: 'string' },
+  's3-region': { type: 'string' },
+  's3-force-path-style': { type: 'boolean' },
+} as const;
+
+/** Storage options from the flags; none given gives none (the SDK's defaults). */
+export function storageOptions(flags: StorageFlags): StorageOptions {
+  const endpoint = flags['s3-endpoint'];
+  const region = flags['s3-region'];
+  if (endpoint !== undefined && !/^https?:\/\/[^/\s]+/i.test(endpoint)) {
+    throw new UsageError(`--s3-endpoint must be an http:// or https:// URL, got "${safe(endpoint)}"`);
+  }
+  if (region !== undefined && !/^[a-z0-9-]+$/i.test(region)) throw new UsageError(`--s3-region must be a region name such as us-east-1, got "${safe(region)}"`);
+  const s3 = {
+    ...(endpoint !== undefined ? { endpoint } : {}),
+    ...(region !== undefined ? { region } : {}),
+    ...(flags['s3-force-path-style'] ? { forcePathStyle: true } : {}),
+  };
+  return Object.keys(s3).length ? { s3 } : {};
+}
+
+export function isObjectStore(location: string): boolean {
+  return /^s3:\/\//i.test(location);
+}
+
+/** A location as a child process or worker gets it: a directory made absolute, a URL as it is. */
+export function absoluteLocation(location: string): string {
+  return isObjectStore(location) ? location : path.resolve(location);
+}
+
+function inside(out: string, src: string): boolean {
+  if (isObjectStore(out) !== isObjectStore(src)) return false;
+  if (isObjectStore(out)) {
+    const a = parseS3Url(out);
+    const b = parseS3Url(src);
+    return a.bucket === b.bucket && (b.prefix === '' || a.prefix === b.prefix || a.prefix.startsWith(`${b.prefix}/`));
+  }
+  const rel = path.relative(path.resolve(src), path.resolve(out));
+  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+}
+
+/** Refuses an output location that is a source or inside one. */
+export function checkOutside(out: string, sources: string[]): void {
+  for (const src of sources) {
+    if (inside(out, src)) throw new UsageError(`--out ${safe(out)} is inside the source savepoint ${safe(src)}; write the new savepoint somewhere else`);
+  }
+}
+
+/** Names an unfinished writer leaves (see @stateshift/savepoint's format): its lock, data files (merge's `m<i>-` copies too), a temporary `_metadata`. */
+const DATA_FILE = /^(m\d+-)?op\d+-kg\d+-\d+(-[A-Za-z0-9_]+)?\.dat$/;
+const WRITER_FILE = (name: string) => name === LOCK_FILE || DATA_FILE.test(name) || name.startsWith(`.${METADATA_FILE}.tmp-`);
+
+/**
+ * `--replace`: removes what a writer that never committed left at `location` (a process killed
+ * midway), so the same output can be written again. A committed savepoint (`_metadata`) is never
+ * removed, nor a location holding anything a savepoint writer does not write. Returns how many
+ * objects it removed.
+ */
+export async function removeUnfinished(location: string, options: StorageOptions): Promise<number> {
+  const storage = storageFor(location, options);
+  const names = (await storage.list()).map((o) => o.name);
+  if (names.includes(METADATA_FILE)) {
+    throw new UsageError(`--out ${safe(location)} holds a committed savepoint (${METADATA_FILE}); --replace only removes unfinished output: choose another --out, or remove it yourself`);
+  }
+  const foreign = names.filter((n) => !WRITER_FILE(n));
+  if (foreign.length) {
+    throw new UsageError(
+      `--out ${safe(location)} holds ${foreign.slice(0, 3).map((n) => safe(n)).join(', ')}${foreign.length > 3 ? ` and ${foreign.length - 3} more` : ''}, which no savepoint writer wrote; --replace leaves it alone: choose another --out`,
+    );
+  }
+  // The lock last: until it goes, no other writer starts here.
+  for (const name of names.filter((n) => n !== LOCK_FILE)) await storage.remove(name);
+  if (names.includes(LOCK_FILE)) await storage.remove(LOCK_FILE);
+  return names.length;
+}
+
+/** A writer refused because another holds the location's lock: says how a killed run is run again. */
+export function withReplaceHint(error: unknown, command: string): unknown {
+  if (error instanceof SavepointStorageError && error.reason === 'in-use') {
+    return new UsageError(`${error.message}. A ${command} killed midway is run again with --replace, which removes its unfinished output first`);
+  }
+  return error;
+}
