@@ -286,6 +286,18 @@ describe('rollback', () => {
     expect(allowed.rollback!.ok).toBe(true);
   });
 
+  test('a state the new job drops: the previous version restores without it, and the report says it starts empty', async () => {
+    const sp = await openSavepoint(await savepoint(carts(['a'])));
+    const dropping = defineJob({
+      name: 'shop',
+      maxParallelism: 16,
+      operators: [operator({ uid: 'carts', key: string(), dropStates: ['note'], states: v1.operators[0].states.filter((s) => s.name !== 'note') })],
+    });
+    const report = await checkUpgrade(sp, dropping, { rollback: true });
+    expect(report.rollback!.ok).toBe(true);
+    expect(report.states.find((s) => s.state === 'note')!.rollback).toMatchObject({ forward: true, full: true, verdict: 'new', problems: [{ message: expect.stringContaining('starts it empty') }] });
+  });
+
   test('the previous declaration, when given, is what reads back (renamed operators followed)', async () => {
     const sp = await openSavepoint(await savepoint(carts(['a'])));
     const renamed = defineJob({ name: 'shop', maxParallelism: 16, operators: [operator({ uid: 'baskets', previousUids: ['carts'], key: string(), states: v1.operators[0].states })] });

@@ -352,6 +352,11 @@ function rollbackPlan(savepoint: Savepoint, job: JobDeclaration, previousJob: Jo
 
 /** The rollback verdict of a state of the new job (FULL needs the upgrade's own verdict too). */
 function rollbackOf(back: RollbackPlan, op: OperatorPlan, state: StatePlan): StateRollback {
+  if (state.status === 'dropped') {
+    // Not written by the new job: the previous version restores without it, empty.
+    const message = 'the new job does not write this state, so after a rollback the previous version starts it empty';
+    return { forward: true, full: state.dropReason !== 'undeclared', verdict: 'new', problems: [{ role: 'state', path: '', message }] };
+  }
   const uid = back.previousUid.get(op.uid) ?? op.uid;
   const previousOp = back.plan.operators.find((o) => o.uid === uid || o.previousUid === uid);
   const previous = previousOp?.states.find((s) => s.state === state.state && s.status !== 'new');
