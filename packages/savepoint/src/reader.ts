@@ -66,6 +66,8 @@ export class Savepoint {
       }
     }
     for (const file of this.files(uid, filter.range)) {
+      // A file that records no entries of the state is not opened.
+      if (stateIndex >= 0 && (file.stateTotals[stateIndex]?.entries ?? 0) === 0) continue;
       for await (const block of readDataFileBlocks(this.storage, file, { range: filter.range })) {
         const kept = block.filter((e) => (stateIndex < 0 || e.state === stateIndex) && (!filter.range || keyGroupInRange(e.keyGroup, filter.range)));
         if (kept.length) yield kept;

@@ -1,10 +1,11 @@
 // The deep dry-run reads what a restore reads; offline rewrites refuse what a restore refuses;
 // the rollback check asks whether the previous version reads what the new one writes.
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { ConverterError, defineJob, int32, int64, KeyCollisionError, listState, mapState, operator, string, valueState, type JobDeclaration } from '@stateshift/core';
+import { ConverterError, CorruptSavepointError, defineJob, int32, int64, KeyCollisionError, listState, mapState, operator, string, valueState, type JobDeclaration } from '@stateshift/core';
 import { bootstrapSavepoint, checkUpgrade, openSavepoint, readState, rewriteSavepoint, type BootstrapEntry } from '../src/index.js';
-import { tempDir } from './helpers.js';
+import { counts, sampleEntries, tempDir, writeSample } from './helpers.js';
 
 const v1 = defineJob({
   name: 'shop',
@@ -238,6 +239,21 @@ describe('converter output', () => {
     expect(half + rest).toBe(20);
     expect(half).toBeGreaterThan(0);
     expect(rest).toBeGreaterThan(0);
+  });
+
+  test('a sample stops reading after its entries: a damaged later file is never opened, as --deep opens it', async () => {
+    const dir = join(await tempDir(), 'sp');
+    // No byDay entries: a sample of it opens no file.
+    await writeSample(dir, sampleEntries(50).filter((e) => e.state !== 2));
+    const second = (await openSavepoint(dir)).metadata.files[1].name;
+    const bytes = await readFile(join(dir, second));
+    bytes[bytes.length - 10] ^= 0xff;
+    await writeFile(join(dir, second), bytes);
+    const sp = await openSavepoint(dir);
+    const sampled = await checkUpgrade(sp, counts, { sample: 1 });
+    expect(sampled.ok).toBe(true);
+    expect(sampled.states.map((s) => s.entries!.read)).toEqual([1, 1, 0]);
+    await expect(checkUpgrade(sp, counts, { deep: true })).rejects.toThrow(CorruptSavepointError);
   });
 
   test('--sample reads the first n entries of each state', async () => {

@@ -249,29 +249,42 @@ async function readEntries(
     // Re-keyed states that merge collisions: held, then merged as a restore merges them.
     const mergers = new Map<StatePlan, CollisionMerger>();
     for (const s of states.values()) if (collisions.tracks(s) && s.descriptor!.options.mergeOnCollision) mergers.set(s, new CollisionMerger(op.uid, s));
-    let open = states.size;
+    const visit = (state: StatePlan, raw: RawEntry) => {
+      const check = checks.get(state)!;
+      check.read++;
+      try {
+        const entry = decode(raw)!;
+        const next = writeEntry(op, state, raw, entry, out);
+        const merger = mergers.get(state);
+        const collision = merger ? undefined : collisions.check(raw, entry, next);
+        if (merger) merger.add(raw, entry, next);
+        else if (collision) fail(state, describe(state, raw), collision);
+        else check.passed++;
+      } catch (error) {
+        if (!(error instanceof StateshiftError)) throw error;
+        fail(state, describe(state, raw), error);
+      }
+    };
+    const uid = op.previousUid ?? op.uid;
     // The instance's key groups, as a restore reads them; re-keyed entries may come from any.
     const range = op.rekey ? undefined : keyGroupRange;
-    reading: for await (const block of savepoint.blocks(op.previousUid ?? op.uid, { range })) {
-      for (const raw of block) {
-        const state = states.get(raw.state);
-        if (!state) continue;
-        const check = checks.get(state)!;
-        if (limit !== undefined && check.read >= limit) continue;
-        check.read++;
-        try {
-          const entry = decode(raw)!;
-          const next = writeEntry(op, state, raw, entry, out);
-          const merger = mergers.get(state);
-          const collision = merger ? undefined : collisions.check(raw, entry, next);
-          if (merger) merger.add(raw, entry, next);
-          else if (collision) fail(state, describe(state, raw), collision);
-          else check.passed++;
-        } catch (error) {
-          if (!(error instanceof StateshiftError)) throw error;
-          fail(state, describe(state, raw), error);
+    if (limit === undefined) {
+      // Every entry, in one pass over the operator's files.
+      for await (const block of savepoint.blocks(uid, { range })) {
+        for (const raw of block) {
+          const state = states.get(raw.state);
+          if (state) visit(state, raw);
         }
-        if (limit !== undefined && check.read === limit && --open === 0) break reading;
+      }
+    } else {
+      // A sample: each state on its own, reading stops after its first `limit` entries.
+      for (const state of states.values()) {
+        sampling: for await (const block of savepoint.blocks(uid, { range, state: state.metadata!.name })) {
+          for (const raw of block) {
+            if (checks.get(state)!.read >= limit) break sampling;
+            visit(state, raw);
+          }
+        }
       }
     }
     for (const [state, merger] of mergers) {
