@@ -198,7 +198,7 @@ export class HeapBackend<J extends JobDeclaration = JobDeclaration> extends Abst
     };
   }
 
-  /** One data file per state, entries in key-group order (a counting sort: rows are not in order). */
+  /** One data file per state, entries in key-group order (rows are sorted: the table keeps them in insertion order). */
   protected async _exportState(writer: SavepointWriter, cut: ExportCut): Promise<void> {
     const { rows, data, now } = cut as HeapCut;
     const out = new DataOutput(256);

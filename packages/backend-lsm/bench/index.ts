@@ -76,9 +76,11 @@ try {
       list.push(o.orderId);
       pending.set(`r/${o.userId}`, encode(ids, list.length > 10 ? list.slice(-10) : list));
       if ((k + 1) % EVERY === 0) {
-        const batch = [...pending].map(([key, value]) => ({ type: 'put' as const, key, value }));
+        // The chained batch, as the backend writes a checkpoint.
+        const batch = raw.batch();
+        for (const [key, value] of pending) batch.put(key, value);
         pending = new Map();
-        await raw.batch(batch);
+        await batch.write();
       }
     }
   };

@@ -81,7 +81,12 @@ try {
         name: 'raw classic-level batch puts of the same entries',
         run: async () => {
           const db = new ClassicLevel<Uint8Array, Uint8Array>(fresh(), { keyEncoding: 'view', valueEncoding: 'view' });
-          for (let i = 0; i < prebuilt.length; i += 5000) await db.batch(prebuilt.slice(i, i + 5000));
+          // The chained batch, as the backend writes (cheaper per operation than the array form).
+          for (let i = 0; i < prebuilt.length; i += 5000) {
+            const batch = db.batch();
+            for (let j = i; j < Math.min(i + 5000, prebuilt.length); j++) batch.put(prebuilt[j].key, prebuilt[j].value);
+            await batch.write();
+          }
           await db.close();
         },
       },
@@ -113,16 +118,16 @@ try {
           for (;;) {
             const read = await iterator.nextv(1000);
             if (!read.length) break;
-            await db.batch(
-              read.map(([key, value]) => {
-                const input = new DataInput(value);
-                input.readVarUint();
-                out.reset();
-                out.writeVarUint(2);
-                v2Type.serialize(readOld.deserialize(input), out);
-                return { type: 'put' as const, key, value: out.toBytes() };
-              }),
-            );
+            const batch = db.batch();
+            for (const [key, value] of read) {
+              const input = new DataInput(value);
+              input.readVarUint();
+              out.reset();
+              out.writeVarUint(2);
+              v2Type.serialize(readOld.deserialize(input), out);
+              batch.put(key, out.toBytes());
+            }
+            await batch.write();
           }
           await iterator.close();
           await db.close();

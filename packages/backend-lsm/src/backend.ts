@@ -15,6 +15,7 @@ import {
   BackendLockedError,
   ConverterError,
   DataInput,
+  DataOutput,
   DecodeError,
   formatKey,
   keyGroupInRange,
@@ -332,18 +333,12 @@ export class LsmBackend<J extends JobDeclaration = JobDeclaration> extends Abstr
     const dropping = this.lowerCopied && this.lower;
     if (dropping) {
       delete next.lower;
-      for (const state of this.states) if (state.versions.length > 1 && !state.retire) this.retireOldVersionsOf(state, next);
       retired = true;
     }
     const committing = this.buffer.commit(metadataOps(next, retired), this.options.sync ?? true);
     this.meta = next;
     await committing;
     if (dropping) this.dropLower();
-  }
-
-  private retireOldVersionsOf(state: LsmState, meta: LocalMetadata): void {
-    state.versions = state.versions.filter((v) => v.id === state.newest);
-    meta.layout.operators[state.slot.operator.index].states[state.slot.stateIndex].versions = state.versions;
   }
 
   /** Reads no longer go to the savepoint; its files are closed. Tombstones are left to be overwritten. */
@@ -376,6 +371,8 @@ export class LsmBackend<J extends JobDeclaration = JobDeclaration> extends Abstr
     this.copying = new BackgroundMigration(async (control) => {
       await copyLowerLayer(this, lower, { rate, control });
       this.lowerCopied = true;
+      // Everything is in LevelDB now: older versions migrate as in lazy mode (with its background pass, if asked for).
+      if (!control.stopping) await this.migrate(undefined);
     });
     // A failure of the pass (a damaged block) surfaces where it is read; the pass stops.
     this.copying.done.catch(() => undefined);
@@ -396,13 +393,16 @@ export class LsmBackend<J extends JobDeclaration = JobDeclaration> extends Abstr
     const empty = new Uint8Array(0);
     for (const state of this.states) {
       const entries = this.merged(Promise.resolve(iterators[state.slot.index]), statePrefix(state.id));
+      // Entries at a version whose TTL differs from the newest are written at the newest: a stored
+      // timestamp must not outlive the versions that gave it meaning (TTL turned off, then on).
+      const convert = ttlChanged(state) ? newestBytes(state) : undefined;
       let file: Awaited<ReturnType<SavepointWriter['openDataFile']>> | undefined;
       for await (const [key, value] of entries) {
         const { keyGroup, rest } = parseKey(key);
         if (!keyGroupInRange(keyGroup, this.keyGroupRange)) continue;
         file ??= await writer.openDataFile(state.slot.uid, this.keyGroupRange, `s${state.slot.stateIndex}`);
         const parts = splitRest(rest);
-        const input = new DataInput(value);
+        const input = new DataInput(convert ? convert(value) : value);
         const version = input.readVarUint();
         const ttl = state.ttlVersions.has(version) ? state.slot.ttl : undefined;
         const base = { state: state.slot.stateIndex, keyGroup, key: parts.key, namespace: parts.namespace, version };
@@ -412,9 +412,9 @@ export class LsmBackend<J extends JobDeclaration = JobDeclaration> extends Abstr
           while (!input.atEnd) {
             const start = input.offset;
             splitter.deserialize(input);
-            elements.push(value.subarray(start, input.offset));
+            elements.push(input.bytes.subarray(start, input.offset));
           }
-        } else elements.push(value.subarray(input.offset));
+        } else elements.push(input.bytes.subarray(input.offset));
         for (const bytes of elements) {
           if (ttl && ttl.ttlMs + new DataInput(bytes).readVarUint() <= now) continue;
           const flushing = file.append({ ...base, mapKey: state.slot.descriptor.type === 'map' ? parts.suffix : empty, value: bytes });
@@ -619,8 +619,7 @@ export class LsmBackend<J extends JobDeclaration = JobDeclaration> extends Abstr
       if (state.versions.length < 2) continue;
       // TTL turned on or off migrates eagerly in any mode: old entries' timestamps must not outlive
       // the versions that gave them meaning (a later savepoint would carry them).
-      const ttlChanged = state.versions.some((v) => state.ttlVersions.has(v.id) !== state.ttlVersions.has(state.newest));
-      if (!this.lower && (ttlChanged || modeOf(this.options, state.slot.uid, state.slot.name) === 'eager')) {
+      if (!this.lower && (ttlChanged(state) || modeOf(this.options, state.slot.uid, state.slot.name) === 'eager')) {
         await migrateState(this, state, { onProgress: this.options.onProgress, total: copied?.get(state.id) });
         this.retireOldVersions(state);
         // Retired now: no undo record can hold an old version yet (nothing was written since the open).
@@ -769,6 +768,10 @@ export class BackgroundMigration {
     await this.done.catch(() => undefined);
   }
 
+  get stopping(): boolean {
+    return this.stopped;
+  }
+
   /** Called by the pass between batches: false when it must stop. */
   async checkpoint(): Promise<boolean> {
     while (this.paused && !this.stopped) await new Promise<void>((r) => (this.wake = r));
@@ -840,4 +843,26 @@ function lowerBoundPrefix(keys: Uint8Array[], prefix: Uint8Array): number {
     else hi = mid;
   }
   return lo;
+}
+
+/** Whether a state's stored versions differ from its newest in having a TTL. */
+export function ttlChanged(state: LsmState): boolean {
+  return state.versions.some((v) => state.ttlVersions.has(v.id) !== state.ttlVersions.has(state.newest));
+}
+
+/** Rewrites a stored value (list: every element) at the state's newest version, through its version's reader. */
+export function newestBytes(state: LsmState): (value: Uint8Array) => Uint8Array {
+  const out = new DataOutput(256);
+  const list = state.slot.descriptor.type === 'list';
+  return (value) => {
+    const input = new DataInput(value);
+    const version = input.readVarUint();
+    if (version === state.newest) return value;
+    out.reset();
+    out.writeVarUint(state.newest);
+    const reader = state.readers.get(version)!;
+    do state.slot.writer.serialize(reader.deserialize(input), out);
+    while (list && !input.atEnd);
+    return out.toBytes();
+  };
 }

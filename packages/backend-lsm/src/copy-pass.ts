@@ -3,10 +3,13 @@
  * group, at a limited rate: entries LevelDB already has (written or deleted since the restore, or
  * copied before a crash) and entries with a buffered write are left alone; entries at an older
  * schema version are migrated as they are copied. Each batch is written in order with the write
- * buffer's flushes. When it ends, the lower layer is dropped at the next checkpoint.
+ * buffer's flushes. Entries are copied as stored, at their schema version (as a lazy restore copies
+ * them: lazy reads and the background migration pass handle older versions; TTL turned on or off
+ * is migrated while copying). When it ends, the
+ * lower layer is dropped at the next checkpoint.
  */
-import { DataInput, DataOutput } from '@stateshift/core';
-import type { BackgroundMigration, LsmBackend } from './backend.js';
+import { DataInput } from '@stateshift/core';
+import { newestBytes, ttlChanged, type BackgroundMigration, type LsmBackend } from './backend.js';
 import { latin1 } from './layout.js';
 import { writeBatch } from './local-metadata.js';
 import type { LowerLayer } from './lower-layer.js';
@@ -16,21 +19,10 @@ const BATCH = 1000;
 export async function copyLowerLayer(backend: LsmBackend, lower: LowerLayer, options: { rate: number; control: BackgroundMigration }): Promise<void> {
   const started = Date.now();
   let copied = 0;
-  const out = new DataOutput(256);
   for (const state of backend.states) {
-    const list = state.slot.descriptor.type === 'list';
     const map = state.slot.descriptor.type === 'map';
-    const convert = (value: Uint8Array): Uint8Array => {
-      const input = new DataInput(value);
-      const version = input.readVarUint();
-      if (version === state.newest) return value;
-      const reader = state.readers.get(version)!;
-      out.reset();
-      out.writeVarUint(state.newest);
-      do state.slot.writer.serialize(reader.deserialize(input), out);
-      while (list && !input.atEnd);
-      return out.toBytes();
-    };
+    // TTL turned on or off migrates as entries are copied (timestamps must not outlive their version).
+    const copyOf = ttlChanged(state) ? newestBytes(state) : (value: Uint8Array) => value;
     for (const keyGroup of lower.keyGroups(state.id)) {
       const { keys, values } = lower.entries(state.id, keyGroup);
       for (let i = 0; i < keys.length; i += BATCH) {
@@ -41,7 +33,7 @@ export async function copyLowerLayer(backend: LsmBackend, lower: LowerLayer, opt
             const key = keys[j];
             if (backend.db.getSync(key) !== undefined) continue;
             if (backend.buffer.pending(latin1(key), map ? mapPrefixOf(key) : undefined)) continue;
-            ops.push({ type: 'put', key, value: convert(values[j]) });
+            ops.push({ type: 'put', key, value: copyOf(values[j]) });
           }
           if (ops.length) await writeBatch(backend.db, ops);
         });

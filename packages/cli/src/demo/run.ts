@@ -15,7 +15,7 @@ export const demoHelp = `stateshift demo [--orders n] [--keep]
 Runs the upgrade story of the Flink articles stateshift follows, in a temporary directory: an
 orders job on the LSM backend stops with a savepoint; version 2 changes orderId from string to int
 and adds a field; check refuses it and says why; with a converter check passes; version 2 restores
-eagerly and lazily and carries on; inspect shows the final savepoint. --orders sets how many orders
+eagerly, lazily and in place and carries on; inspect shows the final savepoint. --orders sets how many orders
 version 1 processes (default 20000); --keep leaves the directory.`;
 
 /** What a consumer commits with its state: the number of orders processed. */
@@ -85,11 +85,17 @@ export async function demo(io: Io, options: { orders?: string; keep?: boolean })
     io.out(`\nexit code ${accepted}.\n`);
     if (accepted !== EXIT_OK) throw new Error('the demo expected the check to pass with the converter');
 
-    say('5. Version 2 restores, eagerly and lazily, and carries on');
+    say('5. Version 2 restores, eagerly, lazily and in place, and carries on');
     const v2Order = (i: number) => ({ orderId: i, userId: USERS[i % USERS.length], createTs: 1_700_000_000_000n + BigInt(i), amount: (i % 100) + 0.5 });
     const eager = await timed('eager restore (every entry migrated)', () => openLsmBackend({ job: ordersV2Converted, dir: path.join(dir, 'db-eager'), restoreFrom: savepoint, migration: 'eager' }));
     const lazy = await timed('lazy restore (bytes copied only)', () => openLsmBackend({ job: ordersV2Converted, dir: path.join(dir, 'db-lazy'), restoreFrom: savepoint, migration: 'lazy' }));
     const firstRead = await timed('first read after the lazy restore', async () => lazy.operator('orders-per-user').value('last-order').get('nina'));
+    const inPlace = await timed('restore in place (files read where they lie)', () =>
+      openLsmBackend({ job: ordersV2Converted, dir: path.join(dir, 'db-in-place'), restoreFrom: savepoint, restore: 'in-place' }),
+    );
+    const inPlaceRead = await timed('first read after the restore in place', async () => inPlace.operator('orders-per-user').value('last-order').get('nina'));
+    io.out(`read in place from the savepoint's files, through the same converter: ${JSON.stringify(inPlaceRead, (_k, v) => (typeof v === 'bigint' ? `${v}n` : v))}\n`);
+    await inPlace.close();
     io.out(`nina's last order, read lazily through the converter: ${JSON.stringify(firstRead, (_k, v) => (typeof v === 'bigint' ? `${v}n` : v))}\n`);
     await timed('v2 processes 1000 more orders (eager)', () => processOrders(eager, ordersIn(eager.position), 1000, v2Order));
     await timed('v2 processes 1000 more orders (lazy)', () => processOrders(lazy, ordersIn(lazy.position), 1000, v2Order));
