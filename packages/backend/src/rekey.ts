@@ -7,8 +7,8 @@
  * The entries of a re-keyed operator are held until the operator is read whole (a later entry may
  * collide with an earlier one), then handed on merged.
  */
-import { ConverterError, EncodeError, type TtlValue } from '@stateshift/core';
-import { describeKeyBytes, keyCollisionError, type DecodedEntry, type OperatorPlan, type RawEntry } from '@stateshift/savepoint';
+import { formatKey } from '@stateshift/core';
+import { describeKeyBytes, keyCollisionError, mergeCollided, type DecodedEntry, type OperatorPlan, type RawEntry } from '@stateshift/savepoint';
 import type { OperatorSlot, StateSlot } from './slots.js';
 
 const latin1 = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
@@ -68,13 +68,16 @@ export class RekeyStage {
     const { key, namespace } = group;
     const merge = slot.descriptor.options.mergeOnCollision as ((a: unknown, b: unknown) => unknown) | undefined;
     const type = slot.descriptor.type;
-    if (origins.length > 1 && !merge && type !== 'map') throw this.collision(slot, 'key', key, origins.map((o) => o.oldKey));
+    const how = merge && { merge, ttl: !!slot.ttl, list: type === 'list', writer: slot.writer };
+    const where = `operator "${this.plan.uid}" state "${slot.name}" key ${formatKey(key)}`;
+    if (origins.length > 1 && !how && type !== 'map') throw this.collision(slot, 'key', key, origins.map((o) => o.oldKey));
     if (type === 'value') {
-      return { type, key, namespace, stored: origins.map((o) => o.items[0][2]).reduce((a, b) => this.apply(slot, merge!, a, b)) };
+      const values = origins.map((o) => [o.items[0][2]]);
+      return { type, key, namespace, stored: values.length > 1 ? mergeCollided(where, how!, values)[0] : values[0][0] };
     }
     if (type === 'list') {
       const lists = origins.map((o) => o.items.map((i) => i[2]));
-      return { type, key, namespace, stored: lists.reduce((a, b) => this.applyList(slot, merge!, a, b)) };
+      return { type, key, namespace, stored: lists.length > 1 ? mergeCollided(where, how!, lists) : lists[0] };
     }
     // Map state: entries of every origin by new map key; two for one map key is a collision.
     const byMapKey = new Map<string, { mapKey: unknown; stored: unknown; oldKey: Uint8Array; oldMapKey: Uint8Array }>();
@@ -85,12 +88,12 @@ export class RekeyStage {
           byMapKey.set(id, { mapKey, stored, oldKey: origin.oldKey, oldMapKey });
           continue;
         }
-        if (!merge) {
+        if (!how) {
           throw seen.oldKey !== origin.oldKey
             ? this.collision(slot, 'key', key, [seen.oldKey, origin.oldKey])
             : this.collision(slot, 'map key', mapKey, [seen.oldMapKey, oldMapKey]);
         }
-        seen.stored = this.apply(slot, merge, seen.stored, stored);
+        seen.stored = mergeCollided(`${where} map key ${formatKey(mapKey)}`, how, [[seen.stored], [stored]])[0];
       }
     }
     return { type, key, namespace, stored: [...byMapKey.values()].map((e) => [e.mapKey, e.stored]) };
@@ -100,49 +103,5 @@ export class RekeyStage {
     const reader =
       what === 'key' ? this.plan.metadata!.key.restoreSerializer() : this.plan.metadata!.states.find((s) => s.name === slot.name)!.mapKey!.restoreSerializer();
     return keyCollisionError(this.plan.uid, slot.name, what, newKey, oldKeys.map((k) => describeKeyBytes(reader, k)));
-  }
-
-  /** `merge` on two stored values (TTL: on the values, keeping the later timestamp), checked by the writer. */
-  private apply(slot: StateSlot, merge: (a: unknown, b: unknown) => unknown, a: unknown, b: unknown): unknown {
-    const merged = slot.ttl
-      ? {
-          value: this.call(slot, merge, (a as TtlValue<unknown>).value, (b as TtlValue<unknown>).value),
-          timestamp: Math.max((a as TtlValue<unknown>).timestamp, (b as TtlValue<unknown>).timestamp),
-        }
-      : this.call(slot, merge, a, b);
-    this.check(slot, [merged]);
-    return merged;
-  }
-
-  private applyList(slot: StateSlot, merge: (a: unknown, b: unknown) => unknown, a: unknown[], b: unknown[]): unknown[] {
-    if (!slot.ttl) {
-      const merged = this.call(slot, merge, a, b);
-      if (!Array.isArray(merged)) throw new ConverterError(`operator "${slot.uid}" state "${slot.name}": mergeOnCollision must return an array for a list state`);
-      this.check(slot, merged);
-      return merged;
-    }
-    const timestamp = Math.max(...[...a, ...b].map((e) => (e as TtlValue<unknown>).timestamp));
-    const values = this.call(slot, merge, a.map((e) => (e as TtlValue<unknown>).value), b.map((e) => (e as TtlValue<unknown>).value));
-    if (!Array.isArray(values)) throw new ConverterError(`operator "${slot.uid}" state "${slot.name}": mergeOnCollision must return an array for a list state`);
-    const merged = values.map((value) => ({ value, timestamp }));
-    this.check(slot, merged);
-    return merged;
-  }
-
-  private call(slot: StateSlot, merge: (a: unknown, b: unknown) => unknown, a: unknown, b: unknown): unknown {
-    try {
-      return merge(a, b);
-    } catch (error) {
-      throw new ConverterError(`operator "${slot.uid}" state "${slot.name}": mergeOnCollision threw: ${(error as Error)?.message ?? String(error)}`, { cause: error });
-    }
-  }
-
-  private check(slot: StateSlot, stored: unknown[]): void {
-    try {
-      slot.encodeInto(stored);
-    } catch (error) {
-      if (!(error instanceof EncodeError)) throw error;
-      throw new ConverterError(`operator "${slot.uid}" state "${slot.name}": mergeOnCollision returned a value the state's serializer cannot write (${error.message})`, { cause: error });
-    }
   }
 }

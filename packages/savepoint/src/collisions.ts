@@ -4,7 +4,7 @@
  * rewrites, the deep dry-run) records where each new key came from and refuses a second origin,
  * unless the state gives `mergeOnCollision`.
  */
-import { ConverterError, DataOutput, EncodeError, KeyCollisionError, formatKey, type TtlValue } from '@stateshift/core';
+import { ConverterError, DataOutput, EncodeError, KeyCollisionError, formatKey, type Serializer, type TtlValue } from '@stateshift/core';
 import type { RawEntry } from './data-file.js';
 import { describeKeyBytes, type DecodedEntry } from './decode-entries.js';
 import type { OperatorPlan, StatePlan } from './restore-plan.js';
@@ -149,35 +149,52 @@ export class CollisionMerger {
 
   private merge(entry: DecodedEntry, lists: unknown[][]): unknown[] {
     const descriptor = this.state.descriptor!;
-    const merge = descriptor.options.mergeOnCollision as (a: unknown, b: unknown) => unknown;
-    const ttl = !!descriptor.options.ttl;
-    const where = `operator "${this.operator}" state "${this.state.state}" key ${formatKey(entry.key)}`;
-    const call = (a: unknown, b: unknown) => {
-      try {
-        return merge(a, b);
-      } catch (error) {
-        throw new ConverterError(`${where}: mergeOnCollision threw: ${(error as Error)?.message ?? String(error)}`, { cause: error });
-      }
-    };
-    const timestamp = ttl ? Math.max(...lists.flat().map((v) => (v as TtlValue<unknown>).timestamp)) : 0;
-    const unwrap = (v: unknown) => (ttl ? (v as TtlValue<unknown>).value : v);
-    let stored: unknown[];
-    if (this.state.type === 'list') {
-      const merged = lists.map((l) => l.map(unwrap)).reduce((a, b) => call(a, b) as unknown[]);
-      if (!Array.isArray(merged)) throw new ConverterError(`${where}: mergeOnCollision must return an array for a list state`);
-      stored = merged;
-    } else stored = [lists.map((l) => unwrap(l[0])).reduce(call)];
-    if (ttl) stored = stored.map((value) => ({ value, timestamp }));
-    const check = new DataOutput(256);
-    for (const value of stored) {
-      try {
-        check.reset();
-        this.state.writer!.serialize(value, check);
-      } catch (error) {
-        if (!(error instanceof EncodeError)) throw error;
-        throw new ConverterError(`${where}: mergeOnCollision returned a value the state's serializer cannot write (${error.message})`, { cause: error });
-      }
-    }
-    return stored;
+    return mergeCollided(`operator "${this.operator}" state "${this.state.state}" key ${formatKey(entry.key)}`, {
+      merge: descriptor.options.mergeOnCollision as (a: unknown, b: unknown) => unknown,
+      ttl: !!descriptor.options.ttl,
+      list: this.state.type === 'list',
+      writer: this.state.writer!,
+    }, lists);
   }
+}
+
+/**
+ * The stored values that old keys colliding on one new key become: `merge` folded over what each
+ * brought (a value state's values, a list state's lists, a map state's values of one map key); with
+ * a TTL on the values, keeping the latest timestamp. Its output is checked with the state's writer:
+ * a merge that throws or returns what the writer cannot write is a ConverterError naming `where`.
+ * Offline rewrites, the deep dry-run and backend restores all merge through this.
+ */
+export function mergeCollided(
+  where: string,
+  how: { merge: (a: unknown, b: unknown) => unknown; ttl: boolean; list: boolean; writer: Serializer<unknown> },
+  lists: unknown[][],
+): unknown[] {
+  const call = (a: unknown, b: unknown) => {
+    try {
+      return how.merge(a, b);
+    } catch (error) {
+      throw new ConverterError(`${where}: mergeOnCollision threw: ${(error as Error)?.message ?? String(error)}`, { cause: error });
+    }
+  };
+  const timestamp = how.ttl ? Math.max(...lists.flat().map((v) => (v as TtlValue<unknown>).timestamp)) : 0;
+  const unwrap = (v: unknown) => (how.ttl ? (v as TtlValue<unknown>).value : v);
+  let stored: unknown[];
+  if (how.list) {
+    const merged = lists.map((l) => l.map(unwrap)).reduce((a, b) => call(a, b) as unknown[]);
+    if (!Array.isArray(merged)) throw new ConverterError(`${where}: mergeOnCollision must return an array for a list state`);
+    stored = merged;
+  } else stored = [lists.map((l) => unwrap(l[0])).reduce(call)];
+  if (how.ttl) stored = stored.map((value) => ({ value, timestamp }));
+  const check = new DataOutput(256);
+  for (const value of stored) {
+    try {
+      check.reset();
+      how.writer.serialize(value, check);
+    } catch (error) {
+      if (!(error instanceof EncodeError)) throw error;
+      throw new ConverterError(`${where}: mergeOnCollision returned a value the state's serializer cannot write (${error.message})`, { cause: error });
+    }
+  }
+  return stored;
 }

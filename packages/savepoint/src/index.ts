@@ -79,4 +79,4 @@ export {
 export { bootstrapSavepoint, type BootstrapEntry, type BootstrapOptions } from './manage/bootstrap.js';
 export { mergeSavepoints, planMerge, type MergeOptions } from './manage/merge.js';
 export { rescaleSavepoint, jobOfSavepoint, type RescaleOptions } from './manage/rescale.js';
-export { CollisionTracker, CollisionMerger, OperatorCollisions, keyCollisionError, type MergeRow, type RekeyedBytes } from './collisions.js';
+export { CollisionTracker, CollisionMerger, OperatorCollisions, keyCollisionError, type MergeRow, type RekeyedBytes, mergeCollided } from './collisions.js';
