@@ -22,6 +22,8 @@ const PROMOTIONS: Record<string, string[]> = {
 };
 /** Promotions that can round values: 32-bit ints beyond 2^24 in a float, longs beyond 2^53 in a double. */
 const LOSSY = new Set(['int>float', 'long>float', 'long>double']);
+/** Promotions that keep every value only if each one is valid: bytes must be UTF-8 to be a string. */
+const CHECKED: Record<string, string> = { 'bytes>string': 'each stored value must be valid UTF-8; one that is not fails to read (DecodeError), never replaced' };
 
 /** The avsc type name, with logical types read as their underlying type and abstract longs as long. */
 function kindOf(type: AvroType): string {
@@ -55,11 +57,34 @@ function join(path: string, part: string): string {
   return part.startsWith('[') || part.startsWith('{') || part.startsWith('<') ? `${path}${part}` : `${path}.${part}`;
 }
 
-/** Whether the writer type can be read as the reader type at all (no details), for union branch matching. */
-function resolvable(reader: AvroType, writer: AvroType): boolean {
-  const w: Walk = { changes: [], problems: [], seen: new Set() };
+function explain(reader: AvroType, writer: AvroType, seen = new Set<string>()): Walk {
+  const w: Walk = { changes: [], problems: [], seen };
   walk(reader, writer, '', w);
-  return w.problems.length === 0;
+  return w;
+}
+
+/**
+ * The union branch a (non-union) writer type is read into, or undefined if none can take it.
+ * The specification says "the first schema in the reader's union that matches"; the Java reference
+ * resolver (Resolver.ReaderUnion.firstMatchingBranch) looks for the same type first and only then
+ * for a promotion. Here, keeping every value decides: among the branches that resolve, a branch
+ * whose resolution loses nothing comes before a lossy one (a long goes to "long", not "double"),
+ * then the same type before a promotion, then the same full name, then the reader's order.
+ */
+export function chooseBranch(branches: readonly AvroType[], writer: AvroType, seen?: Set<string>): number | undefined {
+  let best: number | undefined;
+  let bestScore = Infinity;
+  branches.forEach((branch, i) => {
+    // A record pair already being walked (a recursive type) counts as resolvable, as in Java.
+    const w = explain(branch, writer, new Set(seen));
+    if (w.problems.length) return;
+    const score = (w.changes.some((c) => c.lossy) ? 4 : 0) + (kindOf(branch) === kindOf(writer) ? 0 : 2) + ((branch as { name?: string }).name === (writer as { name?: string }).name ? 0 : 1);
+    if (score < bestScore) {
+      best = i;
+      bestScore = score;
+    }
+  });
+  return best;
 }
 
 function walk(reader: AvroType, writer: AvroType, path: string, w: Walk): void {
@@ -72,20 +97,21 @@ function walk(reader: AvroType, writer: AvroType, path: string, w: Walk): void {
   }
   if (rk === 'union') {
     const branches = (reader as unknown as { types: AvroType[] }).types;
-    const exact = branches.find((b) => kindOf(b) === wk && (!(b as { name?: string }).name || namesMatch(b, writer)));
-    const chosen = exact ?? branches.find((b) => resolvable(b, writer));
-    if (!chosen) {
+    const chosen = chooseBranch(branches, writer, w.seen);
+    if (chosen === undefined) {
       w.problems.push({ path, message: `a ${label(writer)} written before matches no branch of the union (${branches.map(label).join(', ')})` });
       return;
     }
-    if (!exact) w.changes.push({ path, message: `${label(writer)} now read as the union branch ${label(chosen)}` });
-    walk(chosen, writer, path, w);
+    const branch = branches[chosen];
+    if (kindOf(branch) !== wk) w.changes.push({ path, message: `${label(writer)} now read as the union branch ${label(branch)}` });
+    walk(branch, writer, path, w);
     return;
   }
   if (rk !== wk) {
     if (PROMOTIONS[wk]?.includes(rk)) {
       const lossy = LOSSY.has(`${wk}>${rk}`);
-      w.changes.push({ path, message: `promoted from ${wk} to ${rk}${lossy ? ' (large values lose precision)' : ''}`, ...(lossy ? { lossy: true } : {}) });
+      const checked = CHECKED[`${wk}>${rk}`];
+      w.changes.push({ path, message: `promoted from ${wk} to ${rk}${lossy ? ' (large values lose precision)' : ''}${checked ? `: ${checked}` : ''}`, ...(lossy ? { lossy: true } : {}) });
     } else {
       w.problems.push({ path, message: `type changed from ${label(writer)} to ${label(reader)}, which Avro cannot resolve; give the state a \`migrate\` converter` });
     }
@@ -163,7 +189,7 @@ function walkEnum(reader: AvroType, writer: AvroType, path: string, w: Walk): vo
   if (missing.length && fallback === undefined) {
     w.problems.push({ path: where, message: `enum ${rName} lost symbol${missing.length > 1 ? 's' : ''} ${missing.join(', ')} and has no default to read them as` });
   } else if (missing.length) {
-    w.changes.push({ path: where, message: `symbols ${missing.join(', ')} removed; stored values read as the default ${fallback}` });
+    w.changes.push({ path: where, message: `symbols ${missing.join(', ')} removed; stored values read as the default ${fallback}`, lossy: true });
   }
   const added = rSymbols.filter((s) => !wSymbols.includes(s));
   if (added.length) w.changes.push({ path: where, message: `symbols ${added.join(', ')} added` });
@@ -171,7 +197,6 @@ function walkEnum(reader: AvroType, writer: AvroType, path: string, w: Walk): vo
 
 /** Every change and problem resolving `writer` data with `reader`. */
 export function explainResolution(reader: AvroType, writer: AvroType): { changes: SchemaChange[]; problems: SchemaChange[] } {
-  const w: Walk = { changes: [], problems: [], seen: new Set() };
-  walk(reader, writer, '', w);
-  return { changes: w.changes, problems: w.problems };
+  const { changes, problems } = explain(reader, writer);
+  return { changes, problems };
 }

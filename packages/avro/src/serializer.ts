@@ -5,6 +5,7 @@
 import { DecodeError, EncodeError, type DataInput, type DataOutput, type Deserializer, type Serializer } from '@stateshift/core';
 import type { AvroOptions, AvroType } from './types.js';
 import { AvroSnapshot, AVRO_KIND } from './snapshot.js';
+import { createResolver } from './resolver.js';
 
 /** A Buffer view of the bytes (avsc reads and writes Buffers), made once per array in a row. */
 let lastBytes: Uint8Array | undefined;
@@ -76,7 +77,7 @@ export class AvroSerializer<T> implements Serializer<T> {
 
 /** A reader of data written with `writer`, as values of `reader` (avsc's resolver). */
 export function resolvingReader<T>(reader: AvroType, writer: AvroType): Deserializer<T> {
-  const resolver = reader.createResolver(writer);
+  const resolver = createResolver(reader, writer);
   return { deserialize: (input) => readDatum(reader, input, resolver) as T };
 }
 
@@ -98,6 +99,8 @@ function zeroOf(type: AvroType): unknown {
       return '';
     case 'bytes':
       return Buffer.alloc(0);
+    case 'fixed':
+      return Buffer.alloc((type as unknown as { size: number }).size);
     case 'array':
       return [];
     case 'map':

@@ -99,6 +99,8 @@ export function parseSchema(schema: AvroSchema | string, options: AvroOptions = 
       // A bare primitive name like "string" is a schema too.
       parsed = schema;
     }
+    // `null` parses as JSON null, but as a schema it is the bare name of the type "null".
+    if (parsed === null) parsed = 'null';
   }
   try {
     return avsc.Type.forSchema(parsed as AvroSchema, {
