@@ -92,7 +92,8 @@ function writeScalar(w: Writer, field: Field, type: string, v: unknown, path: st
   const wrong = (what: string) => new EncodeError(`expected ${what}, got ${describe(v)}`, path);
   if (field.resolvedType instanceof protobuf.Enum && type === field.type) {
     const n = typeof v === 'string' ? field.resolvedType.values[v] : v;
-    if (typeof n !== 'number' || !Number.isInteger(n)) throw wrong(`a value of enum ${field.resolvedType.name} (${Object.keys(field.resolvedType.values).join(', ')})`);
+    const known = typeof n === 'number' && (!isClosed(field.resolvedType) || field.resolvedType.valuesById[n] !== undefined);
+    if (!known || !Number.isInteger(n)) throw wrong(`a value of enum ${field.resolvedType.name} (${Object.keys(field.resolvedType.values).join(', ')})`);
     w.int32(n);
     return;
   }
@@ -130,11 +131,25 @@ function writeScalar(w: Writer, field: Field, type: string, v: unknown, path: st
   }
 }
 
+/** Whether unknown numbers of this enum are refused (proto2's closed enums) rather than kept (open). */
+export function isClosed(e: protobuf.Enum): boolean {
+  return (e as unknown as { _features?: { enum_type?: string } })._features?.enum_type === 'CLOSED';
+}
+
+/**
+ * An enum number read from the wire as its name. An open enum (proto3) keeps a number it does not
+ * define as the number. A closed enum (proto2) never hands one to the application: protobuf parsers
+ * move it to the unknown fields, which stateshift does not keep, so reading it fails instead.
+ */
+export function enumValue(e: protobuf.Enum, n: number): string | number {
+  const name = e.valuesById[n];
+  if (name !== undefined) return name;
+  if (isClosed(e)) throw new RangeError(`${n} is not a value of the closed enum ${e.name} (${Object.keys(e.values).join(', ')})`);
+  return n;
+}
+
 function readScalar(r: Reader, field: Field, type: string): unknown {
-  if (field.resolvedType instanceof protobuf.Enum && type === field.type) {
-    const n = r.int32();
-    return field.resolvedType.valuesById[n] ?? n;
-  }
+  if (field.resolvedType instanceof protobuf.Enum && type === field.type) return enumValue(field.resolvedType, r.int32());
   if (LONG.has(type)) return toBigInt((r as unknown as Record<string, () => LongLike>)[type](), UNSIGNED_LONG.has(type));
   if (type === 'bytes') return new Uint8Array(r.bytes());
   return (r as unknown as Record<string, () => unknown>)[type]();

@@ -5,11 +5,12 @@
  */
 import protobuf from 'protobufjs';
 import { DecodeError, EncodeError } from '@stateshift/core';
-import { decodeMapEntry, defaults, describe, encodeMap, LONG, PACKABLE, planOf, RANGE, readScalar, writeScalar, type Reader, type Type, type Writer } from './codec.js';
+import { decodeMapEntry, defaults, describe, encodeMap, enumValue, LONG, PACKABLE, planOf, RANGE, readScalar, writeScalar, type Reader, type Type, type Writer } from './codec.js';
 
 interface Compiled {
   encode(w: Writer, value: unknown, path: string): void;
-  decode(r: Reader, end: number): Record<string, unknown>;
+  /** Decodes into `into` when given: a singular message field seen again merges, as protobuf parsers do. */
+  decode(r: Reader, end: number, into?: Record<string, unknown> | null): Record<string, unknown>;
 }
 
 const compiled = new WeakMap<Type, Compiled>();
@@ -61,7 +62,7 @@ const helpers = {
   },
   fixed64: (r: Reader, f: protobuf.Field) => readScalar(r, f, 'fixed64'),
   sfixed64: (r: Reader, f: protobuf.Field) => readScalar(r, f, 'sfixed64'),
-  enumName: (e: protobuf.Enum, n: number) => e.valuesById[n] ?? n,
+  enumName: enumValue,
   bad: (v: unknown, what: string, where: string) => {
     throw new EncodeError(`expected ${what}, got ${describe(v)}`, where);
   },
@@ -96,6 +97,34 @@ function defaultsLiteral(type: Type): string {
     return `${JSON.stringify(name)}: ${code}`;
   });
   return `{ ${parts.join(', ')} }`;
+}
+
+/**
+ * A condition (starting with &&) that skips a field without presence (proto3, not `optional`) at
+ * its zero value: proto3 writers never put it on the wire, so reading such bytes and merging them
+ * behaves as in every other implementation. Empty for fields with presence.
+ */
+function notZero(field: protobuf.Field): string {
+  const presence = (field as unknown as { _features?: { field_presence?: string } })._features?.field_presence;
+  if (presence !== 'IMPLICIT' || field.partOf || field.repeated || field.resolvedType instanceof protobuf.Type) return '';
+  if (field.resolvedType instanceof protobuf.Enum) {
+    const zero = field.resolvedType.valuesById[0];
+    return ` && x !== 0${zero === undefined ? '' : ` && x !== ${JSON.stringify(zero)}`}`;
+  }
+  if (LONG.has(field.type)) return ' && x !== 0n';
+  switch (field.type) {
+    case 'bool':
+      return ' && x !== false';
+    case 'string':
+      return " && x !== ''";
+    case 'bytes':
+      return ' && !(x instanceof Uint8Array && x.length === 0)';
+    case 'double':
+    case 'float':
+      return ' && !Object.is(x, 0)';
+    default:
+      return ' && x !== 0';
+  }
 }
 
 function compile(type: Type): Compiled {
@@ -139,7 +168,7 @@ function compile(type: Type): Compiled {
     }
   };
 
-  dec.push(`const o = ${defaultsLiteral(type)};`, 'while (r.pos < end) {', 'const t = r.uint32();', 'switch (t) {');
+  dec.push(`const o = into || ${defaultsLiteral(type)};`, 'while (r.pos < end) {', 'const t = r.uint32();', 'switch (t) {');
   enc.push('for (const k in v) if (!N.has(k) && v[k] !== undefined) H.unknown(T, k, path);', 'let x;');
   F.forEach((f, i) => {
     const name = key(f.name);
@@ -167,12 +196,16 @@ function compile(type: Type): Compiled {
       );
       return;
     }
-    dec.push(`case ${tag}: o[${name}] = ${read(i)}; break;`);
-    enc.push(`x = v[${name}]; if (x !== undefined && x !== null) { w.uint32(${tag}); ${write(i, 'x', where)} }${f.required ? ` else H.missing(${where});` : ''}`);
+    // A oneof member read clears the other members: the last one on the wire wins, as in protobuf.
+    const siblings = f.field.partOf ? f.field.partOf.oneof.filter((n) => n !== f.name) : [];
+    const clear = siblings.map((n) => `delete o[${key(n)}];`).join(' ');
+    const value = f.message ? `H.compiledOf(F[${i}].message).decode(r, r.uint32() + r.pos, o[${name}])` : read(i);
+    dec.push(`case ${tag}: ${clear} o[${name}] = ${value}; break;`);
+    enc.push(`x = v[${name}]; if (x !== undefined && x !== null${notZero(f.field)}) { w.uint32(${tag}); ${write(i, 'x', where)} }${f.required ? ` else H.missing(${where});` : ''}`);
   });
   dec.push('default: r.skipType(t & 7);', '}', '}', 'return o;');
   // eslint-disable-next-line @typescript-eslint/no-implied-eval
-  const decode = new Function('H', 'T', 'F', `return function decode(r, end) {\n${dec.join('\n')}\n}`)(helpers, type, F) as Compiled['decode'];
+  const decode = new Function('H', 'T', 'F', `return function decode(r, end, into) {\n${dec.join('\n')}\n}`)(helpers, type, F) as Compiled['decode'];
   // eslint-disable-next-line @typescript-eslint/no-implied-eval
   const encode = new Function('H', 'T', 'F', 'N', `return function encode(w, v, path) {\n${enc.join('\n')}\n}`)(helpers, type, F, plan.names) as Compiled['encode'];
   return {

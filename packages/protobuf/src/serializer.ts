@@ -62,5 +62,15 @@ export class ProtobufSerializer<T> implements Serializer<T> {
 }
 
 export function convertingReader<T>(read: (input: DataInput) => Record<string, unknown>, convert: (v: Record<string, unknown>) => Record<string, unknown>): Deserializer<T> {
-  return { deserialize: (input) => convert(read(input)) as T };
+  return {
+    deserialize(input) {
+      const at = input.offset;
+      const value = read(input);
+      try {
+        return convert(value) as T;
+      } catch (error) {
+        throw new DecodeError(`a stored value cannot be read as the new type: ${(error as Error).message}`, at, { cause: error });
+      }
+    },
+  };
 }
