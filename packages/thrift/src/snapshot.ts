@@ -2,6 +2,7 @@
 import {
   compatibleAfterMigration,
   compatibleAsIs,
+  DecodeError,
   incompatible,
   kindChanged,
   registerSnapshotReader,
@@ -45,7 +46,17 @@ export class ThriftSnapshot<T> implements SerializerSnapshot<T> {
     if (!verdict.migrate && !protocolChanged) return compatibleAsIs(verdict.changes);
     const changes = protocolChanged ? [{ path: '', message: `protocol changed from ${prev.protocol} to ${next.protocol}` }, ...verdict.changes] : verdict.changes;
     return compatibleAfterMigration(
-      { deserialize: (input) => convertStruct(next.model, prev.model, next.struct, prev.struct, prev.codec.readStruct(input, prev.struct)) as T },
+      {
+        deserialize(input) {
+          const at = input.offset;
+          const value = prev.codec.readStruct(input, prev.struct);
+          try {
+            return convertStruct(next.model, prev.model, next.struct, prev.struct, value) as T;
+          } catch (error) {
+            throw new DecodeError(`a stored value cannot be read as the new type: ${(error as Error).message}`, at, { cause: error });
+          }
+        },
+      },
       changes,
     );
   }
