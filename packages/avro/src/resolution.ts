@@ -107,6 +107,7 @@ function walk(reader: AvroType, writer: AvroType, path: string, w: Walk): void {
     walk(branch, writer, path, w);
     return;
   }
+  compareLogical(reader, writer, path, w);
   if (rk !== wk) {
     if (PROMOTIONS[wk]?.includes(rk)) {
       const lossy = LOSSY.has(`${wk}>${rk}`);
@@ -135,6 +136,44 @@ function walk(reader: AvroType, writer: AvroType, path: string, w: Walk): void {
       return walk((reader as unknown as { valuesType: AvroType }).valuesType, (writer as unknown as { valuesType: AvroType }).valuesType, join(path, '{value}'), w);
     default:
       return;
+  }
+}
+
+/** A logical type's name and parameters (a decimal's precision and scale), if the type has one. */
+function logicalOf(type: AvroType): { name: string; params: Record<string, unknown> } | undefined {
+  const name = (type as { typeName: string }).typeName;
+  if (!name.startsWith('logical:')) return undefined;
+  const schema = type.schema({ exportAttrs: true }) as Record<string, unknown>;
+  const params = Object.fromEntries(Object.entries(schema).filter(([k]) => !['type', 'logicalType', 'name', 'namespace', 'aliases', 'doc', 'size'].includes(k)));
+  return { name: name.slice('logical:'.length), params };
+}
+
+/**
+ * Logical types give the stored values their meaning. The specification: decimals match only if
+ * their scales and precisions match. A larger precision with the same scale still holds every
+ * stored value, so it is allowed; another logical type, or other parameters, would read the same
+ * numbers as different values: refused. A logical type added or removed keeps the values as they are.
+ */
+function compareLogical(reader: AvroType, writer: AvroType, path: string, w: Walk): void {
+  const [r, wr] = [logicalOf(reader), logicalOf(writer)];
+  if (!r && !wr) return;
+  if (!r || !wr) {
+    w.changes.push({ path, message: r ? `logical type ${r.name} added; stored values are read as they are` : `logical type ${wr!.name} removed; stored values are read as they are` });
+    return;
+  }
+  if (r.name !== wr.name) {
+    w.problems.push({ path, message: `logical type changed from ${wr.name} to ${r.name}: the stored values would mean something else; give the state a \`migrate\` converter` });
+    return;
+  }
+  const keys = new Set([...Object.keys(r.params), ...Object.keys(wr.params)]);
+  for (const key of keys) {
+    const [now, before] = [r.params[key], wr.params[key]];
+    if (now === before) continue;
+    if (r.name === 'decimal' && key === 'precision' && typeof now === 'number' && typeof before === 'number' && now > before) {
+      w.changes.push({ path, message: `decimal precision widened from ${before} to ${now}` });
+      continue;
+    }
+    w.problems.push({ path, message: `${r.name} ${key} changed from ${String(before)} to ${String(now)}: the stored values would mean something else; give the state a \`migrate\` converter` });
   }
 }
 

@@ -131,6 +131,12 @@ upgradeSuite({
     pair('fixed renamed', { type: 'fixed', name: 'H', size: 4 }, [Buffer.alloc(4)], { type: 'fixed', name: 'G', size: 4 }, 'incompatible'),
     pair('nested record field widened', rec('Order', [f('item', rec('Item', [f('qty', 'int')]))]), [{ item: { qty: 2 } }], rec('Order', [f('item', rec('Item', [f('qty', 'long')]))]), 'compatibleAfterMigration', { migrated: [{ item: { qty: 2n } }], paths: ['Order.item.qty'] }),
     pair('avro > a record of another kind', person, [gordon], 'string', 'incompatible'),
+    pair('decimal scale changed: refused', { type: 'bytes', logicalType: 'decimal', precision: 10, scale: 2 }, [Buffer.from([1, 2])], { type: 'bytes', logicalType: 'decimal', precision: 10, scale: 3 }, 'incompatible', { paths: [''] }),
+    pair('decimal precision widened', { type: 'bytes', logicalType: 'decimal', precision: 10, scale: 2 }, [Buffer.from([1, 2])], { type: 'bytes', logicalType: 'decimal', precision: 12, scale: 2 }, 'compatibleAsIs', { paths: [''] }),
+    pair('decimal precision narrowed: refused', { type: 'bytes', logicalType: 'decimal', precision: 10, scale: 2 }, [Buffer.from([1, 2])], { type: 'bytes', logicalType: 'decimal', precision: 8, scale: 2 }, 'incompatible'),
+    pair('timestamp-micros > timestamp-millis: refused', rec('E', [f('at', { type: 'long', logicalType: 'timestamp-micros' })]), [{ at: 5n }], rec('E', [f('at', { type: 'long', logicalType: 'timestamp-millis' })]), 'incompatible', { paths: ['E.at'] }),
+    pair('logical type added to a long', rec('E', [f('at', 'long')]), [{ at: 1n << 60n }], rec('E', [f('at', { type: 'long', logicalType: 'timestamp-millis' })]), 'compatibleAsIs', { paths: ['E.at'] }),
+    pair('{ "type": "long" } is a bigint long too', { type: 'long' }, [(1n << 62n) + 1n], { type: 'long' }, 'compatibleAsIs'),
   ],
 });
 
