@@ -97,7 +97,7 @@ class KeptLogicalType extends avsc.types.LogicalType {
   readonly params: Record<string, unknown>;
 
   constructor(schema: Record<string, unknown>, opts?: object) {
-    super(schema, opts);
+    super(schema as AvroSchema, opts);
     if (schema.type === 'long') {
       // avsc builds a number long under a logical type; stateshift's longs are bigint everywhere.
       const self = this as unknown as { _underlyingType: AvroType; _branchConstructor: unknown };
@@ -107,20 +107,20 @@ class KeptLogicalType extends avsc.types.LogicalType {
     this.params = Object.fromEntries(Object.entries(schema).filter(([k]) => !STRUCTURE.has(k)));
   }
 
-  protected _fromValue(value: unknown): unknown {
+  protected override _fromValue(value: unknown): unknown {
     return value;
   }
 
-  protected _toValue(value: unknown): unknown {
+  protected override _toValue(value: unknown): unknown {
     return value;
   }
 
-  protected _export(schema: Record<string, unknown>): void {
-    Object.assign(schema, this.params);
+  protected override _export(schema: AvroSchema): void {
+    Object.assign(schema as object, this.params);
   }
 
   /** Reads the writer's values as they are when the underlying types are the same (resolution.ts judges the logical types). */
-  protected _resolve(writer: AvroType): ((value: unknown) => unknown) | undefined {
+  protected override _resolve(writer: AvroType): ((value: unknown) => unknown) | undefined {
     const plain = (t: AvroType): AvroType => ((t as { typeName: string }).typeName.startsWith('logical:') ? plain((t as unknown as { underlyingType: AvroType }).underlyingType) : t);
     const [ours, theirs] = [plain(this.underlyingType as AvroType), plain(writer)];
     const kind = (t: AvroType) => (t as { typeName: string }).typeName.replace('abstract:', '');
