@@ -124,7 +124,13 @@ function walk(next: ThriftModel, prev: ThriftModel, to: ThriftStruct, from: Thri
       v.changes.push({ path: where, message: `${typeName(old.type)} widened to ${typeName(field.type)} (stored values are kept; Thrift's own readers would drop them)` });
     } else if (r === 'asIs') v.changes.push({ path: where, message: `${typeName(old.type)} read as ${typeName(field.type)}` });
   }
-  for (const old of from.fields) if (!to.byId.has(old.id)) v.changes.push({ path: `${to.name}.${old.name} (id ${old.id})`, message: 'field removed; stored values are skipped' });
+  for (const old of from.fields) {
+    if (to.byId.has(old.id)) continue;
+    const path = `${to.name}.${old.name} (id ${old.id})`;
+    // A stored union that set the removed member would read with no member set, which no union may be.
+    if (to.union && from.union) v.problems.push({ path, message: `member removed from the union ${to.name}; stored unions that set it would be left empty: keep the member, or give the state a \`migrate\` converter` });
+    else v.changes.push({ path, message: 'field removed; stored values are skipped' });
+  }
 }
 
 export function compareStructs(next: ThriftModel, prev: ThriftModel, to: ThriftStruct, from: ThriftStruct): Verdict {

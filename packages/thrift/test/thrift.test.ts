@@ -148,6 +148,8 @@ upgradeSuite({
     spec('enum value added', s('1: E e'), [{ e: 1 }], 'enum E { A = 0, B = 1, C = 2 } struct S { 1: E e }', 'compatibleAsIs'),
     spec('enum loses a number: refused', s('1: E e'), [{ e: 1 }], 'enum E { A = 0 } struct S { 1: E e }', 'incompatible', { paths: ['S.e (id 1)'] }),
     spec('default changed: stored structs keep the old default', s('1: optional i32 d = 5, 2: string a'), [{ d: 5, a: 'x' }], s('1: optional i32 d = 7, 2: string a'), 'compatibleAfterMigration', { migrated: [{ d: 5, a: 'x' }], paths: ['S.d (id 1)'], previousBytes: [encode(thrift(s('2: string a'), 'S'), { a: 'x' })] }), // bytes that lack d
+    spec('union member removed: refused', 'union U { 1: i32 a, 2: string b } struct S { 1: U u }', [{ u: { b: 'x' } }], 'union U { 1: i32 a } struct S { 1: U u }', 'incompatible', { paths: ['U.b (id 2)'] }),
+    spec('union member added', 'union U { 1: i32 a } struct S { 1: U u }', [{ u: { a: 1 } }], 'union U { 1: i32 a, 2: string b } struct S { 1: U u }', 'compatibleAsIs'),
     spec('struct made a union: refused', 'struct I { 1: optional i32 a, 2: optional i32 b } struct S { 1: I i }', [{ i: { a: 1, b: 2 } }], 'union I { 1: i32 a, 2: i32 b } struct S { 1: I i }', 'incompatible', { paths: ['S.i (id 1)'] }),
     spec('protocol binary > compact', s('1: string a, 2: i64 b'), [{ a: 'x', b: 5n }], s('1: string a, 2: i64 b'), 'compatibleAfterMigration', { paths: [''] }, ['binary', 'compact']),
     spec('protocol compact > binary with a widening', s('1: i32 b'), [{ b: 5 }], s('1: i64 b'), 'compatibleAfterMigration', { migrated: [{ b: 5n }] }, ['compact', 'binary']),
