@@ -84,6 +84,12 @@ function entryOf(field: Field): Type | undefined {
   return entry;
 }
 
+/** Whether a field tells unset from its zero value (proto2, proto3 `optional`, oneof members, messages). */
+function hasPresence(field: Field): boolean {
+  const presence = (field as unknown as { _features?: { field_presence?: string } })._features?.field_presence;
+  return presence !== 'IMPLICIT' || !!field.partOf || field.resolvedType instanceof protobuf.Type;
+}
+
 /** A proto2 default or the type's zero, as a number-or-string key, for comparing defaults across types. */
 function defaultKey(type: Type, field: Field): string | undefined {
   if (field.repeated || field.map || field.partOf || field.resolvedType instanceof protobuf.Type) return undefined;
@@ -117,6 +123,12 @@ function walk(next: Type, previous: Type, v: Verdict, seen: Set<string>): void {
       continue;
     }
     if (field.repeated !== old.repeated && !walkCardinality(field, old, where, v)) continue;
+    const gathered = !!field.partOf && gathers(field.partOf, previous); // then the oneof's wire rule decides (walkOneofs)
+    if (!hasPresence(old) && hasPresence(field) && !gathered && !field.repeated && !old.repeated && !(field.resolvedType instanceof protobuf.Type)) {
+      // A zero value was never on the wire: read as is it would become unset. Migrating keeps it.
+      v.migrate = true;
+      v.changes.push({ path: where, message: 'now tracks presence (optional or in a oneof): stored zero values are kept as set values' });
+    }
     compareValues(field, old, where, v, seen);
     const [before, now] = [defaultKey(previous, old), defaultKey(next, field)];
     if (before !== undefined && now !== undefined && before !== now && !v.problems.some((p) => p.path === where)) {
@@ -141,15 +153,8 @@ function walkOneofs(next: Type, previous: Type, v: Verdict): void {
   const oneofsBefore = new Set(previous.oneofsArray.map((o) => o.name));
   for (const oneof of next.oneofsArray) {
     if (oneofsBefore.has(oneof.name)) continue;
-    const groups = new Set<string>();
-    const members: string[] = [];
-    for (const field of oneof.fieldsArray) {
-      const old = previous.fieldsById[field.id];
-      if (!old) continue;
-      groups.add(old.partOf ? `oneof ${old.partOf.name}` : `field ${old.id}`);
-      members.push(old.name);
-    }
-    if (groups.size > 1) {
+    if (gathers(oneof, previous)) {
+      const members = oneof.fieldsArray.flatMap((f) => previous.fieldsById[f.id]?.name ?? []);
       v.changes.push({
         path: `${next.name}.${oneof.name}`,
         message: `${members.join(', ')} moved into the new oneof ${oneof.name}: a stored message that set several keeps only the last on the wire`,
@@ -157,6 +162,16 @@ function walkOneofs(next: Type, previous: Type, v: Verdict): void {
       });
     }
   }
+}
+
+/** Whether a oneof gathers stored fields that could be set together (from several fields or oneofs). */
+function gathers(oneof: protobuf.OneOf, previous: Type): boolean {
+  const groups = new Set<string>();
+  for (const field of oneof.fieldsArray) {
+    const old = previous.fieldsById[field.id];
+    if (old) groups.add(old.partOf ? `oneof ${old.partOf.name}` : `field ${old.id}`);
+  }
+  return groups.size > 1;
 }
 
 /** Singular to repeated and back; false when the field cannot be read at all. */
@@ -270,6 +285,7 @@ export function convertValue(next: Type, previous: Type, value: Record<string, u
   for (const field of byNumber(next)) {
     const old = previous.fieldsById[field.id];
     if (!old || value[old.name] === undefined || value[old.name] === null) continue;
+    if (field.partOf && !hasPresence(old) && gathers(field.partOf, previous) && sameScalar(value[old.name], defaults(previous)[old.name])) continue;
     const v = convertField(field, old, value[old.name], defaults(previous)[old.name]);
     if (v === undefined) continue;
     // A oneof keeps one member: the highest field number set, the last one on the wire.
