@@ -131,6 +131,12 @@ function writeScalar(w: Writer, field: Field, type: string, v: unknown, path: st
   }
 }
 
+/** Whether a field tells unset from its zero value (proto2, proto3 `optional`, oneof members, messages). */
+export function hasPresence(field: Field): boolean {
+  const presence = (field as unknown as { _features?: { field_presence?: string } })._features?.field_presence;
+  return presence !== 'IMPLICIT' || !!field.partOf || field.resolvedType instanceof protobuf.Type;
+}
+
 /** Whether unknown numbers of this enum are refused (proto2's closed enums) rather than kept (open). */
 export function isClosed(e: protobuf.Enum): boolean {
   return (e as unknown as { _features?: { enum_type?: string } })._features?.enum_type === 'CLOSED';

@@ -5,7 +5,7 @@
  */
 import protobuf from 'protobufjs';
 import { DecodeError, EncodeError } from '@stateshift/core';
-import { decodeMapEntry, defaults, describe, encodeMap, enumValue, LONG, PACKABLE, planOf, RANGE, readScalar, writeScalar, type Reader, type Type, type Writer } from './codec.js';
+import { decodeMapEntry, defaults, describe, encodeMap, enumValue, hasPresence, LONG, PACKABLE, planOf, RANGE, readScalar, writeScalar, type Reader, type Type, type Writer } from './codec.js';
 
 interface Compiled {
   encode(w: Writer, value: unknown, path: string): void;
@@ -105,8 +105,7 @@ function defaultsLiteral(type: Type): string {
  * behaves as in every other implementation. Empty for fields with presence.
  */
 function notZero(field: protobuf.Field): string {
-  const presence = (field as unknown as { _features?: { field_presence?: string } })._features?.field_presence;
-  if (presence !== 'IMPLICIT' || field.partOf || field.repeated || field.resolvedType instanceof protobuf.Type) return '';
+  if (hasPresence(field) || field.repeated) return '';
   if (field.resolvedType instanceof protobuf.Enum) {
     const zero = field.resolvedType.valuesById[0];
     return ` && x !== 0${zero === undefined ? '' : ` && x !== ${JSON.stringify(zero)}`}`;

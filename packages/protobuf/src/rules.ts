@@ -9,7 +9,7 @@
  */
 import protobuf from 'protobufjs';
 import type { SchemaChange } from '@stateshift/core';
-import { defaults, enumValue, isClosed, isLong, type Field, type Type } from './codec.js';
+import { defaults, enumValue, hasPresence, isClosed, isLong, type Field, type Type } from './codec.js';
 
 /** Scalar types that share a wire encoding, and so read each other's bytes. */
 const WIRE_GROUPS = [
@@ -82,12 +82,6 @@ function entryOf(field: Field): Type | undefined {
   const [key, value] = [entry.fieldsById[1], entry.fieldsById[2]];
   if (ids.join() !== '1,2' || key.repeated || value.repeated || key.resolvedType) return undefined;
   return entry;
-}
-
-/** Whether a field tells unset from its zero value (proto2, proto3 `optional`, oneof members, messages). */
-function hasPresence(field: Field): boolean {
-  const presence = (field as unknown as { _features?: { field_presence?: string } })._features?.field_presence;
-  return presence !== 'IMPLICIT' || !!field.partOf || field.resolvedType instanceof protobuf.Type;
 }
 
 /** A proto2 default or the type's zero, as a number-or-string key, for comparing defaults across types. */
