@@ -163,7 +163,8 @@ function readScalar(r: Reader, field: Field, type: string): unknown {
 
 function scalarDefault(field: Field, type: string): unknown {
   if (field.resolvedType instanceof protobuf.Enum && type === field.type) {
-    const d = field.options?.default ?? field.resolvedType.valuesById[0] ?? Object.keys(field.resolvedType.values)[0];
+    // The first declared value (proto2's rule; proto3 and editions require it to be 0).
+    const d = field.options?.default ?? Object.keys(field.resolvedType.values)[0];
     return d;
   }
   const declared = field.options?.default;

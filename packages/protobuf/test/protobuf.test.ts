@@ -138,6 +138,7 @@ upgradeSuite({
     spec('open enum loses a number: read as the number', 'syntax = "proto3"; enum E { A = 0; B = 2; } message M { E f = 1; }', [{ f: 'B' }], 'syntax = "proto3"; enum E { A = 0; } message M { E f = 1; }', 'compatibleAsIs', { migrated: [{ f: 2 }], paths: ['M.f (#1)'] }),
     spec('proto2 default changed: stored messages keep the old one', 'syntax = "proto2"; message M { optional int32 f = 1 [default = 5]; optional string g = 2; }', [{ f: 5, g: 'x' }], 'syntax = "proto2"; message M { optional int32 f = 1 [default = 7]; optional string g = 2; }', 'compatibleAfterMigration', { migrated: [{ f: 5, g: 'x' }], paths: ['M.f (#1)'] }),
     spec('proto2 optional made required: refused', 'syntax = "proto2"; message M { optional int32 f = 1; }', [{ f: 1 }], 'syntax = "proto2"; message M { required int32 f = 1; }', 'incompatible', { paths: ['M.f (#1)'] }),
+    spec('proto2 enum default is the first declared value, not 0', 'syntax = "proto2"; message M { optional string s = 2; }', [{ s: 'x' }], 'syntax = "proto2"; enum E { B = 1; A = 0; } message M { optional E f = 1; optional string s = 2; }', 'compatibleAsIs', { migrated: [{ f: 'B', s: 'x' }] }),
     spec('protobuf > other kind', p3('string a = 1;'), [{ a: 'x' }], p3('string a = 1;'), 'compatibleAsIs'),
   ],
 });
