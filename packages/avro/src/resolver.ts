@@ -76,9 +76,10 @@ class Compiler {
     }
     if (rk === 'union') {
       const branches = branchesOf(reader);
-      const chosen = chooseBranch(branches, writer);
+      // The stored type as declared: its logical type takes part in the choice.
+      const chosen = chooseBranch(branches, stored);
       if (chosen === undefined) throw new SchemaError(`no branch of the union reads a ${wk}`);
-      const slot = this.reader(branches[chosen], writer);
+      const slot = this.reader(branches[chosen], stored);
       return (input) => slot.read(input);
     }
     if (rk !== wk) {
