@@ -3,7 +3,8 @@
  * stateshift's value model straight from and into `DataInput` / `DataOutput`: records as plain
  * objects, maps as `Map`, longs as bigint, bytes and fixed as `Uint8Array`, enums by symbol name,
  * unions unwrapped (`null` for the null branch). avsc parses, fingerprints and checks schemas;
- * logical types are delegated to it.
+ * logical types implemented in `options.logicalTypes` are delegated to it, the others hold the
+ * values of their underlying type.
  *
  * Writes name the place of a wrong value (`Order.items[0].qty`) without building a path per
  * value: a record or array remembers only which field or index it is at, and prefixes it when an
@@ -11,7 +12,7 @@
  * remaining input cannot hold.
  */
 import { DataInput, DecodeError, describeValue, EncodeError, isRecordValue, prefixEncodeError as nest, type DataOutput } from '@stateshift/core';
-import type { AvroType } from './types.js';
+import { valueType, type AvroType } from './types.js';
 
 export interface AvroCodec {
   write(value: unknown, out: DataOutput): void;
@@ -85,7 +86,7 @@ const codecs = new WeakMap<AvroType, AvroCodec>();
 export function codecOf(type: AvroType): AvroCodec {
   let codec = codecs.get(type);
   if (!codec) {
-    codec = compile(type);
+    codec = compile(valueType(type));
     codecs.set(type, codec);
   }
   return codec;
@@ -308,6 +309,8 @@ function unionCodec(type: AvroType): AvroCodec {
   const names = () => branches.map((b) => unqualified(nameOf(b)) || kindOf(b)).join(', ');
   let codecs: AvroCodec[] | undefined;
   const nullable = nullIndex >= 0 && branches.length === 2;
+  const floatIndex = branches.findIndex((b) => kindOf(valueType(b)) === 'float');
+  const doubleIndex = branches.findIndex((b) => kindOf(valueType(b)) === 'double');
   return {
     minBytes: 1,
     accepts: () => true,
@@ -321,6 +324,8 @@ function unionCodec(type: AvroType): AvroCodec {
         return;
       }
       let i = v === null ? nullIndex : all.findIndex((c, j) => j !== nullIndex && c.accepts(v));
+      // A number a float branch would round goes into a double branch if the union has one.
+      if (i === floatIndex && doubleIndex >= 0 && Math.fround(v as number) !== v) i = doubleIndex;
       if (i < 0) {
         // No branch has the value's shape: report the closest branch's own error.
         i = all.length === 2 && nullIndex >= 0 ? 1 - nullIndex : -1;
@@ -371,7 +376,7 @@ function recordCodec(type: AvroType): AvroCodec {
 }
 
 function logicalCodec(type: AvroType): AvroCodec {
-  // A logical type (avsc's implementation from options.logicalTypes): avsc encodes it.
+  // A logical type implemented in options.logicalTypes: avsc encodes it.
   return {
     minBytes: 0,
     accepts: (v) => type.isValid(v),
@@ -400,7 +405,8 @@ function logicalCodec(type: AvroType): AvroCodec {
  * A value avsc gives (a field default): converted to stateshift's model (plain objects, `Map`,
  * `Uint8Array`), by the type it belongs to.
  */
-export function fromAvsc(type: AvroType, value: unknown): unknown {
+export function fromAvsc(declared: AvroType, value: unknown): unknown {
+  const type = valueType(declared);
   switch (kindOf(type)) {
     case 'record':
       return Object.fromEntries(fields(type).map((f) => [f.name, fromAvsc(f.type, (value as Record<string, unknown>)[f.name])]));
@@ -422,7 +428,8 @@ export function fromAvsc(type: AvroType, value: unknown): unknown {
 }
 
 /** A type's zero value (a field of this type added to a pojo): defaults of records, else empty. */
-export function zeroOf(type: AvroType): unknown {
+export function zeroOf(declared: AvroType): unknown {
+  const type = valueType(declared);
   switch (kindOf(type)) {
     case 'null':
       return null;

@@ -18,6 +18,8 @@ const PROMOTIONS: Record<string, string[]> = {
 };
 /** Promotions that can round values: 32-bit ints beyond 2^24 in a float, longs beyond 2^53 in a double. */
 const LOSSY = new Set(['int>float', 'long>float', 'long>double']);
+/** Promotions that keep every value only if each one is valid: bytes must be UTF-8 to be a string. */
+const CHECKED: Record<string, string> = { 'bytes>string': 'each stored value must be valid UTF-8; one that is not fails to read (DecodeError), never replaced' };
 
 /** The avsc type name, with logical types read as their underlying type and abstract longs as long. */
 function kindOf(type: AvroType): string {
@@ -51,11 +53,33 @@ function join(path: string, part: string): string {
   return part.startsWith('[') || part.startsWith('{') || part.startsWith('<') ? `${path}${part}` : `${path}.${part}`;
 }
 
-/** Whether the writer type can be read as the reader type at all (no details), for union branch matching. */
-function resolvable(reader: AvroType, writer: AvroType): boolean {
-  const w = new Verdict();
+function explain(reader: AvroType, writer: AvroType, w: Walk = new Verdict()): Walk {
   walk(reader, writer, '', w);
-  return w.problems.length === 0;
+  return w;
+}
+
+/**
+ * The union branch a (non-union) writer type is read into, or undefined if none can take it.
+ * The specification says "the first schema in the reader's union that matches"; the Java reference
+ * resolver (Resolver.ReaderUnion.firstMatchingBranch) looks for the same type first and only then
+ * for a promotion. Here, keeping every value decides: among the branches that resolve, a branch
+ * whose resolution loses nothing comes before a lossy one (a long goes to "long", not "double"),
+ * then the same type before a promotion, then the same full name, then the reader's order.
+ */
+export function chooseBranch(branches: readonly AvroType[], writer: AvroType, within?: Walk): number | undefined {
+  let best: number | undefined;
+  let bestScore = Infinity;
+  branches.forEach((branch, i) => {
+    // A record pair already being walked (a recursive type) counts as resolvable, as in Java.
+    const w = explain(branch, writer, within ? within.fork() : new Verdict());
+    if (w.problems.length) return;
+    const score = (w.changes.some((c) => c.lossy) ? 4 : 0) + (kindOf(branch) === kindOf(writer) ? 0 : 2) + ((branch as { name?: string }).name === (writer as { name?: string }).name ? 0 : 1);
+    if (score < bestScore) {
+      best = i;
+      bestScore = score;
+    }
+  });
+  return best;
 }
 
 function walk(reader: AvroType, writer: AvroType, path: string, w: Walk): void {
@@ -68,20 +92,22 @@ function walk(reader: AvroType, writer: AvroType, path: string, w: Walk): void {
   }
   if (rk === 'union') {
     const branches = (reader as unknown as { types: AvroType[] }).types;
-    const exact = branches.find((b) => kindOf(b) === wk && (!(b as { name?: string }).name || namesMatch(b, writer)));
-    const chosen = exact ?? branches.find((b) => resolvable(b, writer));
-    if (!chosen) {
+    const chosen = chooseBranch(branches, writer, w);
+    if (chosen === undefined) {
       w.problems.push({ path, message: `a ${label(writer)} written before matches no branch of the union (${branches.map(label).join(', ')})` });
       return;
     }
-    if (!exact) w.changes.push({ path, message: `${label(writer)} now read as the union branch ${label(chosen)}` });
-    walk(chosen, writer, path, w);
+    const branch = branches[chosen];
+    if (kindOf(branch) !== wk) w.changes.push({ path, message: `${label(writer)} now read as the union branch ${label(branch)}` });
+    walk(branch, writer, path, w);
     return;
   }
+  compareLogical(reader, writer, path, w);
   if (rk !== wk) {
     if (PROMOTIONS[wk]?.includes(rk)) {
       const lossy = LOSSY.has(`${wk}>${rk}`);
-      w.changes.push({ path, message: `promoted from ${wk} to ${rk}${lossy ? ' (large values lose precision)' : ''}`, ...(lossy ? { lossy: true } : {}) });
+      const checked = CHECKED[`${wk}>${rk}`];
+      w.changes.push({ path, message: `promoted from ${wk} to ${rk}${lossy ? ' (large values lose precision)' : ''}${checked ? `: ${checked}` : ''}`, ...(lossy ? { lossy: true } : {}) });
     } else {
       w.problems.push({ path, message: `type changed from ${label(writer)} to ${label(reader)}, which Avro cannot resolve; give the state a \`migrate\` converter` });
     }
@@ -105,6 +131,44 @@ function walk(reader: AvroType, writer: AvroType, path: string, w: Walk): void {
       return walk((reader as unknown as { valuesType: AvroType }).valuesType, (writer as unknown as { valuesType: AvroType }).valuesType, join(path, '{value}'), w);
     default:
       return;
+  }
+}
+
+/** A logical type's name and parameters (a decimal's precision and scale), if the type has one. */
+function logicalOf(type: AvroType): { name: string; params: Record<string, unknown> } | undefined {
+  const name = (type as { typeName: string }).typeName;
+  if (!name.startsWith('logical:')) return undefined;
+  const schema = type.schema({ exportAttrs: true }) as Record<string, unknown>;
+  const params = Object.fromEntries(Object.entries(schema).filter(([k]) => !['type', 'logicalType', 'name', 'namespace', 'aliases', 'doc', 'size'].includes(k)));
+  return { name: name.slice('logical:'.length), params };
+}
+
+/**
+ * Logical types give the stored values their meaning. The specification: decimals match only if
+ * their scales and precisions match. A larger precision with the same scale still holds every
+ * stored value, so it is allowed; another logical type, or other parameters, would read the same
+ * numbers as different values: refused. A logical type added or removed keeps the values as they are.
+ */
+function compareLogical(reader: AvroType, writer: AvroType, path: string, w: Walk): void {
+  const [r, wr] = [logicalOf(reader), logicalOf(writer)];
+  if (!r && !wr) return;
+  if (!r || !wr) {
+    w.changes.push({ path, message: r ? `logical type ${r.name} added; stored values are read as they are` : `logical type ${wr!.name} removed; stored values are read as they are` });
+    return;
+  }
+  if (r.name !== wr.name) {
+    w.problems.push({ path, message: `logical type changed from ${wr.name} to ${r.name}: the stored values would mean something else; give the state a \`migrate\` converter` });
+    return;
+  }
+  const keys = new Set([...Object.keys(r.params), ...Object.keys(wr.params)]);
+  for (const key of keys) {
+    const [now, before] = [r.params[key], wr.params[key]];
+    if (now === before) continue;
+    if (r.name === 'decimal' && key === 'precision' && typeof now === 'number' && typeof before === 'number' && now > before) {
+      w.changes.push({ path, message: `decimal precision widened from ${before} to ${now}` });
+      continue;
+    }
+    w.problems.push({ path, message: `${r.name} ${key} changed from ${String(before)} to ${String(now)}: the stored values would mean something else; give the state a \`migrate\` converter` });
   }
 }
 
@@ -158,7 +222,7 @@ function walkEnum(reader: AvroType, writer: AvroType, path: string, w: Walk): vo
   if (missing.length && fallback === undefined) {
     w.problems.push({ path: where, message: `enum ${rName} lost symbol${missing.length > 1 ? 's' : ''} ${missing.join(', ')} and has no default to read them as` });
   } else if (missing.length) {
-    w.changes.push({ path: where, message: `symbols ${missing.join(', ')} removed; stored values read as the default ${fallback}` });
+    w.changes.push({ path: where, message: `symbols ${missing.join(', ')} removed; stored values read as the default ${fallback}`, lossy: true });
   }
   const added = rSymbols.filter((s) => !wSymbols.includes(s));
   if (added.length) w.changes.push({ path: where, message: `symbols ${added.join(', ')} added` });
@@ -166,7 +230,6 @@ function walkEnum(reader: AvroType, writer: AvroType, path: string, w: Walk): vo
 
 /** Every change and problem resolving `writer` data with `reader`. */
 export function explainResolution(reader: AvroType, writer: AvroType): { changes: SchemaChange[]; problems: SchemaChange[] } {
-  const w = new Verdict();
-  walk(reader, writer, '', w);
-  return { changes: w.changes, problems: w.problems };
+  const { changes, problems } = explain(reader, writer);
+  return { changes, problems };
 }

@@ -2,11 +2,18 @@
  * Avro schema resolution as a reader compiled once per (reader, writer) pair: it reads data
  * written with the writer schema and returns values of the reader schema, in stateshift's value
  * model (specification, "Schema Resolution"). avsc's own resolver decides whether a pair resolves
- * at all (see snapshot.ts); this one only reads.
+ * at all (see snapshot.ts); this one only reads, by the rules of resolution.ts where a value could
+ * change:
+ * - a value read into a union takes the branch `chooseBranch` picks (one that loses nothing first,
+ *   then the same type), so a long read into ["double", "long"] stays a long;
+ * - bytes read as a string must be valid UTF-8: an invalid value fails to read, never replaced;
+ * - a logical type without an implementation reads as its underlying type (resolution.ts judges
+ *   whether the logical types agree).
  */
 import { DecodeError, SchemaError, type DataInput, type Deserializer } from '@stateshift/core';
 import { branchesOf, codecOf, fields, fromAvsc, itemsOf, kindOf, nameOf, readBlockCount, readCount, symbolsOf, unqualified, valuesOf, type Field } from './codec.js';
-import type { AvroType } from './types.js';
+import { chooseBranch } from './resolution.js';
+import { valueType, type AvroType } from './types.js';
 
 type Read = (input: DataInput) => unknown;
 
@@ -23,12 +30,18 @@ const PROMOTE: Record<string, Record<string, Read>> = {
   },
   float: { double: (input) => input.readFloat32LE() },
   string: { bytes: (input) => input.readCopy(readCount(input, 1, 'string length')) },
-  bytes: { string: (input) => input.readUtf8(readCount(input, 1, 'bytes length')) },
+  bytes: { string: readBytesAsString },
 };
 
-function namesMatch(reader: AvroType, writer: AvroType): boolean {
-  const target = unqualified(nameOf(writer));
-  return unqualified(nameOf(reader)) === target || ((reader as { aliases?: string[] }).aliases ?? []).some((a) => unqualified(a) === target);
+function readBytesAsString(input: DataInput): string {
+  const n = readCount(input, 1, 'bytes length');
+  const at = input.offset;
+  try {
+    return input.readUtf8(n);
+  } catch (error) {
+    if (!(error instanceof DecodeError)) throw error;
+    throw new DecodeError('bytes written before are not valid UTF-8, so they cannot be read as a string; give the state a `migrate` converter that decides what to keep', at, { cause: error });
+  }
 }
 
 class Compiler {
@@ -46,7 +59,9 @@ class Compiler {
     return slot;
   }
 
-  private compile(reader: AvroType, writer: AvroType): Read {
+  private compile(declared: AvroType, stored: AvroType): Read {
+    const reader = valueType(declared);
+    const writer = valueType(stored);
     const rk = kindOf(reader);
     const wk = kindOf(writer);
     if (wk === 'union') {
@@ -61,10 +76,10 @@ class Compiler {
     }
     if (rk === 'union') {
       const branches = branchesOf(reader);
-      const exact = branches.find((b) => kindOf(b) === wk && (!nameOf(b) || namesMatch(b, writer)));
-      const chosen = exact ?? branches.find((b) => this.tryReader(b, writer));
-      if (!chosen) throw new SchemaError(`no branch of the union reads a ${wk}`);
-      const slot = this.reader(chosen, writer);
+      // The stored type as declared: its logical type takes part in the choice.
+      const chosen = chooseBranch(branches, stored);
+      if (chosen === undefined) throw new SchemaError(`no branch of the union reads a ${wk}`);
+      const slot = this.reader(branches[chosen], stored);
       return (input) => slot.read(input);
     }
     if (rk !== wk) {

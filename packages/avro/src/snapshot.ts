@@ -50,8 +50,9 @@ export class AvroSnapshot<T> implements SerializerSnapshot<T> {
   resolveCompatibility(previous: SerializerSnapshot<unknown>): Compatibility<T> {
     if (!(previous instanceof AvroSnapshot)) return kindChanged(previous, this);
     const writer = previous.type;
-    if (this.type.fingerprint().equals(writer.fingerprint())) return compatibleAsIs();
     const { changes, problems } = explainResolution(this.type, writer);
+    // The same Parsing Canonical Form reads as is, unless a logical type changed the values' meaning.
+    if (this.type.fingerprint().equals(writer.fingerprint())) return problems.length ? incompatible(problems) : compatibleAsIs(changes);
     let readPrevious;
     try {
       // avsc's resolver decides whether the stored schema resolves; ours reads the data.

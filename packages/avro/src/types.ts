@@ -84,9 +84,82 @@ function bigintLongType(): AvroType {
 
 const bigintLong = bigintLongType();
 
+/** Schema attributes that are not a logical type's parameters. */
+const STRUCTURE = new Set(['type', 'logicalType', 'name', 'namespace', 'aliases', 'doc', 'size', 'symbols', 'items', 'values', 'fields', 'default', 'order']);
+
+/**
+ * A logical type without an implementation: values are the underlying type's, unchanged, but the
+ * logical type and its parameters (a decimal's precision and scale) stay in the schema, so the
+ * snapshot keeps them and resolution can refuse a change of meaning (a decimal's scale changed
+ * would otherwise reinterpret every stored value).
+ */
+class KeptLogicalType extends avsc.types.LogicalType {
+  readonly params: Record<string, unknown>;
+
+  constructor(schema: Record<string, unknown>, opts?: object) {
+    super(schema as AvroSchema, opts);
+    if (schema.type === 'long') {
+      // avsc builds a number long under a logical type; stateshift's longs are bigint everywhere.
+      const self = this as unknown as { _underlyingType: AvroType; _branchConstructor: unknown };
+      self._underlyingType = bigintLong;
+      self._branchConstructor = (bigintLong as unknown as { _createBranchConstructor(): unknown })._createBranchConstructor();
+    }
+    this.params = Object.fromEntries(Object.entries(schema).filter(([k]) => !STRUCTURE.has(k)));
+  }
+
+  protected override _fromValue(value: unknown): unknown {
+    return value;
+  }
+
+  protected override _toValue(value: unknown): unknown {
+    return value;
+  }
+
+  protected override _export(schema: AvroSchema): void {
+    Object.assign(schema as object, this.params);
+  }
+
+  /** Reads the writer's values as they are when the underlying types are the same (resolution.ts judges the logical types). */
+  protected override _resolve(writer: AvroType): ((value: unknown) => unknown) | undefined {
+    const plain = (t: AvroType): AvroType => ((t as { typeName: string }).typeName.startsWith('logical:') ? plain((t as unknown as { underlyingType: AvroType }).underlyingType) : t);
+    const [ours, theirs] = [plain(this.underlyingType as AvroType), plain(writer)];
+    const kind = (t: AvroType) => (t as { typeName: string }).typeName.replace('abstract:', '');
+    if (kind(ours) !== kind(theirs)) return undefined;
+    if (kind(ours) === 'fixed' && (ours as unknown as { size: number }).size !== (theirs as unknown as { size: number }).size) return undefined;
+    return (value) => value;
+  }
+}
+
+/** The type whose values a type holds: a kept logical type's underlying type, else the type itself. */
+export function valueType(type: AvroType): AvroType {
+  return type instanceof KeptLogicalType ? valueType(type.underlyingType as AvroType) : type;
+}
+
+/** The logical type implementations to parse with: the user's, else one that keeps the logical type. */
+function logicalTypes(given: AvroOptions['logicalTypes'] = {}): Record<string, unknown> {
+  return new Proxy(given, { get: (target, name) => (typeof name === 'string' && Object.hasOwn(target, name) ? target[name] : KeptLogicalType) });
+}
+
 export interface AvroOptions {
   /** avsc logical type implementations, by logical type name (see avsc's `logicalTypes` option). */
   logicalTypes?: Record<string, new (schema: object, opts?: object) => avsc.types.LogicalType>;
+}
+
+/**
+ * The schema with `{ "type": "long" }` written as `"long"`: avsc looks up only the bare name in its
+ * registry, and would read the object form as a number long (rounding values beyond 2^53).
+ */
+function longsByName(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(longsByName);
+  if (!schema || typeof schema !== 'object') return schema;
+  const node = schema as Record<string, unknown>;
+  if (node.type === 'long' && node.logicalType === undefined) return 'long';
+  const out: Record<string, unknown> = { ...node };
+  if (typeof node.type === 'object') out.type = longsByName(node.type);
+  if (node.items !== undefined) out.items = longsByName(node.items);
+  if (node.values !== undefined) out.values = longsByName(node.values);
+  if (Array.isArray(node.fields)) out.fields = node.fields.map((f: Record<string, unknown>) => ({ ...f, type: longsByName(f.type) }));
+  return out;
 }
 
 /** Parses a schema (object or JSON text) into an avsc type with bigint longs. */
@@ -99,11 +172,13 @@ export function parseSchema(schema: AvroSchema | string, options: AvroOptions = 
       // A bare primitive name like "string" is a schema too.
       parsed = schema;
     }
+    // `null` parses as JSON null, but as a schema it is the bare name of the type "null".
+    if (parsed === null) parsed = 'null';
   }
   try {
-    return avsc.Type.forSchema(parsed as AvroSchema, {
+    return avsc.Type.forSchema(longsByName(parsed) as AvroSchema, {
       registry: { long: bigintLong } as unknown as Record<string, AvroType>,
-      logicalTypes: options.logicalTypes as never,
+      logicalTypes: logicalTypes(options.logicalTypes) as never,
     });
   } catch (error) {
     throw new SchemaError(`invalid Avro schema: ${(error as Error).message}`, { cause: error });

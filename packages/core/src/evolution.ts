@@ -41,6 +41,16 @@ export class Verdict {
   }
 
   /**
+   * A new, empty verdict that has visited the pairs this one has: to try an alternative (a union
+   * branch) inside a recursive type without recording anything in this one.
+   */
+  fork(): Verdict {
+    const other = new Verdict();
+    for (const key of this.visited) other.visited.add(key);
+    return other;
+  }
+
+  /**
    * The verdict as a compatibility result: incompatible with the problems; else after migration
    * through `readPrevious()` when values must be converted (or `migrate` is forced, e.g. a protocol
    * change); else as is. `extra` changes are listed first.

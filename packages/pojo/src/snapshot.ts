@@ -5,7 +5,8 @@
  * - type renamed: incompatible, unless the new declaration lists the old name among its aliases;
  * - field added: migration, the value is the declared default, else the type's zero (a field with
  *   neither is incompatible);
- * - field removed, or renamed with an alias: migration;
+ * - field removed, or renamed with an alias: migration; two stored fields that an alias would read
+ *   into one field: incompatible (one value would be lost);
  * - field type changed: the nested verdict, at path `Type.field`;
  * - field order changed only: a reconfigured serializer that keeps the stored order.
  */
@@ -116,6 +117,12 @@ export class PojoSnapshot<T extends object> implements SerializerSnapshot<T> {
     });
     previous.stored.forEach((old, i) => {
       if (!matches[i]) changes.push({ path: `${this.name}.${old.name}`, message: 'field removed; stored values are dropped' });
+      // Two stored fields read into one (a name and an alias): one of the two values would be lost.
+      const other = previous.stored.findIndex((_o, j) => j < i && matches[j] && matches[j]!.field === matches[i]?.field);
+      if (other >= 0) {
+        const field = matches[i]!.field.name;
+        problems.push({ path: `${this.name}.${field}`, message: `stored fields ${previous.stored[other].name} and ${old.name} would both be read into ${field}, losing one of them; remove the alias, or keep both fields and combine them with a \`migrate\` converter` });
+      }
     });
     const matched = new Set(matches.map((m) => m?.field));
     const added = next.filter((f) => !matched.has(f));

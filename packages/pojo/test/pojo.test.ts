@@ -80,6 +80,13 @@ upgradeSuite({
       next: () => pojo('Person', { name: string(), age: string() }),
       expect: 'incompatible', paths: ['Person.age'],
     },
+    {
+      name: 'two stored fields read into one by an alias: refused, one would be lost',
+      previous: () => pojo('Person', { name: string(), fullName: string(), age: int32() }),
+      samples: [{ name: 'G', fullName: 'Gordon', age: 27 }],
+      next: () => pojo('Person', { fullName: { serializer: string(), aliases: ['name'] }, age: int32() }),
+      expect: 'incompatible', paths: ['Person.fullName'],
+    },
     { name: 'renamed type', previous: personV1, samples: [gordon], next: () => pojo('Human', { name: string(), age: int32() }), expect: 'incompatible', paths: ['Human'] },
     {
       name: 'renamed type with alias',

@@ -61,10 +61,36 @@ export function planOf(type: Type): TypePlan {
   return plan;
 }
 
-/** The default of a scalar or enum field: its declared default (proto2), else zero, '' or the first enum value. */
+/** Whether a field tells unset from its zero value (proto2, proto3 `optional`, oneof members, messages). */
+export function hasPresence(field: Field): boolean {
+  const presence = (field as unknown as { _features?: { field_presence?: string } })._features?.field_presence;
+  return presence !== 'IMPLICIT' || !!field.partOf || field.resolvedType instanceof protobuf.Type;
+}
+
+/** Whether unknown numbers of this enum are refused (proto2's closed enums) rather than kept (open). */
+export function isClosed(e: protobuf.Enum): boolean {
+  return (e as unknown as { _features?: { enum_type?: string } })._features?.enum_type === 'CLOSED';
+}
+
+/**
+ * An enum number as its name. An open enum (proto3) keeps a number it does not define as the
+ * number. A closed enum (proto2) never hands one to the application: protobuf parsers move it to
+ * the unknown fields, which stateshift does not keep, so reading it fails instead (RangeError).
+ */
+export function enumValue(e: protobuf.Enum, n: number): string | number {
+  const name = e.valuesById[n];
+  if (name !== undefined) return name;
+  if (isClosed(e)) throw new RangeError(`${n} is not a value of the closed enum ${e.name} (${Object.keys(e.values).join(', ')})`);
+  return n;
+}
+
+/**
+ * The default of a scalar or enum field: its declared default (proto2), else zero, '' or the first
+ * declared enum value (proto2's rule; proto3 and editions require it to be 0).
+ */
 function scalarDefault(field: Field): unknown {
   const declared = field.options?.default;
-  if (field.resolvedType instanceof protobuf.Enum) return declared ?? field.resolvedType.valuesById[0] ?? Object.keys(field.resolvedType.values)[0];
+  if (field.resolvedType instanceof protobuf.Enum) return declared ?? Object.keys(field.resolvedType.values)[0];
   if (LONG.has(field.type)) return declared === undefined ? 0n : BigInt(declared);
   switch (field.type) {
     case 'string':

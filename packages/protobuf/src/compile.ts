@@ -10,12 +10,15 @@
  */
 import protobuf from 'protobufjs';
 import { DecodeError, describeValue, EncodeError, isRecordValue, prefixEncodeError as nest, type DataInput, type DataOutput } from '@stateshift/core';
-import { defaults, LONG, PACKABLE, planOf, RANGE, type FieldPlan, type Type } from './codec.js';
+import { defaults, enumValue, hasPresence, isClosed, LONG, PACKABLE, planOf, RANGE, type FieldPlan, type Type } from './codec.js';
 
 interface Compiled {
   encode(out: DataOutput, value: unknown): void;
-  /** Reads fields until `end` (an offset in the input). */
-  decode(input: DataInput, end: number): Record<string, unknown>;
+  /**
+   * Reads fields until `end` (an offset in the input), into `into` when given: a singular message
+   * field seen again merges into the value read before, as protobuf parsers do.
+   */
+  decode(input: DataInput, end: number, into?: Record<string, unknown> | null): Record<string, unknown>;
 }
 
 const compiled = new WeakMap<Type, Compiled>();
@@ -86,9 +89,10 @@ function scalarWriter(plan: FieldPlan, type: string): (out: DataOutput, v: unkno
   if (e instanceof protobuf.Enum && type === plan.field.type) {
     const values = e.values;
     const known = new Set(Object.values(values));
+    const closed = isClosed(e);
     return (out, v) => {
-      // Declared values by name; a number only for a value the enum does not declare (read from newer data).
-      const n = typeof v === 'string' ? values[v] : typeof v === 'number' && Number.isInteger(v) && !known.has(v) ? v : undefined;
+      // Declared values by name; a number only for a value an open enum does not declare (read from newer data).
+      const n = typeof v === 'string' ? values[v] : !closed && typeof v === 'number' && Number.isInteger(v) && !known.has(v) ? v : undefined;
       if (n === undefined) throw wrong(`a symbol of enum ${e.name} (${Object.keys(values).join(', ')})`, v);
       writeInt32(out, n);
     };
@@ -173,14 +177,24 @@ function scalarWriter(plan: FieldPlan, type: string): (out: DataOutput, v: unkno
   }
 }
 
+/** A number the enum does not name: kept for an open enum, a DecodeError for a closed one. */
+function unknownEnumValue(e: protobuf.Enum, n: number, at: number): string | number {
+  try {
+    return enumValue(e, n);
+  } catch (error) {
+    throw new DecodeError(`${(error as Error).message}; protobuf would move it to the unknown fields, which stateshift does not keep`, at, { cause: error });
+  }
+}
+
 /** Reads one scalar of `type`. */
 function scalarReader(plan: FieldPlan, type: string): (input: DataInput) => unknown {
   const e = plan.field.resolvedType;
   if (e instanceof protobuf.Enum && type === plan.field.type) {
     const names = e.valuesById;
     return (input) => {
+      const at = input.offset;
       const n = input.readVarint32();
-      return names[n] ?? n;
+      return names[n] ?? unknownEnumValue(e, n, at);
     };
   }
   switch (type) {
@@ -230,7 +244,8 @@ function keyDefault(type: string): unknown {
 interface FieldCodec {
   plan: FieldPlan;
   write(out: DataOutput, v: unknown): void;
-  read(input: DataInput): unknown;
+  /** Messages merge into `into`, the value read before (if any). */
+  read(input: DataInput, into?: unknown): unknown;
   /** Map fields: key writer and reader. */
   writeKey?(out: DataOutput, v: unknown): void;
   readKey?(input: DataInput): unknown;
@@ -247,9 +262,9 @@ function fieldCodec(plan: FieldPlan): FieldCodec {
         compiledOf(type).encode(out, v);
         out.endLengthPrefixed(mark);
       },
-      read: (input) => {
+      read: (input, into) => {
         const n = input.readLength(`a ${type.name} message`);
-        return compiledOf(type).decode(input, input.offset + n);
+        return compiledOf(type).decode(input, input.offset + n, into as Record<string, unknown> | null | undefined);
       },
     };
   }
@@ -319,8 +334,7 @@ function defaultsLiteral(type: Type): string {
  * encoders do): the condition that skips it, else ''. -0 is written, so it reads back as -0.
  */
 function implicitDefault(plan: FieldPlan, zero: unknown): string {
-  const f = plan.field as protobuf.Field & { hasPresence?: boolean };
-  if (f.hasPresence !== false || f.partOf || plan.message || plan.repeated || plan.map) return '';
+  if (hasPresence(plan.field) || plan.repeated || plan.map) return '';
   if (typeof zero === 'bigint') return ` && x !== ${zero}n`;
   if (typeof zero === 'number') return ` && (x !== ${zero} || 1 / x < 0)`;
   if (typeof zero === 'string' || typeof zero === 'boolean') return ` && x !== ${JSON.stringify(zero)}`;
@@ -338,7 +352,7 @@ function compile(type: Type): Compiled {
   const enc: string[] = [];
 
   const template = defaults(type);
-  dec.push('input.enter();', `const o = ${defaultsLiteral(type)};`, 'while (input.offset < end) {', 'const t = input.readVarint32() >>> 0;', 'switch (t) {');
+  dec.push('input.enter();', `const o = into || ${defaultsLiteral(type)};`, 'while (input.offset < end) {', 'const t = input.readVarint32() >>> 0;', 'switch (t) {');
   // Keys the message does not declare are refused, not dropped (a switch on constants: no lookups).
   enc.push(`for (const k in v) switch (k) { ${plan.fields.map((f) => `case ${key(f.name)}:`).join(' ')} break; default: if (v[k] !== undefined) H.unknown(k); }`, 'let i = 0, x;', 'try {');
   C.forEach((c, i) => {
@@ -369,7 +383,9 @@ function compile(type: Type): Compiled {
       );
       return;
     }
-    dec.push(`case ${tag}: o[${name}] = C[${i}].read(input); break;`);
+    // A oneof member read unsets the other members: the last one on the wire wins, as in protobuf.
+    const clear = f.field.partOf ? f.field.partOf.oneof.filter((n) => n !== f.name).map((n) => `o[${key(n)}] = null;`).join(' ') : '';
+    dec.push(`case ${tag}: ${clear} o[${name}] = C[${i}].read(input${f.message ? `, o[${name}]` : ''}); break;`);
     enc.push(`i = ${i}; x = v[${name}]; if (x !== undefined && x !== null${implicitDefault(f, template[f.name])}) { out.writeVarUint32(${tag}); C[${i}].write(out, x); }${f.required ? ` else throw new H.EncodeError('required field is missing');` : ''}`);
   });
   // A oneof with two members set would lose one on read: refused.
@@ -385,7 +401,7 @@ function compile(type: Type): Compiled {
     throw new EncodeError(`${type.name} has no field "${k}"; its fields are ${type.fieldsArray.map((f) => f.name).join(', ')}`);
   };
   // eslint-disable-next-line @typescript-eslint/no-implied-eval
-  const decode = new Function('H', 'C', `return function decode(input, end) {\n${dec.join('\n')}\n}`)(helpers, C) as Compiled['decode'];
+  const decode = new Function('H', 'C', `return function decode(input, end, into) {\n${dec.join('\n')}\n}`)(helpers, C) as Compiled['decode'];
   // eslint-disable-next-line @typescript-eslint/no-implied-eval
   const encode = new Function('H', 'C', `return function encode(out, v) {\n${enc.join('\n')}\n}`)({ ...helpers, unknown }, C) as Compiled['encode'];
   return {

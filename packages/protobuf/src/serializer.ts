@@ -1,6 +1,6 @@
 /** The Protobuf serializer: a varint length, then the message bytes (the usual delimited framing). */
 import protobuf from 'protobufjs';
-import { SchemaError, type DataInput, type DataOutput, type Deserializer, type Serializer } from '@stateshift/core';
+import { DecodeError, SchemaError, type DataInput, type DataOutput, type Deserializer, type Serializer } from '@stateshift/core';
 import { ProtobufSnapshot, PROTOBUF_KIND } from './snapshot.js';
 import { defaults, type Type } from './codec.js';
 import { readDelimited, writeDelimited } from './compile.js';
@@ -53,5 +53,15 @@ export class ProtobufSerializer<T> implements Serializer<T> {
 }
 
 export function convertingReader<T>(read: (input: DataInput) => Record<string, unknown>, convert: (v: Record<string, unknown>) => Record<string, unknown>): Deserializer<T> {
-  return { deserialize: (input) => convert(read(input)) as T };
+  return {
+    deserialize(input) {
+      const at = input.offset;
+      const value = read(input);
+      try {
+        return convert(value) as T;
+      } catch (error) {
+        throw new DecodeError(`a stored value cannot be read as the new type: ${(error as Error).message}`, at, { cause: error });
+      }
+    },
+  };
 }

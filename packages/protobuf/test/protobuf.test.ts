@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as fc from 'fast-check';
 import { expect, test } from 'vitest';
-import { DataInput, EncodeError, SchemaError, type CompatibilityType } from '@stateshift/core';
+import { DataInput, DataOutput, EncodeError, SchemaError, type CompatibilityType } from '@stateshift/core';
 import { encode, goldenSuite, serializerSuite, upgradeSuite, type UpgradeSpec } from '@stateshift/core/testing';
 import { protobuf } from '../src/index.js';
 
@@ -62,6 +62,27 @@ test('messages written by Debian python3-protobuf read back', () => {
   });
   expect(serializer.deserialize(input)).toEqual({ ...base, order_id: 'o-2', user_id: 'nina', create_ts: -5n, voucher: 7 });
   expect(input.atEnd).toBe(true);
+  // Written again, the messages are python3-protobuf's bytes exactly (proto3 zero values stay off the wire).
+  const again = new DataOutput();
+  const reread = new DataInput(new Uint8Array(readFileSync(fixture('orders.bin'))));
+  while (!reread.atEnd) serializer.serialize(serializer.deserialize(reread), again);
+  expect(Buffer.from(again.toBytes())).toEqual(readFileSync(fixture('orders.bin')));
+});
+
+test('a closed (proto2) enum takes only its own values; an open one keeps an unknown number', () => {
+  const closed = protobuf('syntax = "proto2"; enum E { A = 1; B = 2; } message M { optional E f = 1; }', 'M');
+  expect(() => encode(closed, { f: 7 })).toThrow(EncodeError);
+  const unknown = new Uint8Array([2, 8, 7]); // length 2, field 1 varint 7
+  expect(() => closed.deserialize(new DataInput(unknown))).toThrow(/7 is not a value of the closed enum E/);
+  const open = protobuf('syntax = "proto3"; enum E { A = 0; B = 2; } message M { E f = 1; }', 'M');
+  expect(open.deserialize(new DataInput(encode(open, { f: 7 })))).toEqual({ f: 7 });
+});
+
+test('a singular message seen twice merges; a oneof keeps the last member on the wire', () => {
+  const m = protobuf('syntax = "proto3"; message N { int32 a = 1; repeated int32 l = 2; } message M { N n = 1; oneof o { string s = 2; int32 i = 3; } }', 'M');
+  // n { a: 1, l: [1] }, i: 4, n { l: [2] }, s: "x"
+  const body = [10, 4, 8, 1, 16, 1, 24, 4, 10, 2, 16, 2, 18, 1, 120];
+  expect(m.deserialize(new DataInput(new Uint8Array([body.length, ...body])))).toEqual({ n: { a: 1, l: [1, 2] }, s: 'x', i: null });
 });
 
 test('bad definitions and values fail clearly', () => {
@@ -100,14 +121,15 @@ upgradeSuite({
     change('fixed32 > sfixed32 (lossy)', 'fixed32', 9, 'sfixed32', 'compatibleAsIs', 9, { lossy: ['M.f (#1)'] }),
     change('fixed64 > sfixed64', 'fixed64', 9n, 'sfixed64', 'compatibleAsIs', 9n),
     change('string > bytes', 'string', 'ab', 'bytes', 'compatibleAsIs', new Uint8Array([97, 98])),
-    change('bytes > string', 'bytes', new Uint8Array([97]), 'string', 'compatibleAsIs', 'a'),
+    change('bytes > string (checked per value)', 'bytes', new Uint8Array([97]), 'string', 'compatibleAfterMigration', 'a'),
     spec('enum > int32', 'syntax = "proto3"; enum E { A = 0; B = 1; } message M { E f = 1; }', [{ f: 'B' }], p3('int32 f = 1;'), 'compatibleAsIs', { migrated: [{ f: 1 }] }),
     spec('int32 > enum', p3('int32 f = 1;'), [{ f: 1 }], 'syntax = "proto3"; enum E { A = 0; B = 1; } message M { E f = 1; }', 'compatibleAsIs', { migrated: [{ f: 'B' }] }),
     change('int32 > sint64 (bytes differ)', 'int32', -4, 'sint64', 'compatibleAfterMigration', -4n),
     change('fixed32 > int64', 'fixed32', 4, 'int64', 'compatibleAfterMigration', 4n),
     change('float > double', 'float', 0.5, 'double', 'compatibleAfterMigration', 0.5),
     spec('float > double with a field added: the new field reads its default', p3('float f = 1;'), [{ f: 0.5 }], p3('double f = 1; string g = 2; repeated int64 h = 3;'), 'compatibleAfterMigration', { migrated: [{ f: 0.5, g: '', h: [] }] }),
-    change('int32 > repeated int32', 'int32', 3, 'repeated int32', 'compatibleAfterMigration', [3]),
+    change('int32 > repeated int32', 'int32', 3, 'repeated int32', 'compatibleAsIs', [3]),
+    change('int32 > repeated int32, the default not on the wire', 'int32', 0, 'repeated int32', 'compatibleAsIs', []),
     change('repeated int32 > int32 (last kept, lossy)', 'repeated int32', [1, 2], 'int32', 'compatibleAfterMigration', 2, { lossy: ['M.f (#1)'] }),
     change('string > int32', 'string', 'x', 'int32', 'incompatible'),
     change('double > int64', 'double', 1.5, 'int64', 'incompatible'),
@@ -117,6 +139,24 @@ upgradeSuite({
     spec('field moved into an existing oneof', p3('string a = 1; oneof o { int32 b = 2; }'), [{ a: 'x', b: 1 }], p3('oneof o { string a = 1; int32 b = 2; }'), 'incompatible', { paths: ['M.a (#1)'] }),
     spec('nested message field widened as is', 'syntax = "proto3"; message N { int32 q = 1; } message M { N n = 1; }', [{ n: { q: 2 } }], 'syntax = "proto3"; message N { int64 q = 1; } message M { N n = 1; }', 'compatibleAsIs', { migrated: [{ n: { q: 2n } }], paths: ['N.q (#1)'] }),
     spec('nested message field migrated', 'syntax = "proto3"; message N { float q = 1; } message M { N n = 1; repeated N ns = 2; }', [{ n: { q: 0.5 }, ns: [{ q: 1 }] }], 'syntax = "proto3"; message N { double q = 1; } message M { N n = 1; repeated N ns = 2; }', 'compatibleAfterMigration', { migrated: [{ n: { q: 0.5 }, ns: [{ q: 1 }] }] }),
+    spec('repeated message > singular: merged as parsers merge (lossy)', 'syntax = "proto3"; message N { int32 a = 1; repeated int32 l = 2; int32 b = 3; } message M { repeated N f = 1; }', [{ f: [{ a: 1, l: [1], b: 0 }, { a: 0, l: [2], b: 5 }] }], 'syntax = "proto3"; message N { int32 a = 1; repeated int32 l = 2; int32 b = 3; } message M { N f = 1; }', 'compatibleAsIs', { migrated: [{ f: { a: 1, l: [1, 2], b: 5 } }], lossy: ['M.f (#1)'] }),
+    spec('repeated message > singular with a migration elsewhere: merged the same way', 'syntax = "proto3"; message N { int32 a = 1; repeated int32 l = 2; int32 b = 3; } message M { repeated N f = 1; float g = 2; }', [{ f: [{ a: 1, l: [1], b: 0 }, { a: 0, l: [2], b: 5 }], g: 0.5 }], 'syntax = "proto3"; message N { int32 a = 1; repeated int32 l = 2; int32 b = 3; } message M { N f = 1; double g = 2; }', 'compatibleAfterMigration', { migrated: [{ f: { a: 1, l: [1, 2], b: 5 }, g: 0.5 }], lossy: ['M.f (#1)'] }),
+    change('repeated string > string: the last kept (lossy)', 'repeated string', ['a', 'b'], 'string', 'compatibleAsIs', 'b', { lossy: ['M.f (#1)'] }),
+    spec('one field moved into a new oneof: a stored zero stays set', p3('string a = 1; int32 b = 2;'), [{ a: 'x', b: 1 }, { a: 'y', b: 0 }], p3('string a = 1; oneof o { int32 b = 2; }'), 'compatibleAfterMigration', { paths: ['M.b (#2)'] }),
+    spec('made proto3 optional: a stored zero stays set', p3('int32 b = 1;'), [{ b: 0 }, { b: 3 }], p3('optional int32 b = 1;'), 'compatibleAfterMigration', { paths: ['M.b (#1)'] }),
+    spec('proto3 optional made plain', p3('optional int32 b = 1;'), [{ b: 0 }, { b: null }], p3('int32 b = 1;'), 'compatibleAsIs', { migrated: [{ b: 0 }, { b: 0 }] }),
+    spec('two fields moved into a new oneof: the last on the wire kept (lossy)', p3('string a = 1; int32 b = 2;'), [{ a: 'x', b: 1 }, { a: 'y', b: 0 }], p3('oneof o { string a = 1; int32 b = 2; }'), 'compatibleAsIs', { migrated: [{ a: null, b: 1 }, { a: 'y', b: null }], lossy: ['M.o'] }),
+    spec('two fields moved into a new oneof with a migration elsewhere', p3('string a = 1; int32 b = 2; float c = 3;'), [{ a: 'x', b: 1, c: 0.5 }], p3('oneof o { string a = 1; int32 b = 2; } double c = 3;'), 'compatibleAfterMigration', { migrated: [{ a: null, b: 1, c: 0.5 }], lossy: ['M.o'] }),
+    spec('map > its repeated entry message', p3('map<string, int64> f = 1;'), [{ f: new Map([['a', 1n], ['b', 2n]]) }], 'syntax = "proto3"; message E { string key = 1; int64 value = 2; } message M { repeated E f = 1; }', 'compatibleAsIs', { migrated: [{ f: [{ key: 'a', value: 1n }, { key: 'b', value: 2n }] }], paths: ['M.f (#1)'] }),
+    spec('repeated entry message > map: duplicate keys keep the last (lossy)', 'syntax = "proto3"; message E { int32 key = 1; string value = 2; } message M { repeated E f = 1; }', [{ f: [{ key: 1, value: 'a' }, { key: 1, value: 'b' }, { key: 2, value: 'c' }] }], p3('map<int32, string> f = 1;'), 'compatibleAsIs', { migrated: [{ f: new Map([[1, 'b'], [2, 'c']]) }], lossy: ['M.f (#1)'] }),
+    spec('repeated entry message > map with a migration elsewhere', 'syntax = "proto3"; message E { int32 key = 1; float value = 2; } message M { repeated E f = 1; }', [{ f: [{ key: 1, value: 0.5 }] }], p3('map<int32, double> f = 1;'), 'compatibleAfterMigration', { migrated: [{ f: new Map([[1, 0.5]]) }] }),
+    spec('map > repeated message that is not its entry', p3('map<string, int64> f = 1;'), [{ f: new Map([['a', 1n]]) }], 'syntax = "proto3"; message E { string key = 1; int64 value = 2; int32 extra = 3; } message M { repeated E f = 1; }', 'incompatible', { paths: ['M.f (#1)'] }),
+    spec('map key int64 > int32 (cut, lossy)', p3('map<int64, string> f = 1;'), [{ f: new Map([[5n, 'a']]) }], p3('map<int32, string> f = 1;'), 'compatibleAsIs', { migrated: [{ f: new Map([[5, 'a']]) }], lossy: ['M.f (#1)'] }),
+    spec('closed enum loses a number: refused', 'syntax = "proto2"; enum E { A = 1; B = 2; } message M { optional E f = 1; }', [{ f: 'B' }], 'syntax = "proto2"; enum E { A = 1; } message M { optional E f = 1; }', 'incompatible', { paths: ['M.f (#1)'] }),
+    spec('open enum loses a number: read as the number', 'syntax = "proto3"; enum E { A = 0; B = 2; } message M { E f = 1; }', [{ f: 'B' }], 'syntax = "proto3"; enum E { A = 0; } message M { E f = 1; }', 'compatibleAsIs', { migrated: [{ f: 2 }], paths: ['M.f (#1)'] }),
+    spec('proto2 default changed: stored messages keep the old one', 'syntax = "proto2"; message M { optional int32 f = 1 [default = 5]; optional string g = 2; }', [{ f: 5, g: 'x' }], 'syntax = "proto2"; message M { optional int32 f = 1 [default = 7]; optional string g = 2; }', 'compatibleAfterMigration', { migrated: [{ f: 5, g: 'x' }], paths: ['M.f (#1)'] }),
+    spec('proto2 optional made required: refused', 'syntax = "proto2"; message M { optional int32 f = 1; }', [{ f: 1 }], 'syntax = "proto2"; message M { required int32 f = 1; }', 'incompatible', { paths: ['M.f (#1)'] }),
+    spec('proto2 enum default is the first declared value, not 0', 'syntax = "proto2"; message M { optional string s = 2; }', [{ s: 'x' }], 'syntax = "proto2"; enum E { B = 1; A = 0; } message M { optional E f = 1; optional string s = 2; }', 'compatibleAsIs', { migrated: [{ f: 'B', s: 'x' }] }),
     spec('protobuf > other kind', p3('string a = 1;'), [{ a: 'x' }], p3('string a = 1;'), 'compatibleAsIs'),
   ],
 });

@@ -1,5 +1,6 @@
 /** The Thrift snapshot: the IDL text, the struct name and the protocol. */
 import {
+  DecodeError,
   kindChanged,
   registerSnapshotReader,
   type Compatibility,
@@ -38,7 +39,17 @@ export class ThriftSnapshot<T> implements SerializerSnapshot<T> {
     const prev = previous.serializer as ThriftSerializer<unknown>;
     const protocolChanged = prev.protocol !== next.protocol;
     return compareStructs(next.model, prev.model, next.struct, prev.struct).result<T>(
-      () => ({ deserialize: (input) => convertStruct(next.model, prev.model, next.struct, prev.struct, prev.codec.read(input, prev.struct)) as T }),
+      () => ({
+        deserialize(input) {
+          const at = input.offset;
+          const value = prev.codec.read(input, prev.struct);
+          try {
+            return convertStruct(next.model, prev.model, next.struct, prev.struct, value) as T;
+          } catch (error) {
+            throw new DecodeError(`a stored value cannot be read as the new type: ${(error as Error).message}`, at, { cause: error });
+          }
+        },
+      }),
       protocolChanged ? { migrate: true, extra: [{ path: '', message: `protocol changed from ${prev.protocol} to ${next.protocol}` }] } : {},
     );
   }
