@@ -1,8 +1,9 @@
 import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { parseKeyGroupRange, type KeyGroupRange } from '@stateshift/core';
-import { formatRanges, outputKeyGroups, prepareRewrite, rewritePart, SavepointWriter, type DataFileMetadata } from '@stateshift/savepoint';
+import { formatRanges, isFullRange, outputKeyGroups, prepareRewrite, rewritePart, SavepointWriter, type DataFileMetadata } from '@stateshift/savepoint';
 import { formatBytes, json, progressBar, type Io } from '../io.js';
 import { EXIT_OK, UsageError } from '../errors.js';
 import { loadJob } from '../load-job.js';
@@ -20,7 +21,8 @@ declares) and written with its serializers. A job with another maxParallelism re
 is never modified; --out must not exist or be empty, and not be inside the source; _metadata is
 written last. --key-groups a-b writes only that range, as a partial savepoint that says so (split
 the work across processes or machines, then join the parts with stateshift merge); --workers n
-splits the range across n worker threads.`;
+splits the range into n parts, one in this thread and the others in worker threads (more workers
+than cores only adds overhead: a warning says so).`;
 
 export interface MigrateOptions {
   job?: string;
@@ -73,6 +75,8 @@ function runWorker(task: WorkerTask, onProgress: (done: number) => void): Promis
 export async function migrate(io: Io, src: string, options: MigrateOptions): Promise<number> {
   if (!options.job || !options.out) throw new UsageError('migrate needs --job <module> and --out <dir>');
   const workers = wholeNumber('workers', options.workers, 1, 64) ?? 1;
+  const cores = availableParallelism();
+  if (workers > cores) io.err(`warning: --workers ${workers} is more than the ${cores} cores of this machine; the extra workers only add overhead (use --workers ${cores})\n`);
   checkOutside(options.out, [src]);
   const job = await loadJob(options.job);
   const savepoint = await openForCli(src);
@@ -90,25 +94,36 @@ export async function migrate(io: Io, src: string, options: MigrateOptions): Pro
     if (workers === 1) {
       files = await rewritePart(prepared, options.out, range, 'p', (done) => bar.update(done, total));
     } else {
+      // This thread has the job loaded and the rewrite prepared: it migrates the first part
+      // itself while worker threads take the others, so n workers cost n - 1 thread startups.
       const done = new Array<number>(workers).fill(0);
+      const progress = (i: number) => (d: number) => {
+        done[i] = d;
+        bar.update(done.reduce((a, b) => a + b, 0), total);
+      };
       const parts = splitRange(range, workers);
-      const results = await Promise.all(
+      // Every part settles before an error is thrown, so the abort below finds no writer still at work.
+      const results = await Promise.allSettled(
         parts.map((part, i) =>
-          runWorker({
-              src: path.resolve(src),
-              out: path.resolve(options.out!),
-              jobModule: path.resolve(options.job!),
-              range: part,
-              part: `w${i}`,
-              allowNonRestoredState: !!options.allowNonRestoredState,
-              allowJobNameChange: !!options.allowJobNameChange,
-            }, (d) => {
-            done[i] = d;
-            bar.update(done.reduce((a, b) => a + b, 0), total);
-          }),
+          i === 0
+            ? rewritePart(prepared, options.out!, part, 'w0', progress(0))
+            : runWorker(
+                {
+                  src: path.resolve(src),
+                  out: path.resolve(options.out!),
+                  jobModule: path.resolve(options.job!),
+                  range: part,
+                  part: `w${i}`,
+                  allowNonRestoredState: !!options.allowNonRestoredState,
+                  allowJobNameChange: !!options.allowJobNameChange,
+                },
+                progress(i),
+              ),
         ),
       );
-      files = results.flat();
+      const failed = results.find((r) => r.status === 'rejected');
+      if (failed) throw failed.reason;
+      files = results.flatMap((r) => (r.status === 'fulfilled' ? r.value : []));
     }
     bar.done();
     for (const f of files) writer.addFile(f);
@@ -116,7 +131,7 @@ export async function migrate(io: Io, src: string, options: MigrateOptions): Pro
     const seconds = (Date.now() - started) / 1000;
     const entries = metadata.files.reduce((n, f) => n + f.entries, 0);
     const bytes = metadata.files.reduce((n, f) => n + f.size, 0);
-    const partial = metadata.keyGroupRanges !== undefined;
+    const partial = !isFullRange(keyGroupRanges, job.maxParallelism);
     if (options.json) io.out(json({ out: options.out, entries, bytes, files: metadata.files.length, seconds, workers, keyGroups: range, partial, keyGroupRanges }, true));
     else {
       io.out(`migrated ${entries} entries into ${safe(options.out)} (${metadata.files.length} files, ${formatBytes(bytes)}) in ${seconds.toFixed(2)} s with ${workers} worker${workers > 1 ? 's' : ''}\n`);
