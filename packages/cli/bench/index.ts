@@ -29,9 +29,15 @@ try {
     })(),
   );
   const out = join(dir, 'out');
+  // CPU time of every thread of the process, per run: what the split costs on top of the work,
+  // whatever other processes on the machine take of its cores.
+  const cpu: Record<number, number[]> = { 1: [], 2: [] };
   const migrate = (workers: number) => async () => {
+    const before = process.cpuUsage();
     const code = await main(['migrate', src, '--job', here('job-v2.mjs'), '--out', out, '--workers', String(workers)], io);
     if (code !== 0) throw new Error(`migrate --workers ${workers} exited with ${code}`);
+    const used = process.cpuUsage(before);
+    cpu[workers].push((used.user + used.system) / 1e6);
   };
   console.log(`cli bench: ${N} entries, ${cpus().length} cores`);
   await runComparisons('cli', [
@@ -44,6 +50,12 @@ try {
       prepare: () => rm(out, { recursive: true, force: true }),
     },
   ]);
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const [one, two] = [median(cpu[1]), median(cpu[2])];
+  console.log(
+    `cli | CPU time per run (all threads, median): --workers 1 ${one.toFixed(2)} s, --workers 2 ${two.toFixed(2)} s; ` +
+      `on two free cores the split can be at most ${((2 * one) / two).toFixed(2)}x faster`,
+  );
 } finally {
   await rm(dir, { recursive: true, force: true });
 }
