@@ -12,6 +12,7 @@
  *             pass migrates every entry before open returns
  */
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -43,6 +44,11 @@ interface Measurement {
   peakRssMiB: number;
   /** JS heap plus array buffers, sampled every 20 ms: apart from LevelDB's native memory. */
   peakHeapMiB: number;
+  /**
+   * Anonymous RSS (Linux, sampled every 20 ms): RSS less the pages of mapped files, which LevelDB
+   * reads its tables through (mmap) and which grow with the database without being allocated.
+   */
+  peakAnonRssMiB?: number;
 }
 
 const MiB = 1024 * 1024;
@@ -50,15 +56,18 @@ const MiB = 1024 * 1024;
 async function child(operation: Operation, n: number, base: string): Promise<Measurement> {
   const rssAtStart = process.memoryUsage().rss;
   let peakHeap = 0;
+  let peakAnon: number | undefined;
   const sample = () => {
     const m = process.memoryUsage();
     peakHeap = Math.max(peakHeap, m.heapUsed + m.arrayBuffers);
+    const anon = anonymousRss();
+    if (anon !== undefined) peakAnon = Math.max(peakAnon ?? 0, anon);
   };
   const sampler = setInterval(sample, 20);
   const measured = (seconds: number): Measurement => {
     clearInterval(sampler);
     sample();
-    return { operation, entries: n, seconds, rssAtStartMiB: rssAtStart / MiB, peakRssMiB: (process.resourceUsage().maxRSS * 1024) / MiB, peakHeapMiB: peakHeap / MiB };
+    return { operation, entries: n, seconds, rssAtStartMiB: rssAtStart / MiB, peakRssMiB: (process.resourceUsage().maxRSS * 1024) / MiB, peakHeapMiB: peakHeap / MiB, ...(peakAnon === undefined ? {} : { peakAnonRssMiB: peakAnon / MiB }) };
   };
   const sp = join(base, 'sp');
   const db = join(base, 'db');
@@ -88,6 +97,16 @@ async function child(operation: Operation, n: number, base: string): Promise<Mea
   return measured(Number(process.hrtime.bigint() - started) / 1e9);
 }
 
+/** RssAnon from /proc/self/status, in bytes; undefined where there is none. */
+function anonymousRss(): number | undefined {
+  try {
+    const kb = /RssAnon:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'latin1'))?.[1];
+    return kb === undefined ? undefined : Number(kb) * 1024;
+  } catch {
+    return undefined;
+  }
+}
+
 function runChild(operation: Operation, n: number, base: string): Measurement {
   const result = spawnSync(process.execPath, [fileURLToPath(import.meta.url), operation, String(n), base], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
   if (result.status !== 0) throw new Error(`growth bench: ${operation} of ${n} entries exited with ${result.status}`);
@@ -109,7 +128,8 @@ if (operation) {
         rows.push(m);
         console.log(
           `backend-lsm-growth | ${op.padEnd(9)} ${String(n).padStart(9)} entries: ${m.seconds.toFixed(2)} s, ${((m.seconds / n) * 1e6).toFixed(2)} µs/entry, ` +
-            `peak RSS ${m.peakRssMiB.toFixed(0)} MiB (rss at start ${m.rssAtStartMiB.toFixed(0)} MiB), peak JS heap + buffers ${m.peakHeapMiB.toFixed(0)} MiB`,
+            `peak RSS ${m.peakRssMiB.toFixed(0)} MiB (rss at start ${m.rssAtStartMiB.toFixed(0)} MiB), peak JS heap + buffers ${m.peakHeapMiB.toFixed(0)} MiB` +
+            (m.peakAnonRssMiB === undefined ? '' : `, peak anonymous RSS ${m.peakAnonRssMiB.toFixed(0)} MiB`),
         );
       }
     } finally {
@@ -124,7 +144,8 @@ if (operation) {
     const perEntry = of.map((r) => r.seconds / r.entries);
     console.log(
       `backend-lsm-growth | ${op}: time per entry ${of.map((r, i) => `${r.entries}: ${(perEntry[i] * 1e6).toFixed(2)} µs`).join(', ')} ` +
-        `(largest/smallest ${(perEntry.at(-1)! / perEntry[0]).toFixed(2)}x); peak RSS ${of.map((r) => r.peakRssMiB.toFixed(0)).join(' / ')} MiB, peak JS heap + buffers ${of.map((r) => r.peakHeapMiB.toFixed(0)).join(' / ')} MiB`,
+        `(largest/smallest ${(perEntry.at(-1)! / perEntry[0]).toFixed(2)}x); peak RSS ${of.map((r) => r.peakRssMiB.toFixed(0)).join(' / ')} MiB, peak JS heap + buffers ${of.map((r) => r.peakHeapMiB.toFixed(0)).join(' / ')} MiB` +
+        (of.every((r) => r.peakAnonRssMiB !== undefined) ? `, peak anonymous RSS ${of.map((r) => r.peakAnonRssMiB!.toFixed(0)).join(' / ')} MiB` : ''),
     );
   }
 }
