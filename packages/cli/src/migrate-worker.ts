@@ -1,9 +1,9 @@
 /** A worker thread of `stateshift migrate --workers n`: rewrites one key-group range. */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { KeyGroupRange, StorageOptions } from '@stateshift/core';
-import { prepareRewrite, rewritePart, storageFor, type DataFileMetadata } from '@stateshift/savepoint';
+import { openSavepoint, prepareRewrite, rewritePart, storageFor, type DataFileMetadata } from '@stateshift/savepoint';
+import { loadAdapters } from './adapters.js';
 import { loadJob } from './load-job.js';
-import { openForCli } from './open.js';
 
 export interface WorkerTask {
   src: string;
@@ -25,8 +25,19 @@ if (parentPort && workerData) {
   (async () => {
     // Job declarations hold functions, so each worker loads the module itself.
     const job = await loadJob(task.jobModule);
-    const prepared = prepareRewrite(await openForCli(task.src, task.storage), { job, allowNonRestoredState: task.allowNonRestoredState, allowJobNameChange: task.allowJobNameChange });
-    const files = await rewritePart(prepared, storageFor(task.out, task.storage), task.range, task.part, (done) => port.postMessage({ type: 'progress', done } satisfies WorkerReply));
+    // As openForCli, without importing what reads LSM directories (classic-level, backend-lsm):
+    // the source was opened as a savepoint by the main thread, and the imports cost each worker.
+    let savepoint = await openSavepoint(task.src, task.storage);
+    if (await loadAdapters(savepoint.metadata)) savepoint = await openSavepoint(task.src, task.storage);
+    const prepared = prepareRewrite(savepoint, { job, allowNonRestoredState: task.allowNonRestoredState, allowJobNameChange: task.allowJobNameChange });
+    // Progress at most every 100 ms: a message per thousand entries costs the worker time.
+    let last = 0;
+    const files = await rewritePart(prepared, storageFor(task.out, task.storage), task.range, task.part, (done) => {
+      const now = Date.now();
+      if (now - last < 100) return;
+      last = now;
+      port.postMessage({ type: 'progress', done } satisfies WorkerReply);
+    });
     port.postMessage({ type: 'done', files } satisfies WorkerReply);
   })().catch((error: Error) => port.postMessage({ type: 'error', name: error.name, message: error.message } satisfies WorkerReply));
 }

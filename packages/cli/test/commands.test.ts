@@ -1,5 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { availableParallelism } from 'node:os';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
@@ -110,12 +111,23 @@ describe('migrate', () => {
       const out = join(await tempDir(), `out-${workers}`);
       const { code, stdout, stderr } = await run('migrate', sp, '--job', fixture('orders-v2.ts'), '--out', out, '--workers', workers, '--json');
       expect(code, stderr).toBe(0);
-      expect(JSON.parse(stdout)).toMatchObject({ entries: 600, workers: Number(workers) });
+      expect(JSON.parse(stdout)).toMatchObject({ entries: 600, workers: Number(workers), partial: false });
       const check = await run('check', out, '--job', fixture('orders-v2.ts'), '--json');
       expect(JSON.parse(check.stdout).states.every((s: { verdict: string }) => s.verdict === 'compatibleAsIs')).toBe(true);
       const backend = await openHeapBackend({ job, restoreFrom: out });
       expect(await backend.operator('orders-per-user').value('last-order').get('user-7')).toEqual({ orderId: 7, userId: 'user-7', createTs: 7n, amount: 0 });
     }
+  });
+
+  test('more workers than cores: a warning naming the cores, and the same savepoint', async () => {
+    const sp = await ordersSavepoint(300);
+    const workers = availableParallelism() + 1;
+    const { code, stdout, stderr } = await run('migrate', sp, '--job', fixture('orders-v2.ts'), '--out', join(await tempDir(), 'many'), '--workers', String(workers), '--json');
+    expect(code, stderr).toBe(0);
+    expect(stderr).toContain(`--workers ${workers} is more than this machine's ${availableParallelism()} core`);
+    expect(JSON.parse(stdout)).toMatchObject({ entries: 600, workers, partial: false });
+    const fewer = await run('migrate', sp, '--job', fixture('orders-v2.ts'), '--out', join(await tempDir(), 'few'), '--workers', String(availableParallelism()));
+    expect(fewer.stderr).not.toContain('warning');
   });
 
   test('--key-groups writes one range only', async () => {

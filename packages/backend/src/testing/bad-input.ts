@@ -66,6 +66,19 @@ export function all(test: Common['test'], common: Common): void {
     deepStrictEqual(await collect(op.keys(count)), []);
   }));
 
+  test(`${prefix}bad input: string keys and values holding lone surrogates are EncodeErrors, never replaced (no aliasing)`, session(common, async (s) => {
+    const { job, counter, count, events } = countsJob();
+    const op = (await s.open({ job })).operator(counter);
+    // Both would become U+FFFD if replaced, and then share one entry.
+    throws(() => op.value(count).set('\uD800', 1n), encodeError('counter', 'key', 'surrogate'));
+    throws(() => op.value(count).set('\uDBFF', 2n), encodeError('counter', 'key', 'surrogate'));
+    throws(() => op.value(count).get('\uD800'), encodeError('counter', 'key'));
+    equal(op.value(count).get('\uFFFD'), undefined);
+    throws(() => op.list(events).add('a', 'x\uDC00'), encodeError('counter', 'events', 'surrogate'));
+    deepStrictEqual(op.list(events).get('a'), []);
+    deepStrictEqual(await collect(op.keys(count)), []);
+  }));
+
   test(`${prefix}bad input: list writes are all or nothing`, session(common, async (s) => {
     const { job, users, ints } = valuesJob();
     const list = (await s.open({ job })).operator(users).list(ints);

@@ -56,3 +56,4 @@ export function backendSuite(options: BackendSuiteOptions): void {
 export { commonOf, session, collect, type BackendFactory, type BackendSuiteOptions, type Common, type Session, type TestFn } from './common.js';
 export { upgradeStoryCases, runOrdersV1, type UpgradeStoryCase, type StoryExpectation } from './story.js';
 export * from './jobs.js';
+export { corruptionJob, fillCorruptionJob, readEveryEntry, runBackendCorruptionSuite, type BackendCorruptionOptions } from './corruption.js';

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { availableParallelism } from 'node:os';
 import { parseKeyGroupRange, type KeyGroupRange, type StorageOptions } from '@stateshift/core';
 import { formatRanges, isFullRange, outputKeyGroups, prepareRewrite, rewritePart, SavepointWriter, type DataFileMetadata } from '@stateshift/savepoint';
 import { formatBytes, json, progressBar, type Io } from '../io.js';
@@ -22,7 +22,8 @@ declares) and written with its serializers. A job with another maxParallelism re
 is never modified; --out must not exist or be empty, and not be inside the source; _metadata is
 written last. --key-groups a-b writes only that range, as a partial savepoint that says so (split
 the work across processes or machines, then join the parts with stateshift merge); --workers n
-splits the range across n worker threads (more than the machine's cores only slows it down).
+splits the range into n parts, one in this thread and the others in worker threads (more workers
+than cores only adds overhead: a warning says so).
 --replace first removes what a migrate that never committed left at --out (a process killed
 midway: its _lock and data files), so that range is simply run again; a committed savepoint
 (_metadata) is never removed.`;
@@ -71,7 +72,7 @@ export async function migrate(io: Io, src: string, options: MigrateOptions): Pro
   if (!options.job || !options.out) throw new UsageError('migrate needs --job <module> and --out <dir>');
   const workers = wholeNumber('workers', options.workers, 1, 64) ?? 1;
   const cores = availableParallelism();
-  if (workers > cores) io.err(`stateshift migrate: warning: --workers ${workers} is more than this machine's ${cores} core${cores > 1 ? 's' : ''}; the extra workers only share them\n`);
+  if (workers > cores) io.err(`stateshift migrate: warning: --workers ${workers} is more than this machine's ${cores} core${cores > 1 ? 's' : ''}; the extra workers only add overhead (use --workers ${cores})\n`);
   const { storage = {} } = options;
   checkOutside(options.out, [src]);
   const job = await loadJob(options.job);
@@ -93,26 +94,37 @@ export async function migrate(io: Io, src: string, options: MigrateOptions): Pro
     if (workers === 1) {
       files = await rewritePart(prepared, writer.storage, range, 'p', (done) => bar.update(done, total));
     } else {
+      // This thread has the job loaded and the rewrite prepared: it migrates the first part
+      // itself while worker threads take the others, so n workers cost n - 1 thread startups.
       const done = new Array<number>(workers).fill(0);
+      const progress = (i: number) => (d: number) => {
+        done[i] = d;
+        bar.update(done.reduce((a, b) => a + b, 0), total);
+      };
       const parts = splitRange(range, workers);
-      const results = await Promise.all(
+      // Every part settles before an error is thrown, so the abort below finds no writer still at work.
+      const results = await Promise.allSettled(
         parts.map((part, i) =>
-          runWorker({
-              src: absoluteLocation(src),
-              out: absoluteLocation(options.out!),
-              storage,
-              jobModule: path.resolve(options.job!),
-              range: part,
-              part: `w${i}`,
-              allowNonRestoredState: !!options.allowNonRestoredState,
-              allowJobNameChange: !!options.allowJobNameChange,
-            }, (d) => {
-            done[i] = d;
-            bar.update(done.reduce((a, b) => a + b, 0), total);
-          }),
+          i === 0
+            ? rewritePart(prepared, writer.storage, part, 'w0', progress(0))
+            : runWorker(
+                {
+                  src: absoluteLocation(src),
+                  out: absoluteLocation(options.out!),
+                  storage,
+                  jobModule: path.resolve(options.job!),
+                  range: part,
+                  part: `w${i}`,
+                  allowNonRestoredState: !!options.allowNonRestoredState,
+                  allowJobNameChange: !!options.allowJobNameChange,
+                },
+                progress(i),
+              ),
         ),
       );
-      files = results.flat();
+      const failed = results.find((r) => r.status === 'rejected');
+      if (failed) throw failed.reason;
+      files = results.flatMap((r) => (r.status === 'fulfilled' ? r.value : []));
     }
     bar.done();
     for (const f of files) writer.addFile(f);

@@ -29,19 +29,23 @@ export interface CorruptionOptions {
   masks?: number[];
   /** Also every truncation length from 0 to size - 1. Default true. */
   truncations?: boolean;
+  /** Damage only every k-th byte position (a sample, for slow readers). Default 1: every byte. */
+  every?: number;
 }
 
 /** Every flip of every byte (by each mask) and every truncation of one file. */
 export function* corruptionCases(file: string, original: Uint8Array, options: CorruptionOptions = {}): Generator<CorruptionCase> {
+  const every = options.every ?? 1;
+  if (!Number.isInteger(every) || every < 1) throw new TypeError(`corruptionCases() needs { every } as a positive integer, got ${String(every)}`);
   for (const mask of options.masks ?? [0x01, 0xff]) {
-    for (let position = 0; position < original.length; position++) {
+    for (let position = 0; position < original.length; position += every) {
       const bytes = original.slice();
       bytes[position] ^= mask;
       yield { file, kind: 'flip', position, bytes, label: `${file}: byte ${position} ^ 0x${mask.toString(16)}` };
     }
   }
   if (options.truncations ?? true) {
-    for (let position = 0; position < original.length; position++) {
+    for (let position = 0; position < original.length; position += every) {
       yield { file, kind: 'truncate', position, bytes: original.subarray(0, position), label: `${file}: cut to ${position} bytes` };
     }
   }
