@@ -1,6 +1,5 @@
 /**
- * @stateshift/savepoint: the canonical savepoint format, the restore rules, the state API every
- * backend implements, and offline reading, writing and dry-runs.
+ * @stateshift/savepoint: the canonical savepoint format, the restore rules, and offline reading, writing and dry-runs.
  *
  * @module @stateshift/savepoint
  */
@@ -42,14 +41,6 @@ export {
   type SerializerRole,
   type DropReason,
 } from './restore-plan.js';
-export type {
-  BackendOpenOptions,
-  StateBackend,
-  OperatorStateHandle,
-  ValueStateHandle,
-  ListStateHandle,
-  MapStateHandle,
-} from './backend.js';
 export { entryDecoder, describeKeyBytes, type DecodedEntry } from './decode-entries.js';
 export { describeSavepoint, readState, type SavepointSummary, type StateSummary, type StateEntry, type ReadStateOptions } from './manage/inspect.js';
 export {
