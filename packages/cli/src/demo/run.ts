@@ -90,7 +90,7 @@ export async function demo(io: Io, options: { orders?: string; keep?: boolean })
     const eager = await timed('eager restore (every entry migrated)', () => openLsmBackend({ job: ordersV2Converted, dir: path.join(dir, 'db-eager'), restoreFrom: savepoint, migration: 'eager' }));
     const lazy = await timed('lazy restore (bytes copied only)', () => openLsmBackend({ job: ordersV2Converted, dir: path.join(dir, 'db-lazy'), restoreFrom: savepoint, migration: 'lazy' }));
     const firstRead = await timed('first read after the lazy restore', async () => lazy.operator('orders-per-user').value('last-order').get('nina'));
-    const inPlace = await timed('restore in place (files read where they lie)', () =>
+    const inPlace = await timed('in-place restore (nothing copied)', () =>
       openLsmBackend({ job: ordersV2Converted, dir: path.join(dir, 'db-in-place'), restoreFrom: savepoint, restore: 'in-place' }),
     );
     const inPlaceRead = await timed('first read after the restore in place', async () => inPlace.operator('orders-per-user').value('last-order').get('nina'));
