@@ -81,6 +81,7 @@ try {
         name: 'raw classic-level batch puts of the same entries',
         run: async () => {
           const db = new ClassicLevel<Uint8Array, Uint8Array>(fresh(), { keyEncoding: 'view', valueEncoding: 'view' });
+          await db.open();
           // The chained batch, as the backend writes (cheaper per operation than the array form).
           for (let i = 0; i < prebuilt.length; i += 5000) {
             const batch = db.batch();
@@ -114,6 +115,7 @@ try {
         name: 'by hand: nextv + read old (resolved) + encode new + batch put',
         run: async () => {
           const db = new ClassicLevel<Uint8Array, Uint8Array>(copy, { keyEncoding: 'view', valueEncoding: 'view' });
+          await db.open();
           const iterator = db.iterator({ gte: new Uint8Array([0, 0]), lt: new Uint8Array([0, 1]) });
           for (;;) {
             const read = await iterator.nextv(1000);
