@@ -15,11 +15,22 @@ import { checkDataFileHeader, decodeBlocksAt, FileSystemStorage, type DataFileMe
 import type { LsmState } from './backend.js';
 import { entryKeyOf, latin1, versioned } from './layout.js';
 
-/** One key group of one file: entries sorted by key, and by key for point reads. */
+/**
+ * One key group of one file: its values by entry key (for point reads) and, made on the first scan
+ * only (a first point read does not pay for the sort), its keys and values sorted by key.
+ */
 interface Group {
-  keys: Uint8Array[];
-  values: Uint8Array[];
   byId: Map<string, Uint8Array>;
+  keyOf: Map<string, Uint8Array>;
+  sorted?: { keys: Uint8Array[]; values: Uint8Array[] };
+}
+
+function sortedOf(group: Group): { keys: Uint8Array[]; values: Uint8Array[] } {
+  if (!group.sorted) {
+    const ids = [...group.keyOf.keys()].sort((a, b) => Buffer.compare(group.keyOf.get(a)!, group.keyOf.get(b)!));
+    group.sorted = { keys: ids.map((id) => group.keyOf.get(id)!), values: ids.map((id) => group.byId.get(id)!) };
+  }
+  return group.sorted;
 }
 
 interface OpenFile {
@@ -101,8 +112,9 @@ export class LowerLayer {
     const values: Uint8Array[] = [];
     const prefix = new Uint8Array([stateId >> 8, stateId & 0xff, keyGroup >> 8, keyGroup & 0xff]);
     for (const file of files) {
-      const group = this.group(file, keyGroup);
-      if (!group) continue;
+      const found = this.group(file, keyGroup);
+      if (!found) continue;
+      const group = sortedOf(found);
       // The group holds every state of the file: take this state's range of keys.
       let i = lowerBound(group.keys, prefix);
       for (; i < group.keys.length && startsWith(group.keys[i], prefix); i++) {
@@ -173,8 +185,7 @@ function buildGroup(raw: ReturnType<typeof decodeBlocksAt>, file: OpenFile, keyG
     }
   }
   for (const [id, { state, parts }] of lists) byId.set(id, joinList(state, parts));
-  const ids = [...keyOf.keys()].sort((a, b) => Buffer.compare(keyOf.get(a)!, keyOf.get(b)!));
-  return { keys: ids.map((id) => keyOf.get(id)!), values: ids.map((id) => byId.get(id)!), byId };
+  return { byId, keyOf };
 }
 
 /** A list's elements as one value: as stored when they share a version, else read and written at the newest. */
