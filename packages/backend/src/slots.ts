@@ -64,6 +64,18 @@ export class OperatorSlot {
 
   /** As `locate`, without the check that this instance serves the key group (restores filter themselves). */
   locateUnchecked(key: unknown, namespace: unknown): KeyLocation {
+    // A record touches several states under one key in a row: a primitive key (and namespace) seen
+    // last is not encoded and hashed again. Objects are encoded every time (they may have changed).
+    const last = this.last;
+    if (last && typeof key !== 'object' && typeof namespace !== 'object' && Object.is(key, last.key) && Object.is(namespace, last.namespace)) return last.at;
+    const at = this.encode(key, namespace);
+    this.last = typeof key !== 'object' && typeof namespace !== 'object' ? { key, namespace, at } : undefined;
+    return at;
+  }
+
+  private last: { key: unknown; namespace: unknown; at: KeyLocation } | undefined;
+
+  private encode(key: unknown, namespace: unknown): KeyLocation {
     const { keySerializer, namespaceSerializer } = this.declaration;
     const out = this.out;
     out.reset();
