@@ -255,16 +255,19 @@ function fieldCodec(plan: FieldPlan): FieldCodec {
   const f = plan.field;
   if (plan.message) {
     const type = plan.message;
+    // Compiled on first use (a message type may contain itself); its label made once.
+    let nested: Compiled | undefined;
+    const what = `a ${type.name} message`;
     return {
       plan,
       write: (out, v) => {
         const mark = out.beginLengthPrefixed();
-        compiledOf(type).encode(out, v);
+        (nested ??= compiledOf(type)).encode(out, v);
         out.endLengthPrefixed(mark);
       },
       read: (input, into) => {
-        const n = input.readLength(`a ${type.name} message`);
-        return compiledOf(type).decode(input, input.offset + n, into as Record<string, unknown> | null | undefined);
+        const n = input.readLength(what);
+        return (nested ??= compiledOf(type)).decode(input, input.offset + n, into as Record<string, unknown> | null | undefined);
       },
     };
   }
@@ -414,10 +417,10 @@ function compile(type: Type): Compiled {
 }
 
 /** Writes a message with its varint length first (delimited framing). */
-export function writeDelimited(type: Type, value: unknown, out: DataOutput): void {
+export function writeDelimited(type: Type, value: unknown, out: DataOutput, codec = compiledOf(type)): void {
   const mark = out.beginLengthPrefixed();
   try {
-    compiledOf(type).encode(out, value);
+    codec.encode(out, value);
   } catch (error) {
     throw nest(error, type.name);
   }
@@ -425,7 +428,7 @@ export function writeDelimited(type: Type, value: unknown, out: DataOutput): voi
 }
 
 /** Reads a varint length, then a message of that length. */
-export function readDelimited(type: Type, input: DataInput): Record<string, unknown> {
-  const n = input.readLength(`a ${type.name} message`);
-  return compiledOf(type).decode(input, input.offset + n);
+export function readDelimited(type: Type, input: DataInput, codec = compiledOf(type), what = `a ${type.name} message`): Record<string, unknown> {
+  const n = input.readLength(what);
+  return codec.decode(input, input.offset + n);
 }

@@ -3,7 +3,7 @@ import protobuf from 'protobufjs';
 import { DecodeError, SchemaError, type DataInput, type DataOutput, type Deserializer, type Serializer } from '@stateshift/core';
 import { ProtobufSnapshot, PROTOBUF_KIND } from './snapshot.js';
 import { defaults, type Type } from './codec.js';
-import { readDelimited, writeDelimited } from './compile.js';
+import { compiledOf, readDelimited, writeDelimited } from './compile.js';
 
 export type ProtoSource = string | protobuf.INamespace;
 
@@ -30,17 +30,24 @@ export const readMessage = (type: Type, input: DataInput): Record<string, unknow
 export class ProtobufSerializer<T> implements Serializer<T> {
   readonly kind = PROTOBUF_KIND;
 
+  /** The generated codec, looked up once (per-schema work at construction). */
+  private readonly codec: ReturnType<typeof compiledOf>;
+  private readonly what: string;
+
   constructor(
     readonly root: protobuf.Root,
     readonly type: Type,
-  ) {}
+  ) {
+    this.codec = compiledOf(type);
+    this.what = `a ${type.name} message`;
+  }
 
   serialize(value: T, out: DataOutput): void {
-    writeDelimited(this.type, value, out);
+    writeDelimited(this.type, value, out, this.codec);
   }
 
   deserialize(input: DataInput): T {
-    return readMessage(this.type, input) as T;
+    return readDelimited(this.type, input, this.codec, this.what) as T;
   }
 
   snapshot(): ProtobufSnapshot<T> {
