@@ -11,9 +11,9 @@
  */
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { CorruptSavepointError, DataInput, DataOutput, keyGroupInRange, RestoreError, type KeyGroupRange } from '@stateshift/core';
-import { checkDataFileHeader, decodeBlocksAt, FileSystemStorage, type DataFileMetadata, type Savepoint } from '@stateshift/savepoint';
+import { checkDataFileHeader, decodeBlocksAt, FileSystemStorage, findEntriesAt, type DataFileMetadata, type Savepoint } from '@stateshift/savepoint';
 import type { LsmState } from './backend.js';
-import { entryKeyOf, latin1, versioned } from './layout.js';
+import { entryKeyOf, latin1, splitRest, versioned } from './layout.js';
 
 /**
  * One key group of one file: its values by entry key (for point reads) and, made on the first scan
@@ -94,15 +94,56 @@ export class LowerLayer {
     return layer;
   }
 
-  /** The stored value of a whole entry key (state id, key group, key part, map key), or undefined. */
-  get(stateId: number, keyGroup: number, id: string): Uint8Array | undefined {
+  /**
+   * The stored value of a whole entry key (state id, key group, key part, map key), or undefined.
+   * The first read of a key group looks for the key in the verified blocks without building the
+   * group's index (so a first read does not pay for the whole group); a second one builds it.
+   */
+  get(stateId: number, keyGroup: number, id: string, key: Uint8Array): Uint8Array | undefined {
     const files = this.filesOf.get(stateId);
     if (!files) return undefined;
     for (const file of files) {
-      const value = this.group(file, keyGroup)?.byId.get(id);
+      const cacheKey = `${file.meta.name}:${keyGroup}`;
+      let value: Uint8Array | undefined;
+      if (this.cache.has(cacheKey) || this.peeked.has(cacheKey)) value = this.group(file, keyGroup)?.byId.get(id);
+      else {
+        this.peeked.add(cacheKey);
+        if (this.peeked.size > this.cacheGroups) this.peeked.delete(this.peeked.values().next().value!);
+        value = this.peek(file, keyGroup, stateId, key);
+      }
       if (value) return value;
     }
     return undefined;
+  }
+
+  /** Key groups read once without an index: the next read builds it. */
+  private readonly peeked = new Set<string>();
+
+  /** Finds one key's entries in a key group's verified blocks, making no others. */
+  private peek(file: OpenFile, keyGroup: number, stateId: number, key: Uint8Array): Uint8Array | undefined {
+    const bytes = this.groupBytes(file, keyGroup);
+    if (!bytes) return undefined;
+    let state: LsmState | undefined;
+    let stateIndex = -1;
+    for (const [index, s] of file.states) if (s.id === stateId) [state, stateIndex] = [s, index];
+    if (!state) return undefined;
+    const parts = splitEntryKey(key);
+    const isMap = state.slot.descriptor.type === 'map';
+    const found = findEntriesAt(bytes.data, bytes.start, file.meta, file.path, { state: stateIndex, key: parts.key, namespace: parts.namespace, ...(isMap ? { mapKey: parts.mapKey } : {}) });
+    for (const entry of found) if (entry.keyGroup !== keyGroup) throw new CorruptSavepointError(`an entry of key group ${entry.keyGroup} among key group ${keyGroup}'s blocks`, file.path);
+    if (!found.length) return undefined;
+    if (state.slot.descriptor.type === 'list') return joinList(state, found.map((e) => ({ version: e.version, bytes: e.value })));
+    const last = found[found.length - 1];
+    return versioned(last.version, last.value);
+  }
+
+  private groupBytes(file: OpenFile, keyGroup: number): { data: Uint8Array; start: number } | undefined {
+    const index = file.meta.index;
+    const at = index.findIndex((e) => e.keyGroup === keyGroup);
+    if (at < 0) return undefined;
+    const start = index[at].offset;
+    const end = at + 1 < index.length ? index[at + 1].offset : file.meta.size;
+    return { data: readAt(file.fd, start, end - start), start };
   }
 
   /** Every entry of a state in one key group, sorted by key (as LevelDB orders them). */
@@ -147,12 +188,9 @@ export class LowerLayer {
       this.cache.set(cacheKey, cached);
       return cached;
     }
-    const index = file.meta.index;
-    const at = index.findIndex((e) => e.keyGroup === keyGroup);
-    if (at < 0) return undefined;
-    const start = index[at].offset;
-    const end = at + 1 < index.length ? index[at + 1].offset : file.meta.size;
-    const raw = decodeBlocksAt(readAt(file.fd, start, end - start), start, file.meta, file.path);
+    const bytes = this.groupBytes(file, keyGroup);
+    if (!bytes) return undefined;
+    const raw = decodeBlocksAt(bytes.data, bytes.start, file.meta, file.path);
     const group = buildGroup(raw, file, keyGroup);
     this.cache.set(cacheKey, group);
     if (this.cache.size > this.cacheGroups) this.cache.delete(this.cache.keys().next().value!);
@@ -261,4 +299,10 @@ export function* mergeLayers(
       j++;
     }
   }
+}
+
+/** The key, namespace and map key (the rest) of a whole entry key. */
+function splitEntryKey(key: Uint8Array): { key: Uint8Array; namespace: Uint8Array; mapKey: Uint8Array } {
+  const { key: k, namespace, suffix } = splitRest(key.subarray(4));
+  return { key: k, namespace, mapKey: suffix };
 }

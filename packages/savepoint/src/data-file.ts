@@ -437,6 +437,84 @@ export function decodeBlocksAt(bytes: Uint8Array, start: number, file: DataFileM
   return entries;
 }
 
+/** What `findEntriesAt` looks for: entries of one state under one key and namespace (and map key). */
+export interface EntryMatch {
+  state: number;
+  key: Uint8Array;
+  namespace: Uint8Array;
+  /** Map state: the map key; absent: every map key (lists: every element). */
+  mapKey?: Uint8Array;
+}
+
+/**
+ * As `decodeBlocksAt` (every block verified first), but only the entries that match are made:
+ * the others are skipped where they lie. For a point read that must not pay for a whole key group.
+ */
+export function findEntriesAt(bytes: Uint8Array, start: number, file: DataFileMetadata, path: string, match: EntryMatch): RawEntry[] {
+  if (file.id.length === 0) throw new CorruptSavepointError('a format-1 data file cannot be read block by block (its blocks do not name their file); rewrite the savepoint', path, 0);
+  const idSeed = crc32(file.id);
+  const found: RawEntry[] = [];
+  let pos = 0;
+  while (pos < bytes.length) {
+    const at = start + pos;
+    if (pos + BLOCK_HEADER_SIZE > bytes.length) throw new CorruptSavepointError('truncated block header', path, at);
+    const view = new DataView(bytes.buffer, bytes.byteOffset + pos, BLOCK_HEADER_SIZE);
+    const length = view.getUint32(0);
+    const expected = view.getUint32(4);
+    const count = view.getUint32(8);
+    if (length > MAX_BLOCK_SIZE || pos + BLOCK_HEADER_SIZE + length > bytes.length) throw new CorruptSavepointError(`block claims ${length} bytes, past the end of the key-group range`, path, at);
+    if (count > length) throw new CorruptSavepointError(`block claims ${count} entries in ${length} bytes`, path, at);
+    const payload = bytes.subarray(pos + BLOCK_HEADER_SIZE, pos + BLOCK_HEADER_SIZE + length);
+    checkBlock(2, idSeed, at, length, count, expected, payload, path);
+    const input = new DataInput(payload);
+    try {
+      for (let i = 0; i < count; i++) {
+        // Compared where they lie: only a match makes views of its parts.
+        const state = input.readVarUint();
+        const keyGroup = input.readVarUint();
+        const keyLength = input.readLength('a key');
+        const keyStart = input.offset;
+        let same = state === match.state && bytesAt(payload, keyStart, keyLength, match.key);
+        input.skip(keyLength);
+        const nsLength = input.readLength('bytes');
+        const nsStart = input.offset;
+        same &&= bytesAt(payload, nsStart, nsLength, match.namespace);
+        input.skip(nsLength);
+        const mapKeyLength = input.readLength('bytes');
+        const mapKeyStart = input.offset;
+        same &&= !match.mapKey || bytesAt(payload, mapKeyStart, mapKeyLength, match.mapKey);
+        input.skip(mapKeyLength);
+        const version = input.readVarUint();
+        const valueLength = input.readLength('a value');
+        if (same) {
+          found.push({
+            state,
+            keyGroup,
+            key: payload.subarray(keyStart, keyStart + keyLength),
+            namespace: payload.subarray(nsStart, nsStart + nsLength),
+            mapKey: payload.subarray(mapKeyStart, mapKeyStart + mapKeyLength),
+            version,
+            value: input.readRaw(valueLength),
+          });
+        } else input.skip(valueLength);
+      }
+      input.expectEnd('a block');
+    } catch (error) {
+      if (error instanceof DecodeError) throw new CorruptSavepointError(`cannot decode entries: ${error.message}`, path, at + BLOCK_HEADER_SIZE + error.offset, { cause: error });
+      throw error;
+    }
+    pos += BLOCK_HEADER_SIZE + length;
+  }
+  return found;
+}
+
+/** Whether `bytes[at, at + length)` equals `target`. */
+function bytesAt(bytes: Uint8Array, at: number, length: number, target: Uint8Array): boolean {
+  if (length !== target.length) return false;
+  for (let i = 0; i < length; i++) if (bytes[at + i] !== target[i]) return false;
+  return true;
+}
+
 /** Checks a data file's header bytes (magic, version 2, the file id `_metadata` records). */
 export function checkDataFileHeader(head: Uint8Array, file: DataFileMetadata, path: string): void {
   if (head.length < headerSize(FORMAT_VERSION) || !DATA_MAGIC.every((b, i) => head[i] === b)) throw new CorruptSavepointError('not a stateshift data file (wrong magic bytes)', path, 0);
