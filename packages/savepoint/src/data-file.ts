@@ -416,9 +416,21 @@ function checkBlock(version: number, idSeed: number, at: number, length: number,
  * the file's header must have been checked with `checkDataFileHeader`.
  */
 export function decodeBlocksAt(bytes: Uint8Array, start: number, file: DataFileMetadata, path: string): RawEntry[] {
+  const entries: RawEntry[] = [];
+  forEachBlockAt(bytes, start, file, path, (payload, count, at) => {
+    for (const entry of decodeBlock(payload, count, path, at + BLOCK_HEADER_SIZE)) entries.push(entry);
+  });
+  return entries;
+}
+
+/**
+ * Calls `visit` with each block of `bytes` (read from `start` of a format-2 data file, beginning and
+ * ending at block boundaries) after checking its header and checksum: nothing of a damaged block
+ * is visited.
+ */
+function forEachBlockAt(bytes: Uint8Array, start: number, file: DataFileMetadata, path: string, visit: (payload: Uint8Array, count: number, at: number) => void): void {
   if (file.id.length === 0) throw new CorruptSavepointError('a format-1 data file cannot be read block by block (its blocks do not name their file); rewrite the savepoint', path, 0);
   const idSeed = crc32(file.id);
-  const entries: RawEntry[] = [];
   let pos = 0;
   while (pos < bytes.length) {
     const at = start + pos;
@@ -431,10 +443,9 @@ export function decodeBlocksAt(bytes: Uint8Array, start: number, file: DataFileM
     if (count > length) throw new CorruptSavepointError(`block claims ${count} entries in ${length} bytes`, path, at);
     const payload = bytes.subarray(pos + BLOCK_HEADER_SIZE, pos + BLOCK_HEADER_SIZE + length);
     checkBlock(2, idSeed, at, length, count, expected, payload, path);
-    for (const entry of decodeBlock(payload, count, path, at + BLOCK_HEADER_SIZE)) entries.push(entry);
+    visit(payload, count, at);
     pos += BLOCK_HEADER_SIZE + length;
   }
-  return entries;
 }
 
 /** What `findEntriesAt` looks for: entries of one state under one key and namespace (and map key). */
@@ -451,21 +462,8 @@ export interface EntryMatch {
  * the others are skipped where they lie. For a point read that must not pay for a whole key group.
  */
 export function findEntriesAt(bytes: Uint8Array, start: number, file: DataFileMetadata, path: string, match: EntryMatch): RawEntry[] {
-  if (file.id.length === 0) throw new CorruptSavepointError('a format-1 data file cannot be read block by block (its blocks do not name their file); rewrite the savepoint', path, 0);
-  const idSeed = crc32(file.id);
   const found: RawEntry[] = [];
-  let pos = 0;
-  while (pos < bytes.length) {
-    const at = start + pos;
-    if (pos + BLOCK_HEADER_SIZE > bytes.length) throw new CorruptSavepointError('truncated block header', path, at);
-    const view = new DataView(bytes.buffer, bytes.byteOffset + pos, BLOCK_HEADER_SIZE);
-    const length = view.getUint32(0);
-    const expected = view.getUint32(4);
-    const count = view.getUint32(8);
-    if (length > MAX_BLOCK_SIZE || pos + BLOCK_HEADER_SIZE + length > bytes.length) throw new CorruptSavepointError(`block claims ${length} bytes, past the end of the key-group range`, path, at);
-    if (count > length) throw new CorruptSavepointError(`block claims ${count} entries in ${length} bytes`, path, at);
-    const payload = bytes.subarray(pos + BLOCK_HEADER_SIZE, pos + BLOCK_HEADER_SIZE + length);
-    checkBlock(2, idSeed, at, length, count, expected, payload, path);
+  forEachBlockAt(bytes, start, file, path, (payload, count, at) => {
     const input = new DataInput(payload);
     try {
       for (let i = 0; i < count; i++) {
@@ -503,8 +501,7 @@ export function findEntriesAt(bytes: Uint8Array, start: number, file: DataFileMe
       if (error instanceof DecodeError) throw new CorruptSavepointError(`cannot decode entries: ${error.message}`, path, at + BLOCK_HEADER_SIZE + error.offset, { cause: error });
       throw error;
     }
-    pos += BLOCK_HEADER_SIZE + length;
-  }
+  });
   return found;
 }
 
