@@ -9,41 +9,17 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runComparisons } from '@stateshift/bench';
-import { defineJob, operator, string, valueState } from '@stateshift/core';
-import { avro } from '@stateshift/avro';
 import { openLsmBackend } from '@stateshift/backend-lsm';
+import { ordersSavepoint, v2 } from './orders-job.js';
 
 const N = Number(process.env.BENCH_KEYS ?? 1_000_000);
 const REPS = Number(process.env.BENCH_REPS ?? 5);
 const READS = 20_000;
-const fields = [
-  { name: 'orderId', type: 'string' },
-  { name: 'userId', type: 'string' },
-  { name: 'createTs', type: 'long' },
-  { name: 'qty', type: 'int' },
-];
-const jobOf = (type: ReturnType<typeof avro>) => {
-  const last = valueState('last-order', type);
-  const orders = operator({ uid: 'orders', key: string(), states: [last] });
-  return { last, orders, job: defineJob({ name: 'orders', maxParallelism: 128, operators: [orders] }) };
-};
-const v1 = jobOf(avro({ type: 'record', name: 'Order', fields }));
-const v2 = jobOf(avro({ type: 'record', name: 'Order', fields: [...fields.slice(0, 3), { name: 'qty', type: 'long' }, { name: 'channel', type: 'string', default: 'web' }] }));
-const order = (i: number) => ({ orderId: `o-${i}`, userId: `u-${i}`, createTs: 1_700_000_000_000n + BigInt(i), qty: i % 10 });
-
 const base = await mkdtemp(join(tmpdir(), 'stateshift-lsm-inplace-'));
 let run = 0;
 const fresh = () => join(base, `run-${run++}`);
 try {
-  const loader = await openLsmBackend({ job: v1.job, dir: join(base, 'v1'), sync: false, writeBufferSize: 100_000 });
-  const last = loader.operator(v1.orders).value(v1.last);
-  for (let i = 0; i < N; i++) {
-    last.set(`u-${i}`, order(i));
-    if ((i + 1) % 50_000 === 0) await loader.checkpoint();
-  }
-  const savepoint = join(base, 'sp');
-  await loader.savepoint(savepoint);
-  await loader.close();
+  const savepoint = await ordersSavepoint(base, N);
   const keys = Array.from({ length: READS }, (_, i) => `u-${(i * 7919) % N}`);
   let firstRead = Infinity;
 

@@ -15,44 +15,18 @@ import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runComparisons } from '@stateshift/bench';
-import { DataInput, DataOutput, defineJob, operator, readerFor, resolveSchemaCompatibility, string, valueState } from '@stateshift/core';
-import { avro } from '@stateshift/avro';
+import { DataInput, DataOutput, readerFor, resolveSchemaCompatibility } from '@stateshift/core';
 import { openLsmBackend } from '@stateshift/backend-lsm';
+import { ordersSavepoint, v1, v1Type, v2, v2Type } from './orders-job.js';
 import { ClassicLevel } from 'classic-level';
 
 const N = Number(process.env.BENCH_KEYS ?? 1_000_000);
 const REPS = Number(process.env.BENCH_REPS ?? 5);
-const fields = [
-  { name: 'orderId', type: 'string' },
-  { name: 'userId', type: 'string' },
-  { name: 'createTs', type: 'long' },
-  { name: 'qty', type: 'int' },
-];
-const v1Type = avro({ type: 'record', name: 'Order', fields });
-const v2Type = avro({ type: 'record', name: 'Order', fields: [...fields.slice(0, 3), { name: 'qty', type: 'long' }, { name: 'channel', type: 'string', default: 'web' }] });
-const jobOf = (type: typeof v1Type) => {
-  const last = valueState('last-order', type);
-  const orders = operator({ uid: 'orders', key: string(), states: [last] });
-  return { last, orders, job: defineJob({ name: 'orders', maxParallelism: 128, operators: [orders] }) };
-};
-const v1 = jobOf(v1Type);
-const v2 = jobOf(v2Type);
-const order = (i: number) => ({ orderId: `o-${i}`, userId: `u-${i}`, createTs: 1_700_000_000_000n + BigInt(i), qty: i % 10 });
-
 const base = await mkdtemp(join(tmpdir(), 'stateshift-lsm-migration-'));
 let run = 0;
 const fresh = () => join(base, `run-${run++}`);
 try {
-  // Version 1 loads N keys and takes a savepoint.
-  const loader = await openLsmBackend({ job: v1.job, dir: join(base, 'v1'), sync: false });
-  const last = loader.operator(v1.orders).value(v1.last);
-  for (let i = 0; i < N; i++) {
-    last.set(`u-${i}`, order(i));
-    if ((i + 1) % 50_000 === 0) await loader.checkpoint();
-  }
-  const savepoint = join(base, 'sp');
-  await loader.savepoint(savepoint);
-  await loader.close();
+  const savepoint = await ordersSavepoint(base, N);
 
   // The restore's floor: the same entries the restore writes, built beforehand, put in 5000s.
   const lazyRef = await openLsmBackend({ job: v1.job, dir: join(base, 'reference'), restoreFrom: savepoint });
