@@ -28,13 +28,15 @@ import {
   type Deserializer,
   type JobDeclaration,
 } from '@stateshift/core';
-import { AbstractStateBackend, checkOpenOptions, RekeyStage, type ExportCut, type MapEntryWrite, type StateSlot } from '@stateshift/backend';
+import { AbstractStateBackend, checkOpenOptions, RekeyStage, type ExportCut, type MapEntryWrite, type OperatorSlot, type StateSlot } from '@stateshift/backend';
 import {
   entryDecoder,
+  EntryCursor,
   layoutOfJob,
   openSavepoint,
   planRestore,
   assertRestorable,
+  type OperatorPlan,
   type RestorePlan,
   type Savepoint,
   type SavepointLayout,
@@ -49,6 +51,7 @@ import { entryKey, entryKeyOf, latin1, MAX_STATE_ID, parseKey, prefixEnd, splitR
 import { loadMetadata, markRestoring, metadataOps, restoringFrom, saveMetadata, unmarkRestoring, writeBatch, type BatchOp, type Db, type LocalMetadata } from './local-metadata.js';
 import { migrateState, type MigrationProgress } from './migration.js';
 import { copyLowerLayer } from './copy-pass.js';
+import { BatchPipeline, EntryCopier } from './ingest.js';
 import { LowerLayer } from './lower-layer.js';
 import { recoverUndoLog, WriteBuffer } from './write-buffer.js';
 
@@ -644,91 +647,105 @@ export class LsmBackend<J extends JobDeclaration = JobDeclaration> extends Abstr
    */
   private async ingest(savepoint: Savepoint, plan: RestorePlan): Promise<Map<number, number>> {
     const copied = new Map<number, number>();
-    const range = this.keyGroupRange;
-    const served = (kg: number) => keyGroupInRange(kg, range);
-    let batch: BatchOp[] = [];
-    const put = async (key: Uint8Array, value: Uint8Array) => {
-      batch.push({ type: 'put', key, value });
-      if (batch.length >= INGEST_BATCH) {
-        await writeBatch(this.db, batch);
-        batch = [];
+    const pipeline = new BatchPipeline(this.db, INGEST_BATCH);
+    try {
+      for (const opPlan of plan.operators) {
+        if (opPlan.status !== 'matched') continue;
+        const op = this.operatorSlot(opPlan.uid);
+        const bySavepointIndex: (LsmState | undefined)[] = [];
+        for (const s of opPlan.states) if (s.status === 'restored') bySavepointIndex[s.savepointIndex!] = this.states[op.states.get(s.state)!.index];
+        if (opPlan.rekey || opPlan.states.some((s) => s.rekeyMapKeys)) await this.ingestRekeyed(savepoint, opPlan, op, pipeline);
+        else await this.ingestAsStored(savepoint, opPlan.previousUid ?? opPlan.uid, bySavepointIndex, pipeline, copied);
       }
-    };
-    for (const opPlan of plan.operators) {
-      if (opPlan.status !== 'matched') continue;
-      const op = this.operatorSlot(opPlan.uid);
-      const bySavepointIndex = new Map<number, LsmState>();
-      for (const s of opPlan.states) if (s.status === 'restored') bySavepointIndex.set(s.savepointIndex!, this.states[op.states.get(s.state)!.index]);
-      const rekey = opPlan.rekey || opPlan.states.some((s) => s.rekeyMapKeys);
-      if (rekey) {
-        const stage = new RekeyStage(opPlan, op, served);
-        const decode = entryDecoder(opPlan);
-        for await (const block of savepoint.blocks(opPlan.previousUid ?? opPlan.uid, {})) {
-          for (const raw of block) {
-            const entry = decode(raw);
-            if (entry) stage.add(op.states.get(entry.state.state)!, raw, entry);
-          }
-        }
-        for (const [slot, row] of stage.rows()) {
-          const state = this.states[slot.index];
-          const at = op.locateUnchecked(row.key, row.namespace);
-          if (row.type === 'map') {
-            for (const [mapKey, value] of row.stored) await put(entryKey(state.id, at.keyGroup, at.keyNs.slice(), slot.encodeMapKey(mapKey)), versioned(state.newest, slot.encodeInto([value])));
-          } else {
-            const values = row.type === 'list' ? row.stored : [row.stored];
-            await put(entryKey(state.id, at.keyGroup, at.keyNs.slice()), versioned(state.newest, slot.encodeInto(values)));
-          }
-        }
-        continue;
-      }
-      // As stored. A list's elements come one after the other; they are gathered into one entry.
-      let list: { key: Uint8Array; id: string; state: LsmState; version: number; chunks: Uint8Array[] } | undefined;
-      const seenLists = new Set<string>();
-      const endList = async () => {
-        if (!list) return;
-        const { key, state, version, chunks } = list;
-        list = undefined;
-        const total = chunks.reduce((n, c) => n + c.length, 0);
-        const joined = new Uint8Array(total);
-        let at = 0;
-        for (const c of chunks) {
-          joined.set(c, at);
-          at += c.length;
-        }
-        await put(key, versioned(version, joined));
-      };
-      for await (const block of savepoint.blocks(opPlan.previousUid ?? opPlan.uid, { range })) {
-        for (const raw of block) {
-          const state = bySavepointIndex.get(raw.state);
-          if (!state || !served(raw.keyGroup)) continue;
-          if (raw.version !== state.newest) copied.set(state.id, (copied.get(state.id) ?? 0) + 1);
-          const type = state.slot.descriptor.type;
-          if (type !== 'list') {
-            await put(entryKeyOf(state.id, raw.keyGroup, raw.key, raw.namespace, type === 'map' ? raw.mapKey : undefined), versioned(raw.version, raw.value));
-            continue;
-          }
-          const key = entryKeyOf(state.id, raw.keyGroup, raw.key, raw.namespace);
-          const id = latin1(key);
-          if (list && list.id === id && list.version === raw.version) {
-            list.chunks.push(raw.value.slice());
-            continue;
-          }
-          await endList();
-          if (seenLists.has(id)) {
-            throw new RestoreError(
-              `operator "${opPlan.uid}" state "${state.slot.name}": the elements of one list are not stored together, or mix schema versions, in ${location(savepoint)}; ` +
-                'rewrite the savepoint (rewriteSavepoint) or restore it with the heap backend',
-            );
-          }
-          seenLists.add(id);
-          list = { key, id, state, version: raw.version, chunks: [raw.value.slice()] };
-        }
-      }
-      await endList();
+      await pipeline.finish();
+    } catch (error) {
+      await pipeline.abort();
+      throw error;
     }
-    if (batch.length) await writeBatch(this.db, batch);
     return copied;
   }
+
+  /** An operator whose keys migrate: every entry decoded, re-keyed, and written at the newest version. */
+  private async ingestRekeyed(savepoint: Savepoint, opPlan: OperatorPlan, op: OperatorSlot, pipeline: BatchPipeline): Promise<void> {
+    const stage = new RekeyStage(opPlan, op, (kg) => keyGroupInRange(kg, this.keyGroupRange));
+    const decode = entryDecoder(opPlan);
+    for await (const block of savepoint.blocks(opPlan.previousUid ?? opPlan.uid, {})) {
+      for (const raw of block) {
+        const entry = decode(raw);
+        if (entry) stage.add(op.states.get(entry.state.state)!, raw, entry);
+      }
+    }
+    for (const [slot, row] of stage.rows()) {
+      const state = this.states[slot.index];
+      const at = op.locateUnchecked(row.key, row.namespace);
+      if (row.type === 'map') {
+        for (const [mapKey, value] of row.stored) await pipeline.put(entryKey(state.id, at.keyGroup, at.keyNs.slice(), slot.encodeMapKey(mapKey)), versioned(state.newest, slot.encodeInto([value])));
+      } else {
+        const values = row.type === 'list' ? row.stored : [row.stored];
+        await pipeline.put(entryKey(state.id, at.keyGroup, at.keyNs.slice()), versioned(state.newest, slot.encodeInto(values)));
+      }
+    }
+  }
+
+  /**
+   * An operator's entries copied as stored, walked where they lie. A list's elements come one after
+   * the other; they are gathered into one entry.
+   */
+  private async ingestAsStored(savepoint: Savepoint, uid: string, bySavepointIndex: (LsmState | undefined)[], pipeline: BatchPipeline, copied: Map<number, number>): Promise<void> {
+    const copier = new EntryCopier(pipeline);
+    const cursor = new EntryCursor();
+    const old = new Map<LsmState, number>();
+    let list: { key: Uint8Array; id: string; state: LsmState; version: number; chunks: Uint8Array[] } | undefined;
+    const seenLists = new Set<string>();
+    const endList = async () => {
+      if (!list) return;
+      const { key, version, chunks } = list;
+      list = undefined;
+      await pipeline.put(key, versioned(version, concatAll(chunks)));
+    };
+    for await (const block of savepoint.entryBlocks(uid, this.keyGroupRange)) {
+      for (cursor.reset(block); cursor.next(); ) {
+        const state = bySavepointIndex[cursor.state];
+        if (!state) continue;
+        if (cursor.version !== state.newest) old.set(state, (old.get(state) ?? 0) + 1);
+        const type = state.slot.descriptor.type;
+        if (type !== 'list') {
+          const waiting = copier.put(cursor, state.id, type === 'map');
+          if (waiting) await waiting;
+          continue;
+        }
+        const key = entryKeyOf(state.id, cursor.keyGroup, cursor.key(), cursor.namespace());
+        const id = latin1(key);
+        if (list && list.id === id && list.version === cursor.version) {
+          list.chunks.push(cursor.value());
+          continue;
+        }
+        await endList();
+        if (seenLists.has(id)) {
+          throw new RestoreError(
+            `operator "${uid}" state "${state.slot.name}": the elements of one list are not stored together, or mix schema versions, in ${location(savepoint)}; ` +
+              'rewrite the savepoint (rewriteSavepoint) or restore it with the heap backend',
+          );
+        }
+        seenLists.add(id);
+        list = { key, id, state, version: cursor.version, chunks: [cursor.value()] };
+      }
+    }
+    await endList();
+    for (const [state, n] of old) copied.set(state.id, (copied.get(state.id) ?? 0) + n);
+  }
+}
+
+/** The chunks' bytes in one array (the chunk itself when there is one). */
+function concatAll(chunks: Uint8Array[]): Uint8Array {
+  if (chunks.length === 1) return chunks[0];
+  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
 }
 
 function location(savepoint: Savepoint): string {
@@ -736,10 +753,7 @@ function location(savepoint: Savepoint): string {
 }
 
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
+  return concatAll([a, b]);
 }
 
 /** The lazy mode's background pass: rate-limited, pausable; old versions retire at the next checkpoint. */

@@ -5,7 +5,8 @@
  * any of its entries is yielded.
  */
 import { randomBytes } from 'node:crypto';
-import { CorruptSavepointError, DataInput, DecodeError, keyGroupInRange, type KeyGroupRange } from '@stateshift/core';
+import { CorruptSavepointError, keyGroupInRange, type KeyGroupRange } from '@stateshift/core';
+import { EntryCursor, type EntryBlock } from './entry-cursor.js';
 import { crc32 } from './crc32.js';
 import { BLOCK_HEADER_SIZE, DATA_MAGIC, FILE_ID_SIZE, FORMAT_VERSION, headerSize, MAX_BLOCK_SIZE, TARGET_BLOCK_SIZE } from './format.js';
 import type { DataFileMetadata, KeyGroupOffset } from './metadata.js';
@@ -319,7 +320,7 @@ async function readHeader(handle: ObjectHandle, file: DataFileMetadata, path: st
  * Verified blocks of `[start, end)`, which must begin and end at block boundaries. `whole` also
  * checks the entry count and the file checksum at the end.
  */
-async function* scanBlocks(handle: ObjectHandle, file: DataFileMetadata, path: string, version: number, start: number, end: number, whole: boolean): AsyncGenerator<RawEntry[]> {
+async function* scanBlocks(handle: ObjectHandle, file: DataFileMetadata, path: string, version: number, start: number, end: number, whole: boolean): AsyncGenerator<EntryBlock> {
   const reader = new ByteReader(handle.read(start, end), start, path);
   const idSeed = crc32(file.id);
   try {
@@ -345,7 +346,7 @@ async function* scanBlocks(handle: ObjectHandle, file: DataFileMetadata, path: s
       checkBlock(version, idSeed, at, length, count, expected, payload, path);
       checksum = version === 1 ? crc32(payload, crc32(head, checksum)) : crc32(head.subarray(4, 8), checksum);
       entries += count;
-      yield decodeBlock(payload, count, path, at + BLOCK_HEADER_SIZE);
+      yield EntryCursor.block(payload, count, at + BLOCK_HEADER_SIZE, path);
     }
     if (whole) {
       if (entries !== file.entries) throw new CorruptSavepointError(`file holds ${entries} entries, the metadata says ${file.entries}`, path, end);
@@ -357,12 +358,12 @@ async function* scanBlocks(handle: ObjectHandle, file: DataFileMetadata, path: s
 }
 
 /**
- * Reads a data file block by block, yielding the entries of each verified block. Anything damaged,
- * truncated, missing, or not the file `_metadata` names throws CorruptSavepointError naming the
- * file and offset, before any entry of the block is yielded. A format-1 file (whose blocks do not
- * name their file) is verified whole before its first block is yielded.
+ * Reads a data file block by block, yielding each verified block (to walk with an EntryCursor).
+ * Anything damaged, truncated, missing, or not the file `_metadata` names throws
+ * CorruptSavepointError naming the file and offset, before the block is yielded. A format-1 file
+ * (whose blocks do not name their file) is verified whole before its first block is yielded.
  */
-export async function* readDataFileBlocks(location: SavepointLocation, file: DataFileMetadata, options: ReadOptions = {}): AsyncGenerator<RawEntry[]> {
+export async function* readVerifiedBlocks(location: SavepointLocation, file: DataFileMetadata, options: ReadOptions = {}): AsyncGenerator<EntryBlock> {
   const storage = storageFor(location, options);
   const path = storage.objectPath(file.name);
   const handle = await storage.open(file.name);
@@ -380,7 +381,7 @@ export async function* readDataFileBlocks(location: SavepointLocation, file: Dat
     const whole = !range || (range.start <= file.range.start && range.end >= file.range.end);
     if (version === 1) {
       // Verify first: reading is the check.
-      for await (const _block of scanBlocks(handle, file, path, version, 0, file.size, true)) void _block;
+      for await (const block of scanBlocks(handle, file, path, version, 0, file.size, true)) for (const cursor = walker.reset(block); cursor.next(); );
     }
     if (whole) {
       yield* scanBlocks(handle, file, path, version, 0, file.size, version !== 1);
@@ -391,14 +392,21 @@ export async function* readDataFileBlocks(location: SavepointLocation, file: Dat
     const after = file.index.findIndex((e) => e.keyGroup > range.end);
     const end = after < 0 ? file.size : file.index[after].offset;
     for await (const block of scanBlocks(handle, file, path, version, file.index[first].offset, end, false)) {
-      const kg = block[0]?.keyGroup ?? -1;
-      if (!keyGroupInRange(kg, range)) throw new CorruptSavepointError(`a block of key group ${kg} inside the index's range ${range.start}-${range.end}`, path);
+      if (!keyGroupInRange(block.keyGroup, range)) throw new CorruptSavepointError(`a block of key group ${block.keyGroup} inside the index's range ${range.start}-${range.end}`, path);
       yield block;
     }
   } finally {
     await handle.close();
   }
 }
+
+/** As `readVerifiedBlocks`, each block's entries made as RawEntry objects (views into the block). */
+export async function* readDataFileBlocks(location: SavepointLocation, file: DataFileMetadata, options: ReadOptions = {}): AsyncGenerator<RawEntry[]> {
+  for await (const block of readVerifiedBlocks(location, file, options)) yield decodeBlock(block);
+}
+
+/** Walks blocks only to check them (a format-1 file read ahead). */
+const walker = new EntryCursor();
 
 /** Checks a block's checksum (format 2: it names the file and offset), else CorruptSavepointError. */
 function checkBlock(version: number, idSeed: number, at: number, length: number, count: number, expected: number, payload: Uint8Array, path: string): void {
@@ -417,8 +425,8 @@ function checkBlock(version: number, idSeed: number, at: number, length: number,
  */
 export function decodeBlocksAt(bytes: Uint8Array, start: number, file: DataFileMetadata, path: string): RawEntry[] {
   const entries: RawEntry[] = [];
-  forEachBlockAt(bytes, start, file, path, (payload, count, at) => {
-    for (const entry of decodeBlock(payload, count, path, at + BLOCK_HEADER_SIZE)) entries.push(entry);
+  forEachBlockAt(bytes, start, file, path, (block) => {
+    for (const entry of decodeBlock(block)) entries.push(entry);
   });
   return entries;
 }
@@ -428,7 +436,7 @@ export function decodeBlocksAt(bytes: Uint8Array, start: number, file: DataFileM
  * ending at block boundaries) after checking its header and checksum: nothing of a damaged block
  * is visited.
  */
-function forEachBlockAt(bytes: Uint8Array, start: number, file: DataFileMetadata, path: string, visit: (payload: Uint8Array, count: number, at: number) => void): void {
+export function forEachBlockAt(bytes: Uint8Array, start: number, file: DataFileMetadata, path: string, visit: (block: EntryBlock) => void): void {
   if (file.id.length === 0) throw new CorruptSavepointError('a format-1 data file cannot be read block by block (its blocks do not name their file); rewrite the savepoint', path, 0);
   const idSeed = crc32(file.id);
   let pos = 0;
@@ -443,7 +451,7 @@ function forEachBlockAt(bytes: Uint8Array, start: number, file: DataFileMetadata
     if (count > length) throw new CorruptSavepointError(`block claims ${count} entries in ${length} bytes`, path, at);
     const payload = bytes.subarray(pos + BLOCK_HEADER_SIZE, pos + BLOCK_HEADER_SIZE + length);
     checkBlock(2, idSeed, at, length, count, expected, payload, path);
-    visit(payload, count, at);
+    visit(EntryCursor.block(payload, count, at + BLOCK_HEADER_SIZE, path));
     pos += BLOCK_HEADER_SIZE + length;
   }
 }
@@ -463,52 +471,28 @@ export interface EntryMatch {
  */
 export function findEntriesAt(bytes: Uint8Array, start: number, file: DataFileMetadata, path: string, match: EntryMatch): RawEntry[] {
   const found: RawEntry[] = [];
-  forEachBlockAt(bytes, start, file, path, (payload, count, at) => {
-    const input = new DataInput(payload);
-    try {
-      for (let i = 0; i < count; i++) {
-        // Compared where they lie: only a match makes views of its parts.
-        const state = input.readVarUint();
-        const keyGroup = input.readVarUint();
-        const keyLength = input.readLength('a key');
-        const keyStart = input.offset;
-        let same = state === match.state && bytesAt(payload, keyStart, keyLength, match.key);
-        input.skip(keyLength);
-        const nsLength = input.readLength('bytes');
-        const nsStart = input.offset;
-        same &&= bytesAt(payload, nsStart, nsLength, match.namespace);
-        input.skip(nsLength);
-        const mapKeyLength = input.readLength('bytes');
-        const mapKeyStart = input.offset;
-        same &&= !match.mapKey || bytesAt(payload, mapKeyStart, mapKeyLength, match.mapKey);
-        input.skip(mapKeyLength);
-        const version = input.readVarUint();
-        const valueLength = input.readLength('a value');
-        if (same) {
-          found.push({
-            state,
-            keyGroup,
-            key: payload.subarray(keyStart, keyStart + keyLength),
-            namespace: payload.subarray(nsStart, nsStart + nsLength),
-            mapKey: payload.subarray(mapKeyStart, mapKeyStart + mapKeyLength),
-            version,
-            value: input.readRaw(valueLength),
-          });
-        } else input.skip(valueLength);
+  const cursor = new EntryCursor();
+  forEachBlockAt(bytes, start, file, path, (block) => {
+    const payload = block.payload;
+    // Compared where they lie: only a match makes views of its parts.
+    for (cursor.reset(block); cursor.next(); ) {
+      if (
+        cursor.state === match.state &&
+        bytesAt(payload, cursor.keyStart, cursor.keyEnd, match.key) &&
+        bytesAt(payload, cursor.namespaceStart, cursor.namespaceEnd, match.namespace) &&
+        (!match.mapKey || bytesAt(payload, cursor.mapKeyStart, cursor.mapKeyEnd, match.mapKey))
+      ) {
+        found.push(rawEntryAt(cursor));
       }
-      input.expectEnd('a block');
-    } catch (error) {
-      if (error instanceof DecodeError) throw new CorruptSavepointError(`cannot decode entries: ${error.message}`, path, at + BLOCK_HEADER_SIZE + error.offset, { cause: error });
-      throw error;
     }
   });
   return found;
 }
 
-/** Whether `bytes[at, at + length)` equals `target`. */
-function bytesAt(bytes: Uint8Array, at: number, length: number, target: Uint8Array): boolean {
-  if (length !== target.length) return false;
-  for (let i = 0; i < length; i++) if (bytes[at + i] !== target[i]) return false;
+/** Whether `bytes[start, end)` equals `target`. */
+function bytesAt(bytes: Uint8Array, start: number, end: number, target: Uint8Array): boolean {
+  if (end - start !== target.length) return false;
+  for (let i = 0; i < target.length; i++) if (bytes[start + i] !== target[i]) return false;
   return true;
 }
 
@@ -521,35 +505,22 @@ export function checkDataFileHeader(head: Uint8Array, file: DataFileMetadata, pa
   }
 }
 
-function decodeBlock(payload: Uint8Array, count: number, path: string, base: number): RawEntry[] {
-  const input = new DataInput(payload);
-  const entries: RawEntry[] = new Array(count);
-  try {
-    let keyGroup = -1;
-    for (let i = 0; i < count; i++) {
-      const state = input.readVarUint();
-      const kg = input.readVarUint();
-      if (keyGroup !== -1 && kg !== keyGroup) throw new DecodeError('a block mixes key groups', input.offset);
-      keyGroup = kg;
-      entries[i] = {
-        state,
-        keyGroup: kg,
-        key: input.readRaw(input.readLength('a key')),
-        namespace: readView(input),
-        mapKey: readView(input),
-        version: input.readVarUint(),
-        value: input.readRaw(input.readLength('a value')),
-      };
-    }
-    input.expectEnd('a block');
-  } catch (error) {
-    if (error instanceof DecodeError) throw new CorruptSavepointError(`cannot decode entries: ${error.message}`, path, base + error.offset, { cause: error });
-    throw error;
-  }
+function decodeBlock(block: EntryBlock): RawEntry[] {
+  const entries: RawEntry[] = new Array(block.count);
+  let i = 0;
+  for (const cursor = walker.reset(block); cursor.next(); ) entries[i++] = rawEntryAt(cursor);
   return entries;
 }
 
-function readView(input: DataInput): Uint8Array {
-  const n = input.readLength('bytes');
-  return n === 0 ? EMPTY : input.readRaw(n);
+/** The cursor's entry as a RawEntry of views (empty parts share one empty array). */
+function rawEntryAt(cursor: EntryCursor): RawEntry {
+  return {
+    state: cursor.state,
+    keyGroup: cursor.keyGroup,
+    key: cursor.key(),
+    namespace: cursor.namespaceEnd === cursor.namespaceStart ? EMPTY : cursor.namespace(),
+    mapKey: cursor.mapKeyEnd === cursor.mapKeyStart ? EMPTY : cursor.mapKey(),
+    version: cursor.version,
+    value: cursor.value(),
+  };
 }

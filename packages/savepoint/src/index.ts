@@ -23,7 +23,8 @@ export {
   keyGroupRangesOf,
 } from './metadata.js';
 export { normalizeRanges, subtractRanges, intersectRanges, isFullRange, formatRanges } from './key-group-ranges.js';
-export { DataFileWriter, readDataFileBlocks, decodeBlocksAt, findEntriesAt, checkDataFileHeader, type EntryMatch, type DataFileWriterOptions, type RawEntry, type ReadOptions } from './data-file.js';
+export { EntryCursor, type EntryBlock } from './entry-cursor.js';
+export { DataFileWriter, readDataFileBlocks, readVerifiedBlocks, forEachBlockAt, decodeBlocksAt, findEntriesAt, checkDataFileHeader, type EntryMatch, type DataFileWriterOptions, type RawEntry, type ReadOptions } from './data-file.js';
 export { SavepointWriter, writeFileAtomically, writeSavepointEntries, type SavepointLayout } from './writer.js';
 export { Savepoint, openSavepoint, type EntryFilter } from './reader.js';
 export { layoutOfJob, operatorMetadataOf, stateMetadataOf, FIRST_VERSION } from './layout.js';

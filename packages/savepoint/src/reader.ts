@@ -1,6 +1,7 @@
 /** Opening a savepoint and streaming its entries, from any storage. */
 import { CorruptSavepointError, keyGroupInRange, NotASavepointError, type KeyGroupRange } from '@stateshift/core';
-import { readDataFileBlocks, type RawEntry } from './data-file.js';
+import { readDataFileBlocks, readVerifiedBlocks, type RawEntry } from './data-file.js';
+import type { EntryBlock } from './entry-cursor.js';
 import { MAX_METADATA_SIZE, METADATA_FILE } from './format.js';
 import { decodeMetadata, type DataFileMetadata, type OperatorMetadata, type SavepointMetadata } from './metadata.js';
 import { storageFor, type SavepointLocation, type StorageOptions } from './storage/resolve.js';
@@ -45,6 +46,12 @@ export class Savepoint {
     return this.metadata.operators.find((op) => op.uid === uid);
   }
 
+  private existingOperator(uid: string): OperatorMetadata {
+    const op = this.operator(uid);
+    if (!op) throw new TypeError(`savepoint has no operator "${uid}"; it has ${this.operators.map((o) => `"${o.uid}"`).join(', ') || 'none'}`);
+    return op;
+  }
+
   /** The data files of an operator that hold any of `range`. */
   files(uid: string, range?: KeyGroupRange): DataFileMetadata[] {
     const index = this.metadata.operators.findIndex((op) => op.uid === uid);
@@ -56,8 +63,7 @@ export class Savepoint {
 
   /** The verified entries of an operator, a block at a time, in key-group order within each file. */
   async *blocks(uid: string, filter: EntryFilter = {}): AsyncGenerator<RawEntry[]> {
-    const op = this.operator(uid);
-    if (!op) throw new TypeError(`savepoint has no operator "${uid}"; it has ${this.operators.map((o) => `"${o.uid}"`).join(', ') || 'none'}`);
+    const op = this.existingOperator(uid);
     let stateIndex = -1;
     if (filter.state !== undefined) {
       stateIndex = op.states.findIndex((s) => s.name === filter.state);
@@ -72,6 +78,17 @@ export class Savepoint {
         const kept = block.filter((e) => (stateIndex < 0 || e.state === stateIndex) && (!filter.range || keyGroupInRange(e.keyGroup, filter.range)));
         if (kept.length) yield kept;
       }
+    }
+  }
+
+  /**
+   * The verified blocks of an operator holding any of `range` (each block is one key group), to walk
+   * with an EntryCursor: for readers that copy entries onwards without making an object per entry.
+   */
+  async *entryBlocks(uid: string, range?: KeyGroupRange): AsyncGenerator<EntryBlock> {
+    this.existingOperator(uid);
+    for (const file of this.files(uid, range)) {
+      for await (const block of readVerifiedBlocks(this.storage, file, { range })) if (!range || keyGroupInRange(block.keyGroup, range)) yield block;
     }
   }
 
