@@ -31,7 +31,6 @@ import {
 import { AbstractStateBackend, checkOpenOptions, RekeyStage, type ExportCut, type MapEntryWrite, type OperatorSlot, type StateSlot } from '@stateshift/backend';
 import {
   entryDecoder,
-  EntryCursor,
   layoutOfJob,
   openSavepoint,
   planRestore,
@@ -51,7 +50,7 @@ import { entryKey, entryKeyOf, latin1, MAX_STATE_ID, parseKey, prefixEnd, splitR
 import { loadMetadata, markRestoring, metadataOps, restoringFrom, saveMetadata, unmarkRestoring, writeBatch, type BatchOp, type Db, type LocalMetadata } from './local-metadata.js';
 import { migrateState, type MigrationProgress } from './migration.js';
 import { copyLowerLayer } from './copy-pass.js';
-import { BatchPipeline, EntryCopier } from './ingest.js';
+import { BatchPipeline, EntryWriter } from './ingest.js';
 import { LowerLayer } from './lower-layer.js';
 import { recoverUndoLog, WriteBuffer } from './write-buffer.js';
 
@@ -657,10 +656,9 @@ export class LsmBackend<J extends JobDeclaration = JobDeclaration> extends Abstr
         if (opPlan.rekey || opPlan.states.some((s) => s.rekeyMapKeys)) await this.ingestRekeyed(savepoint, opPlan, op, pipeline);
         else await this.ingestAsStored(savepoint, opPlan.previousUid ?? opPlan.uid, bySavepointIndex, pipeline, copied);
       }
-      await pipeline.finish();
-    } catch (error) {
-      await pipeline.abort();
-      throw error;
+      await pipeline.drain();
+    } finally {
+      await pipeline.close();
     }
     return copied;
   }
@@ -687,73 +685,29 @@ export class LsmBackend<J extends JobDeclaration = JobDeclaration> extends Abstr
     }
   }
 
-  /**
-   * An operator's entries copied as stored, walked where they lie. A list's elements come one after
-   * the other; they are gathered into one entry.
-   */
+  /** An operator's entries copied as stored, walked where they lie in the savepoint's blocks. */
   private async ingestAsStored(savepoint: Savepoint, uid: string, bySavepointIndex: (LsmState | undefined)[], pipeline: BatchPipeline, copied: Map<number, number>): Promise<void> {
-    const copier = new EntryCopier(pipeline);
-    const cursor = new EntryCursor();
-    const old = new Map<LsmState, number>();
-    let list: { key: Uint8Array; id: string; state: LsmState; version: number; chunks: Uint8Array[] } | undefined;
-    const seenLists = new Set<string>();
-    const endList = async () => {
-      if (!list) return;
-      const { key, version, chunks } = list;
-      list = undefined;
-      await pipeline.put(key, versioned(version, concatAll(chunks)));
-    };
-    for await (const block of savepoint.entryBlocks(uid, this.keyGroupRange)) {
-      for (cursor.reset(block); cursor.next(); ) {
-        const state = bySavepointIndex[cursor.state];
-        if (!state) continue;
-        if (cursor.version !== state.newest) old.set(state, (old.get(state) ?? 0) + 1);
-        const type = state.slot.descriptor.type;
-        if (type !== 'list') {
-          const waiting = copier.put(cursor, state.id, type === 'map');
-          if (waiting) await waiting;
-          continue;
-        }
-        const key = entryKeyOf(state.id, cursor.keyGroup, cursor.key(), cursor.namespace());
-        const id = latin1(key);
-        if (list && list.id === id && list.version === cursor.version) {
-          list.chunks.push(cursor.value());
-          continue;
-        }
-        await endList();
-        if (seenLists.has(id)) {
-          throw new RestoreError(
-            `operator "${uid}" state "${state.slot.name}": the elements of one list are not stored together, or mix schema versions, in ${location(savepoint)}; ` +
-              'rewrite the savepoint (rewriteSavepoint) or restore it with the heap backend',
-          );
-        }
-        seenLists.add(id);
-        list = { key, id, state, version: cursor.version, chunks: [cursor.value()] };
-      }
-    }
-    await endList();
-    for (const [state, n] of old) copied.set(state.id, (copied.get(state.id) ?? 0) + n);
+    const writer = new EntryWriter(pipeline, bySavepointIndex, (state) => scatteredList(uid, state, savepoint.dir));
+    for await (const block of savepoint.entryBlocks(uid, this.keyGroupRange)) await writer.block(block);
+    await writer.end();
+    for (const [state, n] of writer.old) copied.set(state.id, (copied.get(state.id) ?? 0) + n);
   }
 }
 
-/** The chunks' bytes in one array (the chunk itself when there is one). */
-function concatAll(chunks: Uint8Array[]): Uint8Array {
-  if (chunks.length === 1) return chunks[0];
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
+/** A list whose elements a savepoint does not store one after the other. */
+export function scatteredList(uid: string, state: LsmState, location: string): RestoreError {
+  return new RestoreError(
+    `operator "${uid}" state "${state.slot.name}": the elements of one list are not stored together in ${location}; ` +
+      'rewrite the savepoint (rewriteSavepoint) or restore it with the heap backend',
+  );
 }
 
-function location(savepoint: Savepoint): string {
-  return savepoint.dir;
-}
 
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  return concatAll([a, b]);
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
 }
 
 /** The lazy mode's background pass: rate-limited, pausable; old versions retire at the next checkpoint. */

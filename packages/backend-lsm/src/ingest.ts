@@ -6,7 +6,10 @@
  * batch copies what it is given. Batches are written one behind the other: the next batch fills
  * on the main thread while LevelDB writes the previous one on its own.
  */
-import type { EntryCursor } from '@stateshift/savepoint';
+import { DataInput, DataOutput } from '@stateshift/core';
+import { EntryCursor, type EntryBlock } from '@stateshift/savepoint';
+import type { LsmState } from './backend.js';
+import { entryKeyOf, latin1, versioned } from './layout.js';
 import type { Db } from './local-metadata.js';
 
 type ChainedBatch = ReturnType<Db['batch']>;
@@ -45,33 +48,100 @@ export class BatchPipeline {
     await previous;
   }
 
-  /** Writes what is left and waits for every batch. */
-  async finish(): Promise<void> {
+  /** Writes what is left and waits until every batch is written; more puts may follow. */
+  async drain(): Promise<void> {
     await this.flush();
     await this.writing;
     this.writing = undefined;
-    await this.batch.close();
   }
 
-  /** Gives up: waits for a batch being written (its error is the caller's to report) and drops the rest. */
-  async abort(): Promise<void> {
+  /** Drops the open batch (after `drain()`, or after a failure: a batch being written is waited for). */
+  async close(): Promise<void> {
     await this.writing?.catch(() => undefined);
     await this.batch.close().catch(() => undefined);
   }
 }
 
-/** Builds LevelDB entries from a cursor's current entry, in one reused buffer. */
-export class EntryCopier {
-  private scratch = new Uint8Array(1 << 16);
+/** What may keep an entry out of LevelDB, or change its bytes on the way (the copy pass). */
+export interface CopyFilter {
+  /** True leaves the entry alone (LevelDB has a newer one). */
+  skip(key: Uint8Array): boolean;
+  /** The value to store for a state's stored value (a TTL change migrates as it copies). */
+  convert?(state: LsmState, value: Uint8Array): Uint8Array;
+}
 
-  constructor(private readonly pipeline: BatchPipeline) {}
+/**
+ * Writes the entries of verified blocks into LevelDB as a state stores them: values and map entries
+ * straight from the block into one reused buffer, a list's consecutive elements joined into one
+ * entry. Call `block()` for each block in file order and `end()` after the last.
+ */
+export class EntryWriter {
+  private scratch = new Uint8Array(1 << 16);
+  private readonly cursor = new EntryCursor();
+  private list: { key: Uint8Array; id: string; state: LsmState; parts: { version: number; bytes: Uint8Array }[] } | undefined;
+  private readonly seenLists = new Set<string>();
+  /** Entries written at an older version than their state's newest, per state. */
+  readonly old = new Map<LsmState, number>();
+  filter: CopyFilter | undefined;
+
+  constructor(
+    private readonly pipeline: BatchPipeline,
+    /** The backend's state per savepoint state index (none: a state the job dropped). */
+    private readonly states: readonly (LsmState | undefined)[],
+    /** A list whose elements are not stored together: the error to throw. */
+    private readonly scattered: (state: LsmState) => Error,
+  ) {}
+
+  async block(block: EntryBlock): Promise<void> {
+    const cursor = this.cursor;
+    for (cursor.reset(block); cursor.next(); ) {
+      const state = this.states[cursor.state];
+      if (!state) continue;
+      const type = state.slot.descriptor.type;
+      if (type === 'list') await this.listElement(state);
+      else {
+        const waiting = this.put(state, type === 'map');
+        if (waiting) await waiting;
+      }
+    }
+  }
+
+  /** Writes the list still being gathered. */
+  async end(): Promise<void> {
+    const list = this.list;
+    if (!list) return;
+    this.list = undefined;
+    const value = joinList(list.state, list.parts);
+    if (!this.filter?.skip(list.key)) await this.write(list.state, list.key, this.filter?.convert ? this.filter.convert(list.state, value) : value);
+  }
+
+  private async listElement(state: LsmState): Promise<void> {
+    const cursor = this.cursor;
+    const key = entryKeyOf(state.id, cursor.keyGroup, cursor.key(), cursor.namespace());
+    const id = latin1(key);
+    if (this.list?.id === id) {
+      this.list.parts.push({ version: cursor.version, bytes: cursor.value() });
+      return;
+    }
+    await this.end();
+    if (this.seenLists.has(id)) throw this.scattered(state);
+    this.seenLists.add(id);
+    this.list = { key, id, state, parts: [{ version: cursor.version, bytes: cursor.value() }] };
+  }
+
+  private write(state: LsmState, key: Uint8Array, value: Uint8Array): Promise<void> | undefined {
+    if (versionOf(value) !== state.newest) this.old.set(state, (this.old.get(state) ?? 0) + 1);
+    return this.pipeline.put(key, value);
+  }
 
   /**
-   * Puts the cursor's entry as state `stateId` stores it: key = state id, key group, then key and
-   * namespace exactly as the block holds them (each length-prefixed), then the map key bytes for a
-   * map state; value = the schema version, then the value bytes (the local layout, see layout.ts).
+   * Puts the cursor's entry as `state` stores it: key = state id, key group, then key and namespace
+   * exactly as the block holds them (each length-prefixed), then the map key bytes for a map state;
+   * value = the schema version, then the value bytes (the local layout, see layout.ts).
    */
-  put(cursor: EntryCursor, stateId: number, withMapKey: boolean): Promise<void> | undefined {
+  private put(state: LsmState, withMapKey: boolean): Promise<void> | undefined {
+    const cursor = this.cursor;
+    const stateId = state.id;
     const src = cursor.payload;
     const mapKeyLength = withMapKey ? cursor.mapKeyEnd - cursor.mapKeyStart : 0;
     const keyLength = 4 + cursor.namespaceEnd - cursor.keyHead + mapKeyLength;
@@ -94,8 +164,39 @@ export class EntryCopier {
     }
     out[v++] = n;
     copyRun(src, cursor.valueStart, cursor.valueEnd, out, v);
-    return this.pipeline.put(out.subarray(0, keyLength), out.subarray(keyLength, keyLength + valueLength));
+    const key = out.subarray(0, keyLength);
+    const value = out.subarray(keyLength, keyLength + valueLength);
+    const filter = this.filter;
+    if (!filter) {
+      if (version !== state.newest) this.old.set(state, (this.old.get(state) ?? 0) + 1);
+      return this.pipeline.put(key, value);
+    }
+    if (filter.skip(key)) return undefined;
+    return this.write(state, key, filter.convert ? filter.convert(state, value) : value);
   }
+}
+
+function versionOf(value: Uint8Array): number {
+  return value[0] < 0x80 ? value[0] : new DataInput(value).readVarUint();
+}
+
+/** A list's elements as one value: as stored when they share a version, else read and written at the newest. */
+export function joinList(state: LsmState, parts: { version: number; bytes: Uint8Array }[]): Uint8Array {
+  const version = parts[0].version;
+  if (parts.every((p) => p.version === version)) {
+    const total = parts.reduce((n, p) => n + p.bytes.length, 0);
+    const joined = new Uint8Array(total);
+    let at = 0;
+    for (const p of parts) {
+      joined.set(p.bytes, at);
+      at += p.bytes.length;
+    }
+    return versioned(version, joined);
+  }
+  const out = new DataOutput(256);
+  out.writeVarUint(state.newest);
+  for (const p of parts) state.slot.writer.serialize(state.readers.get(p.version)!.deserialize(new DataInput(p.bytes)), out);
+  return out.toBytes();
 }
 
 function varUintLength(n: number): number {

@@ -10,9 +10,10 @@
  * The savepoint's files are opened read-only and never modified.
  */
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
-import { CorruptSavepointError, DataInput, DataOutput, keyGroupInRange, RestoreError, type KeyGroupRange } from '@stateshift/core';
-import { checkDataFileHeader, decodeBlocksAt, FileSystemStorage, findEntriesAt, type DataFileMetadata, type Savepoint } from '@stateshift/savepoint';
+import { CorruptSavepointError, keyGroupInRange, RestoreError, type KeyGroupRange } from '@stateshift/core';
+import { checkDataFileHeader, decodeBlocksAt, FileSystemStorage, findEntriesAt, forEachBlockAt, type DataFileMetadata, type EntryBlock, type Savepoint } from '@stateshift/savepoint';
 import type { LsmState } from './backend.js';
+import { joinList } from './ingest.js';
 import { entryKeyOf, latin1, splitRest, versioned } from './layout.js';
 
 /**
@@ -42,6 +43,14 @@ interface OpenFile {
 }
 
 const HEADER = 5 + 16;
+
+/** One key group of one data file. */
+export interface LowerPart {
+  readonly file: OpenFile;
+  readonly keyGroup: number;
+  /** The backend's state per savepoint state index (none: a state the job dropped). */
+  readonly states: readonly (LsmState | undefined)[];
+}
 
 export class LowerLayer {
   /** Per backend state id: the files that may hold its entries. */
@@ -174,6 +183,28 @@ export class LowerLayer {
     return [...groups].sort((a, b) => a - b);
   }
 
+  /**
+   * Every (data file, key group) this layer serves, in file order, with the backend's state per
+   * savepoint state index: what the copy pass walks.
+   */
+  parts(): LowerPart[] {
+    const parts: LowerPart[] = [];
+    for (const file of this.files) {
+      const states: LsmState[] = [];
+      for (const [index, state] of file.states) states[index] = state;
+      for (const { keyGroup } of file.meta.index) if (keyGroupInRange(keyGroup, this.range)) parts.push({ file, keyGroup, states });
+    }
+    return parts;
+  }
+
+  /** A part's verified blocks, read now (not cached: the copy pass reads each part once). */
+  blocks(part: LowerPart): EntryBlock[] {
+    const bytes = this.groupBytes(part.file, part.keyGroup);
+    const blocks: EntryBlock[] = [];
+    if (bytes) forEachBlockAt(bytes.data, bytes.start, part.file.meta, part.file.path, (block) => blocks.push(block));
+    return blocks;
+  }
+
   close(): void {
     for (const file of this.files.splice(0)) closeSync(file.fd);
     this.cache.clear();
@@ -224,25 +255,6 @@ function buildGroup(raw: ReturnType<typeof decodeBlocksAt>, file: OpenFile, keyG
   }
   for (const [id, { state, parts }] of lists) byId.set(id, joinList(state, parts));
   return { byId, keyOf };
-}
-
-/** A list's elements as one value: as stored when they share a version, else read and written at the newest. */
-function joinList(state: LsmState, parts: { version: number; bytes: Uint8Array }[]): Uint8Array {
-  const version = parts[0].version;
-  if (parts.every((p) => p.version === version)) {
-    const total = parts.reduce((n, p) => n + p.bytes.length, 0);
-    const joined = new Uint8Array(total);
-    let at = 0;
-    for (const p of parts) {
-      joined.set(p.bytes, at);
-      at += p.bytes.length;
-    }
-    return versioned(version, joined);
-  }
-  const out = new DataOutput(256);
-  out.writeVarUint(state.newest);
-  for (const p of parts) state.slot.writer.serialize(state.readers.get(p.version)!.deserialize(new DataInput(p.bytes)), out);
-  return out.toBytes();
 }
 
 function readAt(fd: number, position: number, length: number): Uint8Array {

@@ -91,6 +91,8 @@ export class WriteBuffer {
   /** Keys with an undo record in the current checkpoint interval. */
   private readonly undone = new Set<string>();
   private failure: unknown;
+  /** LevelDB writes of buffered data so far: a reader that noted LevelDB's keys knows whether they changed. */
+  writes = 0;
 
   constructor(
     readonly db: Db,
@@ -223,6 +225,7 @@ export class WriteBuffer {
     }
     if (commit) ops.push(...commit.ops);
     if (!ops.length) return;
+    this.writes++;
     await writeBatch(this.db, [...undo, ...ops], { sync: commit ? commit.sync : false });
     if (commit && this.undone.size) {
       // The checkpoint is committed: this interval's undo records are obsolete.

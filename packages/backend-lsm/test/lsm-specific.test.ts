@@ -209,6 +209,53 @@ test('in place: reads are served from the savepoint before anything is copied, w
   await copied.close();
 });
 
+test('in place: writes, deletes and flushes made while the copy pass runs always win over the copied entries, in every interleaving', async () => {
+  // Two key groups of several blocks each, so LevelDB's keys change between the pass's runs of one key group.
+  const text = valueState('text', string());
+  const tags = listState('tags', string());
+  const wide = operator({ uid: 'wide', key: string(), states: [text, tags] });
+  const small = defineJob({ name: 'wide', maxParallelism: 2, operators: [wide] });
+  const root = await tempDir();
+  const first = await openLsmBackend({ job: small, dir: join(root, 'v1') });
+  const N = 5000;
+  const model = new Map<string, string | undefined>();
+  for (let i = 0; i < N; i++) {
+    const value = `${i}:`.padEnd(100, 'x');
+    first.operator(wide).value(text).set(`k${i}`, value);
+    first.operator(wide).list(tags).addAll(`k${i}`, [`t${i}`, `u${i}`]);
+    model.set(`k${i}`, value);
+  }
+  const sp = join(root, 'sp');
+  await first.savepoint(sp);
+  await first.close();
+
+  const backend = await openLsmBackend({ job: small, dir: join(root, 'db'), restoreFrom: sp, restore: 'in-place', copyRate: 20_000, writeBufferSize: 40 });
+  const h = backend.operator(wide);
+  let round = 0;
+  let done = false;
+  void backend.copying!.done.then(() => (done = true));
+  while (!done) {
+    for (let j = 0; j < 30; j++) {
+      const key = `k${(round * 7919 + j * 104729) % N}`;
+      if (j % 5 === 0) {
+        h.value(text).clear(key);
+        model.set(key, undefined);
+      } else {
+        h.value(text).set(key, `new ${round}`);
+        model.set(key, `new ${round}`);
+      }
+    }
+    if (round++ % 3 === 0) await backend.checkpoint();
+    else await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+  expect(round).toBeGreaterThan(3);
+  await backend.checkpoint();
+  expect(backend.lower).toBeUndefined();
+  for (const [key, value] of model) expect(h.value(text).get(key), key).toBe(value);
+  expect(h.list(tags).get('k4999')).toEqual(['t4999', 'u4999']);
+  await backend.close();
+});
+
 test('in place: a damaged block gives CorruptSavepointError naming the file and offset, never a wrong value', async () => {
   const root = await tempDir();
   const first = await openLsmBackend({ job, dir: join(root, 'v1') });
