@@ -352,7 +352,8 @@ export class LsmBackend<J extends JobDeclaration = JobDeclaration> extends Abstr
   }
 
   /** Attaches a savepoint read in place and starts the pass that copies it in. */
-  private attachLower(savepoint: Savepoint, states: [string, number, number][]): void {
+  /** `fresh`: just restored, so LevelDB holds none of the states' keys yet. */
+  private attachLower(savepoint: Savepoint, states: [string, number, number][], fresh = false): void {
     const byUid = new Map<string, Map<number, LsmState>>();
     for (const [uid, index, id] of states) {
       const state = this.byId.get(id);
@@ -371,7 +372,7 @@ export class LsmBackend<J extends JobDeclaration = JobDeclaration> extends Abstr
     };
     const rate = this.options.copyRate ?? 0;
     this.copying = new BackgroundMigration(async (control) => {
-      await copyLowerLayer(this, lower, { rate, control });
+      await copyLowerLayer(this, lower, { rate, control, fresh });
       this.lowerCopied = true;
       // Everything is in LevelDB now: older versions migrate as in lazy mode (with its background pass, if asked for).
       if (!control.stopping) await this.migrate(undefined);
@@ -606,7 +607,7 @@ export class LsmBackend<J extends JobDeclaration = JobDeclaration> extends Abstr
       const op = this.operatorSlot(opPlan.uid);
       for (const s of opPlan.states) if (s.status === 'restored') states.push([opPlan.previousUid ?? opPlan.uid, s.savepointIndex!, this.states[op.states.get(s.state)!.index].id]);
     }
-    this.attachLower(savepoint, states);
+    this.attachLower(savepoint, states, true);
     this.meta.lower = { location: savepoint.dir, states };
     this.meta.checkpoint = 1;
     if (this.position) this.meta.position = this.position;

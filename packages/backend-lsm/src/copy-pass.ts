@@ -15,47 +15,72 @@ import { BatchPipeline, EntryWriter, type CopyFilter } from './ingest.js';
 import { latin1, prefixEnd } from './layout.js';
 import type { Db } from './local-metadata.js';
 import type { LowerLayer, LowerPart } from './lower-layer.js';
+import type { EntryBlock } from '@stateshift/savepoint';
 
-/** Entries per batch, and at most per run of batches holding the write buffer's order. */
 const BATCH = 5000;
-const RUN = 20_000;
 
-export async function copyLowerLayer(backend: LsmBackend, lower: LowerLayer, options: { rate: number; control: BackgroundMigration }): Promise<void> {
+/** Where the pass is: a part, its verified blocks, the next block, and LevelDB's keys of the part. */
+interface Place {
+  part: LowerPart;
+  blocks: EntryBlock[];
+  next: number;
+  writer: EntryWriter;
+  present?: Set<string>;
+  seenWrites: number;
+}
+
+export async function copyLowerLayer(backend: LsmBackend, lower: LowerLayer, options: { rate: number; control: BackgroundMigration; fresh?: boolean }): Promise<void> {
   const started = Date.now();
   let copied = 0;
-  // A rate-limited pass copies about a tenth of a second's worth at a time.
-  const run = options.rate ? Math.max(1, Math.min(RUN, Math.floor(options.rate / 10))) : RUN;
+  // A run holds the write buffer's order (and ends by waiting for its writes): it gives way at the
+  // next block when a flush is waiting, and a rate-limited one copies a tenth of a second's worth.
+  const run = options.rate ? Math.max(1, Math.floor(options.rate / 10)) : Infinity;
   const pipeline = new BatchPipeline(backend.db, BATCH);
   const converters = new Map<LsmState, (value: Uint8Array) => Uint8Array>();
   for (const state of backend.states) if (ttlChanged(state)) converters.set(state, newestBytes(state));
   const convert = converters.size ? (state: LsmState, value: Uint8Array) => converters.get(state)?.(value) ?? value : undefined;
+  // Right after a restore LevelDB holds none of the states' keys, until the write buffer writes.
+  const emptyUntil = options.fresh ? backend.buffer.writes : -1;
+  const parts = lower.parts();
+  let index = 0;
+  let place: Place | undefined;
   try {
-    for (const part of lower.parts()) {
-      const writer = new EntryWriter(pipeline, part.states, (state) => scatteredList(state.slot.uid, state, lower.location));
-      const blocks = lower.blocks(part);
-      let present: Set<string> | undefined;
-      let seenWrites = -1;
-      for (let next = 0; next < blocks.length; ) {
-        if (!(await options.control.checkpoint())) return;
-        const from = next;
-        let entries = 0;
-        while (next < blocks.length && (next === from || entries + blocks[next].count <= run)) entries += blocks[next++].count;
-        await backend.buffer.exclusive(async () => {
+    while (index < parts.length) {
+      if (!(await options.control.checkpoint())) return;
+      let entries = 0;
+      await backend.buffer.exclusive(async () => {
+        // Parts and blocks until the run is full; a part may go on in the next run.
+        const full = () => entries >= run || (entries > 0 && backend.buffer.queued > 0);
+        while (index < parts.length && !full()) {
+          place ??= {
+            part: parts[index],
+            blocks: lower.blocks(parts[index]),
+            next: 0,
+            writer: new EntryWriter(pipeline, parts[index].states, (state) => scatteredList(state.slot.uid, state, lower.location)),
+            seenWrites: -1,
+          };
           // LevelDB's keys of this key group, noted again only after a flush changed them.
-          if (!present || seenWrites !== backend.buffer.writes) {
-            seenWrites = backend.buffer.writes;
-            present = await presentKeys(backend.db, part);
+          if (!place.present || place.seenWrites !== backend.buffer.writes) {
+            place.seenWrites = backend.buffer.writes;
+            place.present = backend.buffer.writes === emptyUntil ? new Set() : await presentKeys(backend.db, place.part);
           }
-          writer.filter = filterOf(present, convert);
-          for (let b = from; b < next; b++) await writer.block(blocks[b]);
-          if (next === blocks.length) await writer.end();
-          await pipeline.drain();
-        });
-        copied += entries;
-        if (options.rate) {
-          const due = (copied / options.rate) * 1000 - (Date.now() - started);
-          if (due > 0) await options.control.sleep(due);
+          place.writer.filter = filterOf(place.present, convert);
+          const { blocks } = place;
+          while (place.next < blocks.length && (entries === 0 || (!full() && entries + blocks[place.next].count <= run))) {
+            entries += blocks[place.next].count;
+            await place.writer.block(blocks[place.next++]);
+          }
+          if (place.next < blocks.length) break;
+          await place.writer.end();
+          place = undefined;
+          index++;
         }
+        await pipeline.drain();
+      });
+      copied += entries;
+      if (options.rate) {
+        const due = (copied / options.rate) * 1000 - (Date.now() - started);
+        if (due > 0) await options.control.sleep(due);
       }
     }
   } finally {

@@ -93,6 +93,8 @@ export class WriteBuffer {
   private failure: unknown;
   /** LevelDB writes of buffered data so far: a reader that noted LevelDB's keys knows whether they changed. */
   writes = 0;
+  /** Writes waiting for their turn: a long run of the backend's own (the copy pass) gives way to them. */
+  queued = 0;
 
   constructor(
     readonly db: Db,
@@ -155,7 +157,11 @@ export class WriteBuffer {
 
   /** Runs a write of the backend's own (a migration batch) in order with the flushes. */
   exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.chain.then(fn);
+    this.queued++;
+    const run = this.chain.then(() => {
+      this.queued--;
+      return fn();
+    });
     this.chain = run.catch(() => undefined);
     return run;
   }
@@ -181,7 +187,9 @@ export class WriteBuffer {
     commit: { ops: BatchOp[]; sync: boolean } | undefined,
     after?: () => T | Promise<T>,
   ): Promise<T | undefined> {
+    this.queued++;
     const run = this.chain.then(async () => {
+      this.queued--;
       this.throwFailure();
       try {
         if (layer || commit) await this.write(layer, interval, commit);
