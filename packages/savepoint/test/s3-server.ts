@@ -33,10 +33,18 @@ export async function startS3(): Promise<TestS3> {
   const directory = await mkdtemp(join(tmpdir(), 'stateshift-s3rver-'));
   const server = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory });
   const { port } = (await server.run()) as unknown as { port: number };
-  const endpoint = `http://127.0.0.1:${port}`;
+  const s3 = await connectS3(`http://127.0.0.1:${port}`, async () => {
+    await server.close();
+    await rm(directory, { recursive: true, force: true });
+  });
+  await s3.client.send(new CreateBucketCommand({ Bucket: BUCKET }));
+  return s3;
+}
+
+/** A client and helpers for a server at `endpoint` (in this process or another); `stop` ends the server. */
+export async function connectS3(endpoint: string, stop: () => Promise<void>): Promise<TestS3> {
   const options: S3Options = { endpoint, region: 'us-east-1', forcePathStyle: true, credentials: CREDENTIALS };
   const client = new S3Client({ ...options, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' });
-  await client.send(new CreateBucketCommand({ Bucket: BUCKET }));
   return {
     endpoint,
     options,
@@ -54,8 +62,7 @@ export async function startS3(): Promise<TestS3> {
     },
     async close() {
       client.destroy();
-      await server.close();
-      await rm(directory, { recursive: true, force: true });
+      await stop();
     },
   };
 }
