@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import S3rver from 's3rver';
-import { S3Client, CreateBucketCommand, ListObjectsV2Command, PutObjectCommand, GetObjectCommand } from '@aws-sdk/client-s3';
+import { S3Client, CreateBucketCommand, DeleteObjectCommand, ListObjectsV2Command, PutObjectCommand, GetObjectCommand } from '@aws-sdk/client-s3';
 import type { S3Options } from '../src/index.js';
 
 // Keep the SDK from looking anywhere but here: no profile files, no instance metadata service.
@@ -26,6 +26,7 @@ export interface TestS3 {
   keys(prefix?: string): Promise<string[]>;
   get(key: string): Promise<Uint8Array>;
   put(key: string, body: Uint8Array): Promise<void>;
+  remove(key: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -59,6 +60,9 @@ export async function connectS3(endpoint: string, stop: () => Promise<void>): Pr
     },
     async put(key, body) {
       await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body }));
+    },
+    async remove(key) {
+      await client.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: key }));
     },
     async close() {
       client.destroy();
