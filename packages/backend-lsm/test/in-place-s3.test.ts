@@ -10,7 +10,7 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
-import { backendSuite } from '@stateshift/backend/testing';
+import { backendSuite, runBackendCorruptionSuite } from '@stateshift/backend/testing';
 import { CorruptSavepointError, defineJob, int32, int64, listState, mapState, operator, SavepointStorageError, string, supports, valueState, type BackendOpenOptions } from '@stateshift/core';
 import { startS3Process, type ProcessS3 } from '../../savepoint/test/s3-process.js';
 import { BUCKET } from '../../savepoint/test/s3-server.js';
@@ -54,6 +54,17 @@ const factory = async (options: BackendOpenOptions) => {
   });
 };
 backendSuite({ test, factory, supports: supports({ persistence: true, lazyMigration: true, keepsOldVersions: true, backgroundMigration: true, inPlaceRestore: true }), name: 'lsm (in place from S3)' });
+
+test('the suite restored from S3 copies', () => {
+  expect(uploads).toBeGreaterThan(20);
+});
+
+test('lsm (in place from S3) restore: every 20th flipped byte and truncation of _metadata and a data file is a typed error or the original values', async () => {
+  const report = await runBackendCorruptionSuite({ factory, every: 20 });
+  expect(report.failures).toEqual([]);
+  expect(report.cases).toBeGreaterThan(2000 / 20);
+  expect(report.typedErrors + report.original).toBe(report.cases);
+}, 900_000);
 
 const v = valueState('v', int64());
 const l = listState('l', string());
