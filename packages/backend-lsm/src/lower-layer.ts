@@ -42,6 +42,14 @@ interface OpenFile {
 }
 
 const HEADER = 5 + 16;
+/** Bytes of key groups read once kept for their second read (which builds the group's index). */
+const PEEKED_BYTES = 32 * 1024 * 1024;
+
+/** A key group's blocks as read, and the file offset they start at. */
+interface GroupBytes {
+  data: Uint8Array;
+  start: number;
+}
 
 export class LowerLayer {
   /** Per backend state id: the files that may hold its entries. */
@@ -111,22 +119,47 @@ export class LowerLayer {
       const cacheKey = `${file.meta.name}:${keyGroup}`;
       let value: Uint8Array | undefined;
       if (this.cache.has(cacheKey) || this.peeked.has(cacheKey)) value = this.group(file, keyGroup)?.byId.get(id);
-      else {
-        this.peeked.add(cacheKey);
-        if (this.peeked.size > this.cacheGroups) this.peeked.delete(this.peeked.values().next().value!);
-        value = this.peek(file, keyGroup, stateId, key);
-      }
+      else value = this.peek(file, keyGroup, stateId, key, cacheKey);
       if (value) return value;
     }
     return undefined;
   }
 
-  /** Key groups read once without an index: the next read builds it. */
-  private readonly peeked = new Set<string>();
+  /**
+   * Key groups read once without an index: the next read builds it, from the bytes read the first
+   * time while they are kept (at most PEEKED_BYTES in all: from S3 a read is a round trip).
+   */
+  private readonly peeked = new Map<string, GroupBytes | undefined>();
+  private peekedBytes = 0;
+
+  private keepPeeked(cacheKey: string, bytes: GroupBytes | undefined): void {
+    this.peeked.set(cacheKey, bytes);
+    this.peekedBytes += bytes?.data.length ?? 0;
+    if (this.peeked.size > this.cacheGroups) {
+      const [oldest, dropped] = this.peeked.entries().next().value!;
+      this.peekedBytes -= dropped?.data.length ?? 0;
+      this.peeked.delete(oldest);
+    }
+    for (const [name, kept] of this.peeked) {
+      if (this.peekedBytes <= PEEKED_BYTES) break;
+      if (kept) this.takePeeked(name);
+    }
+  }
+
+  /** The bytes kept from a group's first read (the key stays: the group is not peeked again). */
+  private takePeeked(cacheKey: string): GroupBytes | undefined {
+    const bytes = this.peeked.get(cacheKey);
+    if (bytes) {
+      this.peekedBytes -= bytes.data.length;
+      this.peeked.set(cacheKey, undefined);
+    }
+    return bytes;
+  }
 
   /** Finds one key's entries in a key group's verified blocks, making no others. */
-  private peek(file: OpenFile, keyGroup: number, stateId: number, key: Uint8Array): Uint8Array | undefined {
+  private peek(file: OpenFile, keyGroup: number, stateId: number, key: Uint8Array, cacheKey: string): Uint8Array | undefined {
     const bytes = this.groupBytes(file, keyGroup);
+    this.keepPeeked(cacheKey, bytes);
     if (!bytes) return undefined;
     let state: LsmState | undefined;
     let stateIndex = -1;
@@ -142,7 +175,7 @@ export class LowerLayer {
     return versioned(last.version, last.value);
   }
 
-  private groupBytes(file: OpenFile, keyGroup: number): { data: Uint8Array; start: number } | undefined {
+  private groupBytes(file: OpenFile, keyGroup: number): GroupBytes | undefined {
     const index = file.meta.index;
     const at = index.findIndex((e) => e.keyGroup === keyGroup);
     if (at < 0) return undefined;
@@ -183,6 +216,8 @@ export class LowerLayer {
     for (const file of this.files.splice(0)) file.reader.close();
     this.source.close();
     this.cache.clear();
+    this.peeked.clear();
+    this.peekedBytes = 0;
   }
 
   private group(file: OpenFile, keyGroup: number): Group | undefined {
@@ -194,7 +229,7 @@ export class LowerLayer {
       this.cache.set(cacheKey, cached);
       return cached;
     }
-    const bytes = this.groupBytes(file, keyGroup);
+    const bytes = this.takePeeked(cacheKey) ?? this.groupBytes(file, keyGroup);
     if (!bytes) return undefined;
     const raw = decodeBlocksAt(bytes.data, bytes.start, file.meta, file.path);
     const group = buildGroup(raw, file, keyGroup);

@@ -7,9 +7,9 @@ import type * as S3 from '@aws-sdk/client-s3';
 import { s3ClientConfig } from './s3-config.js';
 import type { SyncReply, SyncRequest, WorkerData } from './s3-sync.js';
 
-const { config, bucket, port, answered } = workerData as WorkerData;
+const { config, bucket, timeoutMs, port, answered } = workerData as WorkerData;
 const sdk: typeof S3 = await import('@aws-sdk/client-s3');
-const client = new sdk.S3Client(s3ClientConfig(config) as S3.S3ClientConfig);
+const client = new sdk.S3Client({ ...s3ClientConfig(config), requestHandler: { connectionTimeout: timeoutMs, requestTimeout: timeoutMs } } as S3.S3ClientConfig);
 
 async function answer(request: SyncRequest): Promise<{ reply: SyncReply; transfer: ArrayBuffer[] }> {
   const { id, key } = request;

@@ -33,6 +33,8 @@ export interface SyncReply {
 export interface WorkerData {
   config: ClientOptions;
   bucket: string;
+  /** The callers' wait: the worker's requests give up after it too, so none holds a connection forever. */
+  timeoutMs: number;
   port: MessagePort;
   /** Bumped (and notified) by the worker after each answer it posts. */
   answered: Int32Array;
@@ -91,7 +93,7 @@ export async function openS3SyncSource(target: Target, options: SyncReadOptions 
   const config = await staticOptions(target);
   const answered = new Int32Array(new SharedArrayBuffer(4));
   const { port1, port2 } = new MessageChannel();
-  const data: WorkerData = { config, bucket: target.bucket, port: port2, answered };
+  const data: WorkerData = { config, bucket: target.bucket, timeoutMs, port: port2, answered };
   const worker = new Worker(new URL('./s3-sync-worker.js', import.meta.url), { workerData: data, transferList: [port2], execArgv: [] });
   try {
     await new Promise<void>((resolve, reject) => {
