@@ -81,6 +81,11 @@ describe('synchronous reads from S3 (s3rver in a child process)', () => {
     }
   });
 
+  test('a client that is not an S3Client of the SDK v3 is a TypeError (its settings cannot reach the worker)', async () => {
+    await expect(new S3Storage(location, { client: {} }).openSyncSource()).rejects.toThrow(/must be an S3Client of @aws-sdk\/client-s3 v3/);
+    await expect(new S3Storage(location, s3.options).openSyncSource({ timeoutMs: -1 })).rejects.toThrow(TypeError);
+  });
+
   test('an object replaced after it was opened is not read (its ETag changed)', async () => {
     await s3.put('sync/b.dat', bytes.subarray(0, 1000));
     const source = await new S3Storage(location, s3.options).openSyncSource();
