@@ -6,15 +6,19 @@
  * The backend suite runs in this mode: its factory copies each savepoint the suite restores from to
  * S3 first and restores from the s3:// copy.
  */
+import { fork } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { backendSuite, runBackendCorruptionSuite } from '@stateshift/backend/testing';
 import { CorruptSavepointError, defineJob, int32, int64, listState, mapState, operator, SavepointStorageError, string, supports, valueState, type BackendOpenOptions } from '@stateshift/core';
 import { startS3Process, type ProcessS3 } from '../../savepoint/test/s3-process.js';
 import { BUCKET } from '../../savepoint/test/s3-server.js';
 import { openLsmBackend } from '../src/index.js';
+// @ts-expect-error a plain ES module shared with the child process, without types
+import { inPlaceJob } from './fixtures/in-place-job.mjs';
 
 let s3: ProcessS3;
 beforeAll(async () => {
@@ -213,4 +217,61 @@ describe('restore in place from S3 (s3rver in a child process)', () => {
     const sp = await savepointOnS3(5);
     await expect(openLsmBackend({ job, dir: join(await tempDir(), 'db'), restoreFrom: sp, storage: storage(), restore: 'in-place', inPlaceReadTimeout: 0 })).rejects.toThrow(TypeError);
   });
+
+  test('SIGKILLed during the copy pass at random moments: a reopen reaches S3 again, gives every checkpointed write and restored entry, and the pass ends', async () => {
+    const KEYS = 1500;
+    const root = await tempDir();
+    const seed = await openLsmBackend({ job: inPlaceJob, dir: join(root, 'seed') });
+    const op = seed.operator('op');
+    for (let i = 0; i < KEYS; i++) {
+      op.value('v').set(`k${i}`, BigInt(i));
+      op.list('l').addAll(`k${i}`, [`a${i}`, `b${i}`]);
+      op.map('m').put(`k${i}`, 'x', i);
+    }
+    await seed.savepoint(join(root, 'sp'));
+    await seed.close();
+    const url = await upload(join(root, 'sp'));
+    const child = fileURLToPath(new URL('./fixtures/in-place-s3-child.mjs', import.meta.url));
+    let killedDuringPass = 0;
+    let resumed = 0;
+    for (let round = 0; round < 4; round++) {
+      const dir = join(root, `db-${round}`);
+      const proc = fork(child, [dir, url, JSON.stringify(storage()), String(KEYS)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+      const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+      let finished = false;
+      await new Promise<void>((resolve, reject) => {
+        proc.on('message', (m: { checkpointed?: boolean; finished?: boolean }) => {
+          if (m.finished) finished = true;
+          if (m.checkpointed) resolve();
+        });
+        proc.once('exit', (code) => reject(new Error(`the child exited with code ${code} before its checkpoint`)));
+      });
+      // Somewhere in the pass (3 states of KEYS entries at 3000 a second).
+      await new Promise((resolve) => setTimeout(resolve, 100 + round * 350));
+      proc.kill('SIGKILL');
+      await exited;
+      if (!finished) killedDuringPass++;
+
+      const reopened = await openLsmBackend({ job: inPlaceJob, dir, storage: storage() });
+      const check = () => {
+        const h = reopened.operator('op');
+        for (let i = 0; i < KEYS; i += 7) {
+          expect(h.value('v').get(`k${i}`)).toBe(BigInt(i % 10 === 0 ? -i : i));
+          expect(h.list('l').get(`k${i}`)).toEqual([`a${i}`, `b${i}`]);
+          expect(h.map('m').get(`k${i}`, 'x')).toBe(i);
+        }
+      };
+      check();
+      if (reopened.lower) {
+        resumed++;
+        await reopened.copying!.done;
+      }
+      await reopened.checkpoint();
+      expect(reopened.lower).toBeUndefined();
+      check();
+      await reopened.close();
+    }
+    expect(killedDuringPass).toBeGreaterThan(0);
+    expect(resumed).toBeGreaterThan(0);
+  }, 120_000);
 });
