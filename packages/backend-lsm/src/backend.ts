@@ -71,7 +71,8 @@ export interface LsmOpenOptions<J extends JobDeclaration = JobDeclaration> exten
    * How `restoreFrom` is restored: 'copy' (default) copies every entry into LevelDB before the
    * backend opens; 'in-place' opens at once and reads the savepoint's files where they lie (a
    * directory, or S3 by ranged reads), copying them in with a background pass; states that must
-   * migrate migrate lazily and in that pass. A restore whose keys migrate (re-keying) is copied in any case.
+   * migrate migrate lazily and in that pass. A restore whose keys migrate (re-keying) is copied in
+   * any case.
    */
   restore?: 'copy' | 'in-place';
   /** In-place restores: entries per second the background copy pass copies (0 or absent: no limit). */
