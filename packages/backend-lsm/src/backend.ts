@@ -71,13 +71,16 @@ export interface LsmOpenOptions<J extends JobDeclaration = JobDeclaration> exten
   writeBufferSize?: number;
   /**
    * How `restoreFrom` is restored: 'copy' (default) copies every entry into LevelDB before the
-   * backend opens; 'in-place' opens at once and reads the savepoint's files where they lie (a file
-   * system location), copying them in with a background pass; states that must migrate migrate
-   * lazily and in that pass. A restore whose keys migrate (re-keying) is copied in any case.
+   * backend opens; 'in-place' opens at once and reads the savepoint's files where they lie (a
+   * directory, or S3 by ranged reads), copying them in with a background pass; states that must
+   * migrate migrate lazily and in that pass. A restore whose keys migrate (re-keying) is copied in
+   * any case.
    */
   restore?: 'copy' | 'in-place';
   /** In-place restores: entries per second the background copy pass copies (0 or absent: no limit). */
   copyRate?: number;
+  /** In-place restores from object storage (S3): how long one read of the savepoint may block, in ms. Default 30 000. */
+  inPlaceReadTimeout?: number;
 }
 
 /** What the backend keeps per state: its id, and how each stored schema version reads. */
@@ -353,7 +356,7 @@ export class LsmBackend<J extends JobDeclaration = JobDeclaration> extends Abstr
 
   /** Attaches a savepoint read in place and starts the pass that copies it in. */
   /** `fresh`: just restored, so LevelDB holds none of the states' keys yet. */
-  private attachLower(savepoint: Savepoint, states: [string, number, number][], fresh = false): void {
+  private async attachLower(savepoint: Savepoint, states: [string, number, number][], fresh = false): Promise<void> {
     const byUid = new Map<string, Map<number, LsmState>>();
     for (const [uid, index, id] of states) {
       const state = this.byId.get(id);
@@ -361,7 +364,7 @@ export class LsmBackend<J extends JobDeclaration = JobDeclaration> extends Abstr
       if (!byUid.has(uid)) byUid.set(uid, new Map());
       byUid.get(uid)!.set(index, state);
     }
-    const lower = LowerLayer.open(savepoint, byUid, this.keyGroupRange);
+    const lower = await LowerLayer.open(savepoint, byUid, this.keyGroupRange, { timeoutMs: this.options.inPlaceReadTimeout });
     this.lower = lower;
     this.buffer.underlay = {
       get: (key, id) => lower.get((key[0] << 8) | key[1], (key[2] << 8) | key[3], id, key),
@@ -570,7 +573,7 @@ export class LsmBackend<J extends JobDeclaration = JobDeclaration> extends Abstr
     }
     if (stored.lower) {
       this.meta.lower = stored.lower;
-      this.attachLower(await openSavepoint(stored.lower.location), stored.lower.states);
+      await this.attachLower(await openSavepoint(stored.lower.location, this.options.storage), stored.lower.states);
     }
     await saveMetadata(this.db, this.meta);
     // What a restore left to migrate (an upper bound after a crash in a pass): no counting scan.
@@ -607,7 +610,7 @@ export class LsmBackend<J extends JobDeclaration = JobDeclaration> extends Abstr
       const op = this.operatorSlot(opPlan.uid);
       for (const s of opPlan.states) if (s.status === 'restored') states.push([opPlan.previousUid ?? opPlan.uid, s.savepointIndex!, this.states[op.states.get(s.state)!.index].id]);
     }
-    this.attachLower(savepoint, states, true);
+    await this.attachLower(savepoint, states, true);
     this.meta.lower = { location: savepoint.dir, states };
     this.meta.checkpoint = 1;
     if (this.position) this.meta.position = this.position;

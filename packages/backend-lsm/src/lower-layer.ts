@@ -7,11 +7,11 @@
  * as a sorted table per (file, key group) in a bounded cache. Entries are keyed exactly as LevelDB
  * keys them, so the layers merge by key; a list's elements become one value, as in LevelDB.
  *
- * The savepoint's files are opened read-only and never modified.
+ * The data files are read through the storage's synchronous reads (`openSyncSource`): `readSync` on
+ * the file system, ranged GETs by a worker thread on S3. They are opened read-only and never modified.
  */
-import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { CorruptSavepointError, keyGroupInRange, RestoreError, type KeyGroupRange } from '@stateshift/core';
-import { checkDataFileHeader, decodeBlocksAt, FileSystemStorage, findEntriesAt, forEachBlockAt, type DataFileMetadata, type EntryBlock, type Savepoint } from '@stateshift/savepoint';
+import { checkDataFileHeader, decodeBlocksAt, findEntriesAt, forEachBlockAt, type DataFileMetadata, type EntryBlock, type Savepoint, type SyncObjectReader, type SyncObjectSource } from '@stateshift/savepoint';
 import type { LsmState } from './backend.js';
 import { joinList } from './ingest.js';
 import { entryKeyOf, latin1, splitRest, versioned } from './layout.js';
@@ -37,12 +37,20 @@ function sortedOf(group: Group): { keys: Uint8Array[]; values: Uint8Array[] } {
 interface OpenFile {
   meta: DataFileMetadata;
   path: string;
-  fd: number;
+  reader: SyncObjectReader;
   /** Savepoint state index to the backend's state. */
   states: Map<number, LsmState>;
 }
 
 const HEADER = 5 + 16;
+/** Bytes of key groups read once kept for their second read (which builds the group's index). */
+const PEEKED_BYTES = 32 * 1024 * 1024;
+
+/** A key group's blocks as read, and the file offset they start at. */
+interface GroupBytes {
+  data: Uint8Array;
+  start: number;
+}
 
 /** One key group of one data file. */
 export interface LowerPart {
@@ -60,35 +68,40 @@ export class LowerLayer {
 
   private constructor(
     readonly location: string,
+    private readonly source: SyncObjectSource,
     private readonly range: KeyGroupRange,
     private readonly cacheGroups: number,
   ) {}
 
   /**
    * Opens the data files of the restored operators (those holding the served key groups) and checks
-   * their headers. `states` maps a savepoint operator uid and state index to the backend's state.
+   * their sizes and headers. `states` maps a savepoint operator uid and state index to the backend's
+   * state. `timeoutMs`: how long one read from object storage may block (default 30 s).
    */
-  static open(savepoint: Savepoint, states: Map<string, Map<number, LsmState>>, range: KeyGroupRange, cacheGroups = 256): LowerLayer {
-    if (!(savepoint.storage instanceof FileSystemStorage)) {
-      throw new RestoreError(`a restore in place reads the savepoint synchronously from the file system; ${savepoint.dir} is not on it. Restore with restore: 'copy'`);
+  static async open(
+    savepoint: Savepoint,
+    states: Map<string, Map<number, LsmState>>,
+    range: KeyGroupRange,
+    options: { cacheGroups?: number; timeoutMs?: number } = {},
+  ): Promise<LowerLayer> {
+    if (options.timeoutMs !== undefined && !(typeof options.timeoutMs === 'number' && options.timeoutMs > 0)) {
+      throw new TypeError(`openLsmBackend(): inPlaceReadTimeout must be a positive number of milliseconds, got ${String(options.timeoutMs)}`);
     }
-    const layer = new LowerLayer(savepoint.dir, range, cacheGroups);
+    if (typeof savepoint.storage.openSyncSource !== 'function') {
+      throw new RestoreError(`a restore in place reads the savepoint synchronously, which the storage of ${savepoint.dir} does not offer (no openSyncSource). Restore with restore: 'copy'`);
+    }
+    const source = await savepoint.storage.openSyncSource({ timeoutMs: options.timeoutMs });
+    const layer = new LowerLayer(savepoint.dir, source, range, options.cacheGroups ?? 256);
     try {
       for (const [uid, byIndex] of states) {
         for (const meta of savepoint.files(uid, range)) {
           const path = savepoint.storage.objectPath(meta.name);
-          let fd: number;
-          try {
-            fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
-          } catch (error) {
-            throw new CorruptSavepointError(`data file cannot be opened (${(error as NodeJS.ErrnoException).code})`, path, 0, { cause: error });
-          }
-          const file: OpenFile = { meta, path, fd, states: byIndex };
+          const reader = source.openSync(meta.name);
+          if (!reader) throw new CorruptSavepointError('data file is missing', path);
+          const file: OpenFile = { meta, path, reader, states: byIndex };
           layer.files.push(file);
-          const stat = fstatSync(fd);
-          if (!stat.isFile()) throw new CorruptSavepointError('not a regular file', path, 0);
-          if (stat.size !== meta.size) throw new CorruptSavepointError(`data file is ${stat.size} bytes but the metadata says ${meta.size}`, path, Math.min(stat.size, meta.size));
-          checkDataFileHeader(readAt(fd, 0, Math.min(HEADER, meta.size)), meta, path);
+          if (reader.size !== meta.size) throw new CorruptSavepointError(`data file is ${reader.size} bytes but the metadata says ${meta.size}`, path, Math.min(reader.size, meta.size));
+          checkDataFileHeader(reader.readSync(0, Math.min(HEADER, meta.size)), meta, path);
           for (const state of byIndex.values()) {
             const list = layer.filesOf.get(state.id) ?? [];
             list.push(file);
@@ -115,22 +128,47 @@ export class LowerLayer {
       const cacheKey = `${file.meta.name}:${keyGroup}`;
       let value: Uint8Array | undefined;
       if (this.cache.has(cacheKey) || this.peeked.has(cacheKey)) value = this.group(file, keyGroup)?.byId.get(id);
-      else {
-        this.peeked.add(cacheKey);
-        if (this.peeked.size > this.cacheGroups) this.peeked.delete(this.peeked.values().next().value!);
-        value = this.peek(file, keyGroup, stateId, key);
-      }
+      else value = this.peek(file, keyGroup, stateId, key, cacheKey);
       if (value) return value;
     }
     return undefined;
   }
 
-  /** Key groups read once without an index: the next read builds it. */
-  private readonly peeked = new Set<string>();
+  /**
+   * Key groups read once without an index: the next read builds it, from the bytes read the first
+   * time while they are kept (at most PEEKED_BYTES in all: from S3 a read is a round trip).
+   */
+  private readonly peeked = new Map<string, GroupBytes | undefined>();
+  private peekedBytes = 0;
+
+  private keepPeeked(cacheKey: string, bytes: GroupBytes | undefined): void {
+    this.peeked.set(cacheKey, bytes);
+    this.peekedBytes += bytes?.data.length ?? 0;
+    if (this.peeked.size > this.cacheGroups) {
+      const [oldest, dropped] = this.peeked.entries().next().value!;
+      this.peekedBytes -= dropped?.data.length ?? 0;
+      this.peeked.delete(oldest);
+    }
+    for (const [name, kept] of this.peeked) {
+      if (this.peekedBytes <= PEEKED_BYTES) break;
+      if (kept) this.takePeeked(name);
+    }
+  }
+
+  /** The bytes kept from a group's first read (the key stays: the group is not peeked again). */
+  private takePeeked(cacheKey: string): GroupBytes | undefined {
+    const bytes = this.peeked.get(cacheKey);
+    if (bytes) {
+      this.peekedBytes -= bytes.data.length;
+      this.peeked.set(cacheKey, undefined);
+    }
+    return bytes;
+  }
 
   /** Finds one key's entries in a key group's verified blocks, making no others. */
-  private peek(file: OpenFile, keyGroup: number, stateId: number, key: Uint8Array): Uint8Array | undefined {
+  private peek(file: OpenFile, keyGroup: number, stateId: number, key: Uint8Array, cacheKey: string): Uint8Array | undefined {
     const bytes = this.groupBytes(file, keyGroup);
+    this.keepPeeked(cacheKey, bytes);
     if (!bytes) return undefined;
     let state: LsmState | undefined;
     let stateIndex = -1;
@@ -146,13 +184,13 @@ export class LowerLayer {
     return versioned(last.version, last.value);
   }
 
-  private groupBytes(file: OpenFile, keyGroup: number): { data: Uint8Array; start: number } | undefined {
+  private groupBytes(file: OpenFile, keyGroup: number): GroupBytes | undefined {
     const index = file.meta.index;
     const at = index.findIndex((e) => e.keyGroup === keyGroup);
     if (at < 0) return undefined;
     const start = index[at].offset;
     const end = at + 1 < index.length ? index[at + 1].offset : file.meta.size;
-    return { data: readAt(file.fd, start, end - start), start };
+    return { data: file.reader.readSync(start, end - start), start };
   }
 
   /** Every entry of a state in one key group, sorted by key (as LevelDB orders them). */
@@ -206,8 +244,11 @@ export class LowerLayer {
   }
 
   close(): void {
-    for (const file of this.files.splice(0)) closeSync(file.fd);
+    for (const file of this.files.splice(0)) file.reader.close();
+    this.source.close();
     this.cache.clear();
+    this.peeked.clear();
+    this.peekedBytes = 0;
   }
 
   private group(file: OpenFile, keyGroup: number): Group | undefined {
@@ -219,7 +260,7 @@ export class LowerLayer {
       this.cache.set(cacheKey, cached);
       return cached;
     }
-    const bytes = this.groupBytes(file, keyGroup);
+    const bytes = this.takePeeked(cacheKey) ?? this.groupBytes(file, keyGroup);
     if (!bytes) return undefined;
     const raw = decodeBlocksAt(bytes.data, bytes.start, file.meta, file.path);
     const group = buildGroup(raw, file, keyGroup);
@@ -255,17 +296,6 @@ function buildGroup(raw: ReturnType<typeof decodeBlocksAt>, file: OpenFile, keyG
   }
   for (const [id, { state, parts }] of lists) byId.set(id, joinList(state, parts));
   return { byId, keyOf };
-}
-
-function readAt(fd: number, position: number, length: number): Uint8Array {
-  const out = new Uint8Array(length);
-  let read = 0;
-  while (read < length) {
-    const n = readSync(fd, out, read, length - read, position + read);
-    if (n === 0) break;
-    read += n;
-  }
-  return read === length ? out : out.subarray(0, read);
 }
 
 function startsWith(key: Uint8Array, prefix: Uint8Array): boolean {

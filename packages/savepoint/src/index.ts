@@ -5,7 +5,7 @@
  */
 export { crc32 } from './crc32.js';
 export { METADATA_FILE, LOCK_FILE, FORMAT_VERSION, dataFileName } from './format.js';
-export type { SavepointStorage, ObjectHandle, ObjectSink } from './storage/storage.js';
+export type { SavepointStorage, ObjectHandle, ObjectSink, SyncObjectReader, SyncObjectSource, SyncReadOptions } from './storage/storage.js';
 export { isPlainName } from './storage/storage.js';
 export { storageFor, type SavepointLocation, type StorageOptions } from './storage/resolve.js';
 export { FileSystemStorage } from './storage/fs-storage.js';

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import S3rver from 's3rver';
-import { S3Client, CreateBucketCommand, ListObjectsV2Command, PutObjectCommand, GetObjectCommand } from '@aws-sdk/client-s3';
+import { S3Client, CreateBucketCommand, DeleteObjectCommand, ListObjectsV2Command, PutObjectCommand, GetObjectCommand } from '@aws-sdk/client-s3';
 import type { S3Options } from '../src/index.js';
 
 // Keep the SDK from looking anywhere but here: no profile files, no instance metadata service.
@@ -26,6 +26,7 @@ export interface TestS3 {
   keys(prefix?: string): Promise<string[]>;
   get(key: string): Promise<Uint8Array>;
   put(key: string, body: Uint8Array): Promise<void>;
+  remove(key: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -33,10 +34,18 @@ export async function startS3(): Promise<TestS3> {
   const directory = await mkdtemp(join(tmpdir(), 'stateshift-s3rver-'));
   const server = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory });
   const { port } = (await server.run()) as unknown as { port: number };
-  const endpoint = `http://127.0.0.1:${port}`;
+  const s3 = await connectS3(`http://127.0.0.1:${port}`, async () => {
+    await server.close();
+    await rm(directory, { recursive: true, force: true });
+  });
+  await s3.client.send(new CreateBucketCommand({ Bucket: BUCKET }));
+  return s3;
+}
+
+/** A client and helpers for a server at `endpoint` (in this process or another); `stop` ends the server. */
+export async function connectS3(endpoint: string, stop: () => Promise<void>): Promise<TestS3> {
   const options: S3Options = { endpoint, region: 'us-east-1', forcePathStyle: true, credentials: CREDENTIALS };
   const client = new S3Client({ ...options, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' });
-  await client.send(new CreateBucketCommand({ Bucket: BUCKET }));
   return {
     endpoint,
     options,
@@ -52,10 +61,12 @@ export async function startS3(): Promise<TestS3> {
     async put(key, body) {
       await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body }));
     },
+    async remove(key) {
+      await client.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: key }));
+    },
     async close() {
       client.destroy();
-      await server.close();
-      await rm(directory, { recursive: true, force: true });
+      await stop();
     },
   };
 }

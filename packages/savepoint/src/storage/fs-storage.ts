@@ -3,11 +3,20 @@
  * (O_NOFOLLOW) and without blocking (O_NONBLOCK, so a FIFO cannot hang a reader), then checked to be
  * regular files; a commit is a temporary file, fsync, rename and fsync of the directory.
  */
-import { constants } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { lstat, mkdir, open, readdir, rename, rm, rmdir, type FileHandle } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { CorruptSavepointError, SavepointStorageError } from '@stateshift/core';
-import { checkPlainName, guessWhat, listNames, type ObjectHandle, type ObjectSink, type SavepointStorage } from './storage.js';
+import {
+  checkPlainName,
+  guessWhat,
+  listNames,
+  type ObjectHandle,
+  type ObjectSink,
+  type SavepointStorage,
+  type SyncObjectReader,
+  type SyncObjectSource,
+} from './storage.js';
 
 /** Reads are made in chunks of this size. */
 const READ_CHUNK = 1 << 20;
@@ -49,19 +58,49 @@ export class FileSystemStorage implements SavepointStorage {
     try {
       handle = await open(path, READ_FLAGS);
     } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
-      if (code === 'ELOOP') throw new CorruptSavepointError('is a symbolic link; a savepoint holds regular files only', path);
-      throw this.failed(error, `read ${name}`);
+      if (isMissing(error)) return undefined;
+      throw this.openFailed(error, name);
     }
     try {
       const stats = await handle.stat();
-      if (!stats.isFile()) throw new CorruptSavepointError(`is ${stats.isDirectory() ? 'a directory' : 'not a regular file'}; a savepoint holds regular files only`, path);
+      checkRegular(stats, path);
       return new FileHandleReader(handle, stats.size);
     } catch (error) {
       await handle.close();
       throw error;
     }
+  }
+
+  /** Plain synchronous reads (`readSync`) of files opened as `open` opens them. */
+  async openSyncSource(): Promise<SyncObjectSource> {
+    return {
+      openSync: (name) => {
+        checkPlainName(name);
+        const path = this.objectPath(name);
+        let fd: number;
+        try {
+          fd = openSync(path, READ_FLAGS);
+        } catch (error) {
+          if (isMissing(error)) return undefined;
+          throw this.openFailed(error, name);
+        }
+        try {
+          const stats = fstatSync(fd);
+          checkRegular(stats, path);
+          return new FdReader(fd, stats.size);
+        } catch (error) {
+          closeSync(fd);
+          throw error;
+        }
+      },
+      close: () => undefined,
+    };
+  }
+
+  /** Why an object could not be opened: a link is a corrupt savepoint, the rest storage errors. */
+  private openFailed(error: unknown, name: string): unknown {
+    if ((error as NodeJS.ErrnoException).code === 'ELOOP') return new CorruptSavepointError('is a symbolic link; a savepoint holds regular files only', this.objectPath(name));
+    return this.failed(error, `read ${name}`);
   }
 
   async create(name: string): Promise<ObjectSink> {
@@ -124,6 +163,10 @@ export class FileSystemStorage implements SavepointStorage {
   }
 }
 
+function checkRegular(stats: { isFile(): boolean; isDirectory(): boolean }, path: string): void {
+  if (!stats.isFile()) throw new CorruptSavepointError(`is ${stats.isDirectory() ? 'a directory' : 'not a regular file'}; a savepoint holds regular files only`, path);
+}
+
 function isMissing(error: unknown): boolean {
   const code = (error as NodeJS.ErrnoException).code;
   return code === 'ENOENT' || code === 'ENOTDIR';
@@ -148,6 +191,30 @@ class FileHandleReader implements ObjectHandle {
 
   async close(): Promise<void> {
     await this.handle.close();
+  }
+}
+
+class FdReader implements SyncObjectReader {
+  constructor(
+    private fd: number | undefined,
+    readonly size: number,
+  ) {}
+
+  readSync(start: number, length: number): Uint8Array {
+    if (this.fd === undefined) throw new TypeError('readSync() after close()');
+    const out = new Uint8Array(length);
+    let read = 0;
+    while (read < length) {
+      const n = readSync(this.fd, out, read, length - read, start + read);
+      if (n === 0) break;
+      read += n;
+    }
+    return read === length ? out : out.subarray(0, read);
+  }
+
+  close(): void {
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
   }
 }
 

@@ -7,7 +7,19 @@
 import { randomBytes } from 'node:crypto';
 import { SavepointStorageError, type S3Credentials, type S3Options } from '@stateshift/core';
 import type * as S3 from '@aws-sdk/client-s3';
-import { checkPlainName, guessWhat, listNames, type ObjectHandle, type ObjectSink, type SavepointStorage } from './storage.js';
+import { s3ClientConfig } from './s3-config.js';
+import { isNotFound, s3StorageError, statusOf } from './s3-errors.js';
+import { openS3SyncSource } from './s3-sync.js';
+import {
+  checkPlainName,
+  guessWhat,
+  listNames,
+  type ObjectHandle,
+  type ObjectSink,
+  type SavepointStorage,
+  type SyncObjectSource,
+  type SyncReadOptions,
+} from './storage.js';
 
 export type { S3Options, S3Credentials };
 
@@ -36,19 +48,7 @@ function clientFor(options: S3Options, location: string): Promise<S3.S3Client> {
   const key = JSON.stringify([options.endpoint, options.region, options.forcePathStyle, options.credentials]);
   let client = shareable ? clients.get(key) : undefined;
   if (!client) {
-    client = loadSdk(location).then(
-      ({ S3Client }) =>
-        new S3Client({
-          ...(options.endpoint ? { endpoint: options.endpoint, forcePathStyle: options.forcePathStyle ?? true } : {}),
-          ...(options.forcePathStyle !== undefined ? { forcePathStyle: options.forcePathStyle } : {}),
-          ...(options.region ? { region: options.region } : options.endpoint && !process.env.AWS_REGION && !process.env.AWS_DEFAULT_REGION ? { region: 'us-east-1' } : {}),
-          ...(options.credentials ? { credentials: options.credentials } : {}),
-          // The savepoint format checksums every block itself; S3-compatible stores differ in
-          // which of the SDK's newer checksum headers they accept.
-          requestChecksumCalculation: 'WHEN_REQUIRED',
-          responseChecksumValidation: 'WHEN_REQUIRED',
-        }),
-    );
+    client = loadSdk(location).then(({ S3Client }) => new S3Client(s3ClientConfig(options) as S3.S3ClientConfig));
     if (shareable) clients.set(key, client);
   }
   return client;
@@ -70,7 +70,7 @@ class Connection {
   constructor(
     readonly location: string,
     readonly bucket: string,
-    private readonly client: Promise<S3.S3Client>,
+    readonly client: Promise<S3.S3Client>,
   ) {}
 
   objectPath(name: string): string {
@@ -84,35 +84,8 @@ class Connection {
     try {
       return (await client.send(command as never)) as T;
     } catch (error) {
-      throw this.storageError(error, what);
+      throw s3StorageError(error, what, this.location, this.bucket);
     }
-  }
-
-  private storageError(error: unknown, what: string): unknown {
-    const e = error as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
-    const status = e.$metadata?.httpStatusCode;
-    if (e.name === 'CredentialsProviderError' || (status === undefined && /credential/i.test(e.message ?? ''))) {
-      return new SavepointStorageError(
-        'credentials',
-        `cannot ${what}: no AWS credentials found (set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_PROFILE, or pass { s3: { credentials } })`,
-        this.location,
-        { cause: error },
-      );
-    }
-    if (e.name === 'NoSuchBucket') return new SavepointStorageError('bucket', `cannot ${what}: bucket "${this.bucket}" does not exist`, this.location, { cause: error });
-    if (status === 403 || e.name === 'AccessDenied' || e.name === 'InvalidAccessKeyId' || e.name === 'SignatureDoesNotMatch') {
-      return new SavepointStorageError('access', `cannot ${what}: access denied (${e.name}); check the credentials and the bucket policy`, this.location, { cause: error });
-    }
-    return new SavepointStorageError('io', `cannot ${what}: ${e.name ?? 'error'}: ${e.message ?? String(error)}`, this.location, { cause: error });
-  }
-
-  static isNotFound(error: unknown): boolean {
-    const cause = (error as { cause?: { name?: string; $metadata?: { httpStatusCode?: number } } }).cause;
-    return cause?.name === 'NotFound' || cause?.name === 'NoSuchKey' || (cause?.$metadata?.httpStatusCode === 404 && cause?.name !== 'NoSuchBucket');
-  }
-
-  static status(error: unknown): number | undefined {
-    return (error as { cause?: { $metadata?: { httpStatusCode?: number } } }).cause?.$metadata?.httpStatusCode;
   }
 }
 
@@ -122,7 +95,10 @@ export class S3Storage implements SavepointStorage {
   private readonly partSize: number;
   private readonly conn: Connection;
 
-  constructor(url: string, options: S3Options = {}) {
+  constructor(
+    url: string,
+    private readonly options: S3Options = {},
+  ) {
     const { bucket, prefix } = parseS3Url(url);
     this.prefix = prefix;
     this.location = `s3://${bucket}${prefix ? `/${prefix}` : ''}`;
@@ -162,10 +138,18 @@ export class S3Storage implements SavepointStorage {
     try {
       head = await this.conn.send((s) => new s.HeadObjectCommand({ Bucket: this.conn.bucket, Key: key }), `read ${name}`);
     } catch (error) {
-      if (Connection.isNotFound(error)) return undefined;
+      if (isNotFound(error)) return undefined;
       throw error;
     }
     return new S3Reader(this.conn, key, name, head.ContentLength ?? 0, head.ETag);
+  }
+
+  /**
+   * Synchronous ranged reads made by a worker thread (one per source, shared by its objects): each
+   * read blocks the calling thread until the worker's ranged GET answers or `timeoutMs` passes.
+   */
+  async openSyncSource(options: SyncReadOptions = {}): Promise<SyncObjectSource> {
+    return openS3SyncSource({ location: this.location, bucket: this.conn.bucket, key: (name) => this.key(name), client: this.conn.client, options: this.options }, options);
   }
 
   async create(name: string): Promise<ObjectSink> {
@@ -188,7 +172,7 @@ export class S3Storage implements SavepointStorage {
     try {
       await this.conn.send((s) => new s.PutObjectCommand({ Bucket: this.conn.bucket, Key: key, Body: body, IfNoneMatch: '*' }), `create ${name}`);
     } catch (error) {
-      const status = Connection.status(error);
+      const status = statusOf(error);
       if (status === 412 || status === 409) return false;
       throw error;
     }
@@ -221,7 +205,7 @@ export class S3Storage implements SavepointStorage {
       await this.conn.send((s) => new s.HeadObjectCommand({ Bucket: this.conn.bucket, Key: key }), 'read the location');
       return true;
     } catch (error) {
-      if (Connection.isNotFound(error)) return false;
+      if (isNotFound(error)) return false;
       throw error;
     }
   }

@@ -12,6 +12,36 @@ export interface ObjectHandle {
   close(): Promise<void>;
 }
 
+/**
+ * An object opened for synchronous ranged reads (for a reader that cannot await: a backend reading a
+ * restored savepoint in place, whose point reads are synchronous).
+ */
+export interface SyncObjectReader {
+  /** The object's size when it was opened. */
+  readonly size: number;
+  /** Bytes `[start, start + length)`; fewer only where the object ends first. */
+  readSync(start: number, length: number): Uint8Array;
+  close(): void;
+}
+
+export interface SyncReadOptions {
+  /**
+   * Object storage: how long one synchronous read may block, in milliseconds, before it fails with
+   * SavepointStorageError (the thread is blocked while it waits). Default 30 000.
+   */
+  timeoutMs?: number;
+}
+
+/** Synchronous reads of one storage's objects; `close()` releases what they share (S3: a worker thread). */
+export interface SyncObjectSource {
+  /**
+   * Opens an object; undefined when there is none. Anything but a regular file (a link, a
+   * directory, a FIFO) is refused with CorruptSavepointError.
+   */
+  openSync(name: string): SyncObjectReader | undefined;
+  close(): void;
+}
+
 /** A new object being written; it exists under its name, complete, once `close()` resolves. */
 export interface ObjectSink {
   /** Appends a chunk. The chunk must not change until the returned promise resolves. */
@@ -34,6 +64,12 @@ export interface SavepointStorage {
    * a directory, a FIFO) is refused with CorruptSavepointError.
    */
   open(name: string): Promise<ObjectHandle | undefined>;
+  /**
+   * Prepares synchronous ranged reads of this storage's objects (file system: plain synchronous
+   * reads; S3: ranged GETs made by a worker thread while the calling thread waits). Optional: a
+   * storage without it cannot be read synchronously (nor restored in place).
+   */
+  openSyncSource?(options?: SyncReadOptions): Promise<SyncObjectSource>;
   /** Starts a new object of that name for streaming writes. */
   create(name: string): Promise<ObjectSink>;
   /** Writes a small object whole and atomically (the commit point: `_metadata`). */
