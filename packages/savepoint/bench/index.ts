@@ -195,6 +195,7 @@ async function scenario(root: string, label: string, entries: RawEntry[]): Promi
     got.read = await time(() => readSavepoint(n, sp));
     got.readPlain = await time(() => readPlain(plain, names));
     runs.push(got as (typeof runs)[number]);
+    if (process.env.BENCH_VERBOSE) console.log(label, rep, JSON.stringify(got));
     for (const d of [sp, plain, plainEntries]) await rm(d, { recursive: true, force: true });
   }
   const ratio = (base: (r: (typeof runs)[number]) => number, cand: (r: (typeof runs)[number]) => number) => {

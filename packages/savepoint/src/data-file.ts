@@ -54,7 +54,7 @@ function writeVarUint(buf: Uint8Array, pos: number, value: number): number {
 function writeBytes(buf: Uint8Array, pos: number, bytes: Uint8Array): number {
   const n = bytes.length;
   pos = writeVarUint(buf, pos, n);
-  if (n < 256) for (let i = 0; i < n; i++) buf[pos + i] = bytes[i];
+  if (n <= 16) for (let i = 0; i < n; i++) buf[pos + i] = bytes[i];
   else buf.set(bytes, pos);
   return pos + n;
 }
