@@ -744,6 +744,11 @@ export class BackgroundMigration {
     return this.stopped;
   }
 
+  /** Asked to pause or stop: a long run of the pass ends at its next step. */
+  get halting(): boolean {
+    return this.paused || this.stopped;
+  }
+
   /** Called by the pass between batches: false when it must stop. */
   async checkpoint(): Promise<boolean> {
     while (this.paused && !this.stopped) await new Promise<void>((r) => (this.wake = r));

@@ -33,7 +33,8 @@ export async function copyLowerLayer(backend: LsmBackend, lower: LowerLayer, opt
   const started = Date.now();
   let copied = 0;
   // A run holds the write buffer's order (and ends by waiting for its writes): it gives way at the
-  // next block when a flush is waiting, and a rate-limited one copies a tenth of a second's worth.
+  // next block when a flush is waiting or the pass is paused or stopped, and a rate-limited one
+  // copies a tenth of a second's worth.
   const run = options.rate ? Math.max(1, Math.floor(options.rate / 10)) : Infinity;
   const pipeline = new BatchPipeline(backend.db, BATCH);
   const converters = new Map<LsmState, (value: Uint8Array) => Uint8Array>();
@@ -50,7 +51,7 @@ export async function copyLowerLayer(backend: LsmBackend, lower: LowerLayer, opt
       let entries = 0;
       await backend.buffer.exclusive(async () => {
         // Parts and blocks until the run is full; a part may go on in the next run.
-        const full = () => entries >= run || (entries > 0 && backend.buffer.queued > 0);
+        const full = () => entries >= run || (entries > 0 && (backend.buffer.queued > 0 || options.control.halting));
         while (index < parts.length && !full()) {
           place ??= {
             part: parts[index],
