@@ -43,6 +43,10 @@ function blockChecksum(idSeed: number, offset: number, length: number, count: nu
 }
 
 function writeVarUint(buf: Uint8Array, pos: number, value: number): number {
+  if (value < 0x80) {
+    buf[pos] = value;
+    return pos + 1;
+  }
   while (value >= 0x80) {
     buf[pos++] = (value & 0x7f) | 0x80;
     value = Math.floor(value / 0x80);
@@ -53,7 +57,11 @@ function writeVarUint(buf: Uint8Array, pos: number, value: number): number {
 
 function writeBytes(buf: Uint8Array, pos: number, bytes: Uint8Array): number {
   const n = bytes.length;
-  pos = writeVarUint(buf, pos, n);
+  if (n === 0) {
+    buf[pos] = 0;
+    return pos + 1;
+  }
+  pos = n < 0x80 ? ((buf[pos] = n), pos + 1) : writeVarUint(buf, pos, n);
   if (n <= 16) for (let i = 0; i < n; i++) buf[pos + i] = bytes[i];
   else buf.set(bytes, pos);
   return pos + n;

@@ -218,8 +218,17 @@ class FdReader implements SyncObjectReader {
   }
 }
 
+/** Written bytes after which a sink starts flushing them to disk in the background. */
+const SYNC_EVERY = 8 * 1024 * 1024;
+
 class FileSink implements ObjectSink {
   private position = 0;
+  private syncedTo = 0;
+  /**
+   * A background fdatasync of what was written so far: the disk works while the writer encodes the
+   * next chunks, so the fsync at close has little left to do. Awaited (and its error thrown) by close.
+   */
+  private syncing: Promise<void> | undefined;
 
   constructor(
     private readonly handle: FileHandle,
@@ -233,10 +242,18 @@ class FileSink implements ObjectSink {
       done += bytesWritten;
     }
     this.position += chunk.length;
+    if (this.position - this.syncedTo >= SYNC_EVERY) {
+      const previous = this.syncing;
+      if (previous) await previous;
+      this.syncedTo = this.position;
+      this.syncing = this.handle.datasync();
+      this.syncing.catch(() => undefined);
+    }
   }
 
   async close(): Promise<void> {
     try {
+      await this.syncing;
       await this.handle.sync();
     } finally {
       await this.handle.close();
@@ -244,6 +261,7 @@ class FileSink implements ObjectSink {
   }
 
   async abort(): Promise<void> {
+    await this.syncing?.catch(() => undefined);
     await this.handle.close().catch(() => undefined);
     await rm(this.path, { force: true });
   }
