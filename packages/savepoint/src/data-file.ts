@@ -88,6 +88,8 @@ export class DataFileWriter {
   private readonly index: KeyGroupOffset[] = [];
   private readonly stateTotals: { entries: number; bytes: number }[] = [];
   private writing: Promise<void> | undefined;
+  /** Chunks written and released by the sink, to fill again. */
+  private readonly spare: Uint8Array[] = [];
   private failure: unknown;
   private closed = false;
   /** The file is complete (closed without error): nothing removes it any more. */
@@ -192,7 +194,10 @@ export class DataFileWriter {
   private handOff(need: number): Promise<void> | undefined {
     const keep = this.blockEntries > 0 ? this.blockStart : this.pos;
     const carried = this.chunk.subarray(keep, this.pos);
-    const next = new Uint8Array(Math.max(CHUNK_SIZE, carried.length + need));
+    const size = Math.max(CHUNK_SIZE, carried.length + need);
+    // A chunk whose write is done is filled again (no new memory to zero and fault in), where the sink allows.
+    const spare = this.spare.pop();
+    const next = spare && spare.length >= size ? spare : new Uint8Array(size);
     next.set(carried);
     const waiting = this.write(this.chunk.subarray(0, keep));
     this.chunk = next;
@@ -206,7 +211,10 @@ export class DataFileWriter {
   private write(bytes: Uint8Array): Promise<void> | undefined {
     if (!bytes.length) return undefined;
     const previous = this.writing;
-    const next = (previous ?? Promise.resolve()).then(() => this.sink.write(bytes));
+    const next = (previous ?? Promise.resolve()).then(async () => {
+      await this.sink.write(bytes);
+      if (this.sink.releasesChunks && bytes.buffer.byteLength === CHUNK_SIZE && this.spare.length < 2) this.spare.push(new Uint8Array(bytes.buffer));
+    });
     next.catch((error) => {
       this.failure ??= error;
     });

@@ -14,6 +14,31 @@ async function readEverything(dir: string): Promise<number> {
   return n;
 }
 
+test('a data file of many chunks (each filled again once written) and background flushes reads back every entry as written', async () => {
+  const dir = join(await tempDir(), 'big');
+  const empty = new Uint8Array();
+  const entries = Array.from({ length: 40_000 }, (_, i) => {
+    const value = new Uint8Array(300).fill(i % 251);
+    new DataView(value.buffer).setUint32(0, i);
+    return { state: 0, keyGroup: i % 8, key: new TextEncoder().encode(`k${i}`), namespace: empty, mapKey: empty, version: 1, value };
+  }).sort((a, b) => a.keyGroup - b.keyGroup);
+  const writer = await SavepointWriter.create(dir, layoutOfJob(counts));
+  const file = await writer.openDataFile('counter', { start: 0, end: 7 });
+  for (const e of entries) await file.append(e);
+  await writer.closeDataFile(file);
+  await writer.commit();
+  const sp = await openSavepoint(dir);
+  let n = 0;
+  const wrong: number[] = [];
+  for await (const e of sp.entries('counter')) {
+    if (Buffer.compare(e.key, entries[n].key) !== 0 || Buffer.compare(e.value, entries[n].value) !== 0) wrong.push(n);
+    n++;
+  }
+  expect(wrong).toEqual([]);
+  expect(n).toBe(entries.length);
+  expect(sp.metadata.files[0].size).toBeGreaterThan(10 * 1024 * 1024);
+});
+
 describe('a location that is not a savepoint says so, and what is there', () => {
   test('missing, a file, an empty directory, a LevelDB directory, an unfinished writer', async () => {
     const root = await tempDir();

@@ -222,6 +222,8 @@ class FdReader implements SyncObjectReader {
 const SYNC_EVERY = 8 * 1024 * 1024;
 
 class FileSink implements ObjectSink {
+  /** A chunk is in the page cache once its write resolves. */
+  readonly releasesChunks = true;
   private position = 0;
   private syncedTo = 0;
   /**

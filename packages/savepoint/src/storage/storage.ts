@@ -46,6 +46,8 @@ export interface SyncObjectSource {
 export interface ObjectSink {
   /** Appends a chunk. The chunk must not change until the returned promise resolves. */
   write(chunk: Uint8Array): Promise<void>;
+  /** True when a resolved `write` is done with its chunk, so the writer may fill it again (else it may be kept, e.g. buffered into a part). */
+  readonly releasesChunks?: boolean;
   /** Makes the object durable and complete. */
   close(): Promise<void>;
   /** Gives up and removes what this sink wrote. */
