@@ -37,9 +37,10 @@ export function entryDecoder(plan: OperatorPlan): (entry: RawEntry) => DecodedEn
   return (entry) => {
     const state = bySavepointIndex.get(entry.state);
     if (!state) return undefined;
-    const where = `operator "${plan.uid}" state "${state.state}" key group ${entry.keyGroup}`;
+    // Named only when something fails: a string per entry cost a migration about a tenth of its time.
+    const where = () => `operator "${plan.uid}" state "${state.state}" key group ${entry.keyGroup}`;
     const version = state.values.find((v) => v.version === entry.version);
-    if (!version?.reader) throw new DecodeError(`${where}: an entry names schema version ${entry.version}, which the savepoint metadata does not list`, 0);
+    if (!version?.reader) throw new DecodeError(`${where()}: an entry names schema version ${entry.version}, which the savepoint metadata does not list`, 0);
     try {
       return {
         state,
@@ -53,7 +54,7 @@ export function entryDecoder(plan: OperatorPlan): (entry: RawEntry) => DecodedEn
       if (error instanceof ConverterError) {
         throw new ConverterError(`${error.message} (key group ${entry.keyGroup}, key ${describeKeyBytes(plan.metadata!.key.restoreSerializer(), entry.key)})`, { cause: error });
       }
-      if (error instanceof DecodeError) throw new DecodeError(`${where}: ${error.message.replace(/ \(at byte offset \d+\)$/, "")}`, error.offset, { cause: error });
+      if (error instanceof DecodeError) throw new DecodeError(`${where()}: ${error.message.replace(/ \(at byte offset \d+\)$/, "")}`, error.offset, { cause: error });
       throw error;
     }
   };
