@@ -36,6 +36,7 @@ import {
   planRestore,
   assertRestorable,
   type OperatorPlan,
+  type RawEntry,
   type RestorePlan,
   type Savepoint,
   type SavepointLayout,
@@ -275,20 +276,23 @@ export class LsmBackend<J extends JobDeclaration = JobDeclaration> extends Abstr
   /** Entries under a prefix as of now: the buffer is written first (undoably), then LevelDB is read. */
   private scan<T>(prefix: Uint8Array, map: (key: Uint8Array, value: Uint8Array) => T | undefined): AsyncIterable<T> {
     const opened = this.buffer.flush((): EntryIterator => this.db.iterator({ gte: prefix, lt: prefixEnd(prefix) }));
-    const entries = this.merged(opened, prefix);
+    const batches = this.merged(opened, prefix);
     return (async function* () {
-      for await (const [k, v] of entries) {
-        const item = map(k, v);
-        if (item !== undefined) yield item;
+      for await (const batch of batches) {
+        for (const [k, v] of batch) {
+          const item = map(k, v);
+          if (item !== undefined) yield item;
+        }
       }
     })();
   }
 
   /**
-   * LevelDB's entries under a prefix (a state, or a map) merged with the lower layer's, by key;
-   * LevelDB's shadow the layer's, and its empty values (deletions over the layer) are left out.
+   * LevelDB's entries under a prefix (a state, or a map) merged with the lower layer's, by key, a
+   * batch at a time (a promise per batch, not per entry); LevelDB's shadow the layer's, and its
+   * empty values (deletions over the layer) are left out.
    */
-  private async *merged(opened: Promise<EntryIterator | undefined>, prefix: Uint8Array): AsyncGenerator<[Uint8Array, Uint8Array]> {
+  private async *merged(opened: Promise<EntryIterator | undefined>, prefix: Uint8Array): AsyncGenerator<[Uint8Array, Uint8Array][]> {
     const iterator = (await opened)!;
     const lower = this.lower;
     const stateId = (prefix[0] << 8) | prefix[1];
@@ -304,20 +308,33 @@ export class LsmBackend<J extends JobDeclaration = JobDeclaration> extends Abstr
       const key = group.keys[j];
       return key && startsWithBytes(key, prefix) ? key : undefined;
     };
+    // The next batch is read while this one is used.
+    let reading: Promise<[Uint8Array, Uint8Array][]> | undefined = iterator.nextv(BATCH);
     try {
       for (;;) {
-        const batch = await iterator.nextv(BATCH);
+        const batch: [Uint8Array, Uint8Array][] = await reading;
+        reading = undefined;
         if (!batch.length) break;
+        reading = iterator.nextv(BATCH);
+        if (!lower && batch.every(([, v]) => v.length)) {
+          yield batch;
+          continue;
+        }
+        const out: [Uint8Array, Uint8Array][] = [];
         for (const [k, v] of batch) {
           let lk: Uint8Array | undefined;
-          while ((lk = peek()) && Buffer.compare(lk, k) < 0) yield [lk, group.values[j++]];
+          while ((lk = peek()) && Buffer.compare(lk, k) < 0) out.push([lk, group.values[j++]]);
           if (lk && Buffer.compare(lk, k) === 0) j++;
-          if (v.length) yield [k, v];
+          if (v.length) out.push([k, v]);
         }
+        yield out;
       }
+      const rest: [Uint8Array, Uint8Array][] = [];
       let lk: Uint8Array | undefined;
-      while ((lk = peek())) yield [lk, group.values[j++]];
+      while ((lk = peek())) rest.push([lk, group.values[j++]]);
+      if (rest.length) yield rest;
     } finally {
+      await reading?.catch(() => undefined);
       await iterator.close();
     }
   }
@@ -398,33 +415,41 @@ export class LsmBackend<J extends JobDeclaration = JobDeclaration> extends Abstr
     const iterators = (await ready)!;
     const empty = new Uint8Array(0);
     for (const state of this.states) {
-      const entries = this.merged(Promise.resolve(iterators[state.slot.index]), statePrefix(state.id));
+      const batches = this.merged(Promise.resolve(iterators[state.slot.index]), statePrefix(state.id));
       // Entries at a version whose TTL differs from the newest are written at the newest: a stored
       // timestamp must not outlive the versions that gave it meaning (TTL turned off, then on).
       const convert = ttlChanged(state) ? newestBytes(state) : undefined;
       let file: Awaited<ReturnType<SavepointWriter['openDataFile']>> | undefined;
-      for await (const [key, value] of entries) {
-        const { keyGroup, rest } = parseKey(key);
-        if (!keyGroupInRange(keyGroup, this.keyGroupRange)) continue;
-        file ??= await writer.openDataFile(state.slot.uid, this.keyGroupRange, `s${state.slot.stateIndex}`);
-        const parts = splitRest(rest);
-        const input = new DataInput(convert ? convert(value) : value);
-        const version = input.readVarUint();
-        const ttl = state.ttlVersions.has(version) ? state.slot.ttl : undefined;
-        const base = { state: state.slot.stateIndex, keyGroup, key: parts.key, namespace: parts.namespace, version };
-        const elements: Uint8Array[] = [];
-        if (state.slot.descriptor.type === 'list') {
-          const splitter = state.splitters.get(version)!;
-          while (!input.atEnd) {
-            const start = input.offset;
-            splitter.deserialize(input);
-            elements.push(input.bytes.subarray(start, input.offset));
+      const type = state.slot.descriptor.type;
+      for await (const batch of batches) {
+        for (const [key, value] of batch) {
+          const { keyGroup, rest } = parseKey(key);
+          if (!keyGroupInRange(keyGroup, this.keyGroupRange)) continue;
+          file ??= await writer.openDataFile(state.slot.uid, this.keyGroupRange, `s${state.slot.stateIndex}`);
+          const parts = splitRest(rest);
+          const input = new DataInput(convert ? convert(value) : value);
+          const version = input.readVarUint();
+          const ttl = state.ttlVersions.has(version) ? state.slot.ttl : undefined;
+          const entry: RawEntry = { state: state.slot.stateIndex, keyGroup, key: parts.key, namespace: parts.namespace, mapKey: type === 'map' ? parts.suffix : empty, version, value: empty };
+          // The writer copies an entry before it returns: one object serves every element of a list.
+          const append = (bytes: Uint8Array) => {
+            if (ttl && ttl.ttlMs + new DataInput(bytes).readVarUint() <= now) return undefined;
+            entry.value = bytes;
+            return file!.append(entry);
+          };
+          if (type === 'list') {
+            // A list's elements one by one, each its own entry.
+            const splitter = state.splitters.get(version)!;
+            while (!input.atEnd) {
+              const start = input.offset;
+              splitter.deserialize(input);
+              const flushing = append(input.bytes.subarray(start, input.offset));
+              if (flushing) await flushing;
+            }
+          } else {
+            const flushing = append(input.bytes.subarray(input.offset));
+            if (flushing) await flushing;
           }
-        } else elements.push(input.bytes.subarray(input.offset));
-        for (const bytes of elements) {
-          if (ttl && ttl.ttlMs + new DataInput(bytes).readVarUint() <= now) continue;
-          const flushing = file.append({ ...base, mapKey: state.slot.descriptor.type === 'map' ? parts.suffix : empty, value: bytes });
-          if (flushing) await flushing;
         }
       }
       if (file) await writer.closeDataFile(file);
