@@ -9,7 +9,7 @@
 import { DataInput, DataOutput } from '@stateshift/core';
 import { EntryCursor, type EntryBlock } from '@stateshift/savepoint';
 import type { LsmState } from './backend.js';
-import { entryKeyOf, latin1, versioned } from './layout.js';
+import { entryKeyOf, latin1, putVarUint, varUintLength, versioned } from './layout.js';
 import type { Db } from './local-metadata.js';
 
 type ChainedBatch = ReturnType<Db['batch']>;
@@ -39,7 +39,7 @@ export class BatchPipeline {
     const previous = this.writing;
     if (this.filled) {
       const written = this.batch.write();
-      // Awaited by the next flush or by finish(); never left unhandled meanwhile.
+      // Awaited by the next flush or by drain(); never left unhandled meanwhile.
       written.catch(() => undefined);
       this.writing = written;
       this.batch = this.db.batch();
@@ -146,7 +146,7 @@ export class EntryWriter {
     const mapKeyLength = withMapKey ? cursor.mapKeyEnd - cursor.mapKeyStart : 0;
     const keyLength = 4 + cursor.namespaceEnd - cursor.keyHead + mapKeyLength;
     const version = cursor.version;
-    const valueLength = (version < 0x80 ? 1 : varUintLength(version)) + cursor.valueEnd - cursor.valueStart;
+    const valueLength = varUintLength(version) + cursor.valueEnd - cursor.valueStart;
     if (keyLength + valueLength > this.scratch.length) this.scratch = new Uint8Array(2 * (keyLength + valueLength));
     const out = this.scratch;
     const keyGroup = cursor.keyGroup;
@@ -156,23 +156,12 @@ export class EntryWriter {
     out[3] = keyGroup & 0xff;
     let at = copyRun(src, cursor.keyHead, cursor.namespaceEnd, out, 4);
     if (withMapKey) at = copyRun(src, cursor.mapKeyStart, cursor.mapKeyEnd, out, at);
-    let v = at;
-    let n = version;
-    while (n >= 0x80) {
-      out[v++] = (n & 0x7f) | 0x80;
-      n = Math.floor(n / 0x80);
-    }
-    out[v++] = n;
-    copyRun(src, cursor.valueStart, cursor.valueEnd, out, v);
+    copyRun(src, cursor.valueStart, cursor.valueEnd, out, putVarUint(out, at, version));
     const key = out.subarray(0, keyLength);
     const value = out.subarray(keyLength, keyLength + valueLength);
     const filter = this.filter;
-    if (!filter) {
-      if (version !== state.newest) this.old.set(state, (this.old.get(state) ?? 0) + 1);
-      return this.pipeline.put(key, value);
-    }
-    if (filter.skip(key)) return undefined;
-    return this.write(state, key, filter.convert ? filter.convert(state, value) : value);
+    if (filter?.skip(key)) return undefined;
+    return this.write(state, key, filter?.convert ? filter.convert(state, value) : value);
   }
 }
 
@@ -197,15 +186,6 @@ export function joinList(state: LsmState, parts: { version: number; bytes: Uint8
   out.writeVarUint(state.newest);
   for (const p of parts) state.slot.writer.serialize(state.readers.get(p.version)!.deserialize(new DataInput(p.bytes)), out);
   return out.toBytes();
-}
-
-function varUintLength(n: number): number {
-  let length = 1;
-  while (n >= 0x80) {
-    n = Math.floor(n / 0x80);
-    length++;
-  }
-  return length;
 }
 
 /** Copies `src[from, to)` to `out` at `at`; returns where it ends. Short runs (most keys) by hand. */

@@ -31,7 +31,7 @@ export function prefixEnd(prefix: Uint8Array): Uint8Array {
   return new Uint8Array([0xff, 0xff, 0xff, 0xff]);
 }
 
-function varUintLength(n: number): number {
+export function varUintLength(n: number): number {
   let len = 1;
   while (n >= 0x80) {
     n = Math.floor(n / 128);
@@ -40,7 +40,8 @@ function varUintLength(n: number): number {
   return len;
 }
 
-function putVarUint(out: Uint8Array, at: number, n: number): number {
+/** Writes `n` as a varuint at `at`; returns where it ends. */
+export function putVarUint(out: Uint8Array, at: number, n: number): number {
   while (n >= 0x80) {
     out[at++] = (n & 0x7f) | 0x80;
     n = Math.floor(n / 128);
