@@ -73,7 +73,7 @@ try {
       name: `${N} entries fully in LevelDB`,
       items: N,
       target: 1,
-      reps: Math.min(REPS, 3),
+      reps: REPS,
       baseline: { name: 'lazy restore', run: async () => (await openLsmBackend({ job: v2.job, dir: fresh(), restoreFrom: savepoint, migration: 'lazy' })).close() },
       candidate: {
         name: 'in place, then the copy pass to its end',

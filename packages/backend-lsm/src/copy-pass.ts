@@ -45,6 +45,13 @@ export async function copyLowerLayer(backend: LsmBackend, lower: LowerLayer, opt
   const parts = lower.parts();
   let index = 0;
   let place: Place | undefined;
+  // The next part's blocks are read while this part is copied.
+  const read = (i: number) => {
+    const reading = i < parts.length ? lower.blocks(parts[i]) : Promise.resolve([]);
+    reading.catch(() => undefined);
+    return reading;
+  };
+  let ahead = read(0);
   try {
     while (index < parts.length) {
       if (!(await options.control.checkpoint())) return;
@@ -53,13 +60,17 @@ export async function copyLowerLayer(backend: LsmBackend, lower: LowerLayer, opt
         // Parts and blocks until the run is full; a part may go on in the next run.
         const full = () => entries >= run || (entries > 0 && (backend.buffer.queued > 0 || options.control.halting));
         while (index < parts.length && !full()) {
-          place ??= {
-            part: parts[index],
-            blocks: lower.blocks(parts[index]),
-            next: 0,
-            writer: new EntryWriter(pipeline, parts[index].states, (state) => scatteredList(state.slot.uid, state, lower.location)),
-            seenWrites: -1,
-          };
+          if (!place) {
+            const blocks = await ahead;
+            ahead = read(index + 1);
+            place = {
+              part: parts[index],
+              blocks,
+              next: 0,
+              writer: new EntryWriter(pipeline, parts[index].states, (state) => scatteredList(state.slot.uid, state, lower.location)),
+              seenWrites: -1,
+            };
+          }
           // LevelDB's keys of this key group, noted again only after a flush changed them.
           if (!place.present || place.seenWrites !== backend.buffer.writes) {
             place.seenWrites = backend.buffer.writes;

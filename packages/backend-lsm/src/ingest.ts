@@ -80,7 +80,7 @@ export class EntryWriter {
   private readonly cursor = new EntryCursor();
   private list: { key: Uint8Array; id: string; state: LsmState; parts: { version: number; bytes: Uint8Array }[] } | undefined;
   private readonly seenLists = new Set<string>();
-  /** Entries written at an older version than their state's newest, per state. */
+  /** Entries written at an older version than their state's newest, per state (when counted). */
   readonly old = new Map<LsmState, number>();
   filter: CopyFilter | undefined;
 
@@ -90,6 +90,8 @@ export class EntryWriter {
     private readonly states: readonly (LsmState | undefined)[],
     /** A list whose elements are not stored together: the error to throw. */
     private readonly scattered: (state: LsmState) => Error,
+    /** Count the entries at older versions in `old` (a restore records them for its migration). */
+    private readonly countOld = false,
   ) {}
 
   async block(block: EntryBlock): Promise<void> {
@@ -130,7 +132,7 @@ export class EntryWriter {
   }
 
   private write(state: LsmState, key: Uint8Array, value: Uint8Array): Promise<void> | undefined {
-    if (versionOf(value) !== state.newest) this.old.set(state, (this.old.get(state) ?? 0) + 1);
+    if (this.countOld && versionOf(value) !== state.newest) this.old.set(state, (this.old.get(state) ?? 0) + 1);
     return this.pipeline.put(key, value);
   }
 

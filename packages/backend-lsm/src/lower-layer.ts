@@ -11,7 +11,7 @@
  * the file system, ranged GETs by a worker thread on S3. They are opened read-only and never modified.
  */
 import { CorruptSavepointError, keyGroupInRange, RestoreError, type KeyGroupRange } from '@stateshift/core';
-import { checkDataFileHeader, decodeBlocksAt, findEntriesAt, forEachBlockAt, type DataFileMetadata, type EntryBlock, type Savepoint, type SyncObjectReader, type SyncObjectSource } from '@stateshift/savepoint';
+import { checkDataFileHeader, decodeBlocksAt, findEntriesAt, forEachBlockAt, type DataFileMetadata, type EntryBlock, type ObjectHandle, type Savepoint, type SavepointStorage, type SyncObjectReader, type SyncObjectSource } from '@stateshift/savepoint';
 import type { LsmState } from './backend.js';
 import { joinList } from './ingest.js';
 import { entryKeyOf, latin1, splitRest, versioned } from './layout.js';
@@ -38,6 +38,8 @@ interface OpenFile {
   meta: DataFileMetadata;
   path: string;
   reader: SyncObjectReader;
+  /** Opened on the copy pass's first asynchronous read of the file. */
+  handle?: Promise<ObjectHandle | undefined>;
   /** Savepoint state index to the backend's state. */
   states: Map<number, LsmState>;
 }
@@ -69,6 +71,7 @@ export class LowerLayer {
   private constructor(
     readonly location: string,
     private readonly source: SyncObjectSource,
+    private readonly storage: SavepointStorage,
     private readonly range: KeyGroupRange,
     private readonly cacheGroups: number,
   ) {}
@@ -91,7 +94,7 @@ export class LowerLayer {
       throw new RestoreError(`a restore in place reads the savepoint synchronously, which the storage of ${savepoint.dir} does not offer (no openSyncSource). Restore with restore: 'copy'`);
     }
     const source = await savepoint.storage.openSyncSource({ timeoutMs: options.timeoutMs });
-    const layer = new LowerLayer(savepoint.dir, source, range, options.cacheGroups ?? 256);
+    const layer = new LowerLayer(savepoint.dir, source, savepoint.storage, range, options.cacheGroups ?? 256);
     try {
       for (const [uid, byIndex] of states) {
         for (const meta of savepoint.files(uid, range)) {
@@ -185,12 +188,8 @@ export class LowerLayer {
   }
 
   private groupBytes(file: OpenFile, keyGroup: number): GroupBytes | undefined {
-    const index = file.meta.index;
-    const at = index.findIndex((e) => e.keyGroup === keyGroup);
-    if (at < 0) return undefined;
-    const start = index[at].offset;
-    const end = at + 1 < index.length ? index[at + 1].offset : file.meta.size;
-    return { data: file.reader.readSync(start, end - start), start };
+    const range = byteRange(file, keyGroup);
+    return range && { data: file.reader.readSync(range.start, range.end - range.start), start: range.start };
   }
 
   /** Every entry of a state in one key group, sorted by key (as LevelDB orders them). */
@@ -235,16 +234,35 @@ export class LowerLayer {
     return parts;
   }
 
-  /** A part's verified blocks, read now (not cached: the copy pass reads each part once). */
-  blocks(part: LowerPart): EntryBlock[] {
-    const bytes = this.groupBytes(part.file, part.keyGroup);
+  /**
+   * A part's verified blocks, read with the storage's asynchronous ranged reads (the copy pass reads
+   * each part once, ahead of its use, and must not block the thread as point reads do; on S3 a
+   * synchronous read would hold the event loop for a whole GET). Not cached.
+   */
+  async blocks(part: LowerPart): Promise<EntryBlock[]> {
+    const { file, keyGroup } = part;
+    const range = byteRange(file, keyGroup);
+    if (!range) return [];
+    file.handle ??= this.storage.open(file.meta.name);
+    const handle = await file.handle;
+    if (!handle) throw new CorruptSavepointError('data file is missing', file.path);
+    const data = new Uint8Array(range.end - range.start);
+    let at = 0;
+    for await (const chunk of handle.read(range.start, range.end)) {
+      data.set(chunk.subarray(0, data.length - at), at);
+      at += chunk.length;
+    }
+    if (at < data.length) throw new CorruptSavepointError('data file ends inside a key group', file.path, range.start + at);
     const blocks: EntryBlock[] = [];
-    if (bytes) forEachBlockAt(bytes.data, bytes.start, part.file.meta, part.file.path, (block) => blocks.push(block));
+    forEachBlockAt(data, range.start, file.meta, file.path, (block) => blocks.push(block));
     return blocks;
   }
 
   close(): void {
-    for (const file of this.files.splice(0)) file.reader.close();
+    for (const file of this.files.splice(0)) {
+      file.reader.close();
+      void file.handle?.then((handle) => handle?.close()).catch(() => undefined);
+    }
     this.source.close();
     this.cache.clear();
     this.peeked.clear();
@@ -296,6 +314,14 @@ function buildGroup(raw: ReturnType<typeof decodeBlocksAt>, file: OpenFile, keyG
   }
   for (const [id, { state, parts }] of lists) byId.set(id, joinList(state, parts));
   return { byId, keyOf };
+}
+
+/** Where a key group's blocks lie in a data file, from its index. */
+function byteRange(file: OpenFile, keyGroup: number): { start: number; end: number } | undefined {
+  const index = file.meta.index;
+  const at = index.findIndex((e) => e.keyGroup === keyGroup);
+  if (at < 0) return undefined;
+  return { start: index[at].offset, end: at + 1 < index.length ? index[at + 1].offset : file.meta.size };
 }
 
 function startsWith(key: Uint8Array, prefix: Uint8Array): boolean {
