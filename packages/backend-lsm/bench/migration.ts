@@ -58,6 +58,22 @@ try {
     },
   };
 
+  /** Raw chained-batch puts of the prebuilt entries in 5000s; `pipelined`: the next batch fills while the previous one is written. */
+  const rawPuts = (pipelined: boolean) => async () => {
+    const db = new ClassicLevel<Uint8Array, Uint8Array>(fresh(), { keyEncoding: 'view', valueEncoding: 'view' });
+    await db.open();
+    let writing: Promise<void> | undefined;
+    for (let i = 0; i < prebuilt.length; i += 5000) {
+      const batch = db.batch();
+      for (let j = i; j < Math.min(i + 5000, prebuilt.length); j++) batch.put(prebuilt[j].key, prebuilt[j].value);
+      const previous = writing;
+      writing = batch.write();
+      await (pipelined ? previous : writing);
+    }
+    await writing;
+    await db.close();
+  };
+
   await runComparisons('backend-lsm-migration', [
     {
       name: `restore of ${N} entries (bytes copied), pipelined floor`,
@@ -66,20 +82,7 @@ try {
       reps: REPS,
       baseline: {
         name: 'raw classic-level batch puts of the same entries, pipelined',
-        run: async () => {
-          const db = new ClassicLevel<Uint8Array, Uint8Array>(fresh(), { keyEncoding: 'view', valueEncoding: 'view' });
-          await db.open();
-          let writing: Promise<void> | undefined;
-          for (let i = 0; i < prebuilt.length; i += 5000) {
-            const batch = db.batch();
-            for (let j = i; j < Math.min(i + 5000, prebuilt.length); j++) batch.put(prebuilt[j].key, prebuilt[j].value);
-            const previous = writing;
-            writing = batch.write();
-            await previous;
-          }
-          await writing;
-          await db.close();
-        },
+        run: rawPuts(true),
       },
       candidate: restore,
     },
@@ -90,17 +93,7 @@ try {
       reps: REPS,
       baseline: {
         name: 'raw classic-level batch puts of the same entries',
-        run: async () => {
-          const db = new ClassicLevel<Uint8Array, Uint8Array>(fresh(), { keyEncoding: 'view', valueEncoding: 'view' });
-          await db.open();
-          // The chained batch, as the backend writes (cheaper per operation than the array form).
-          for (let i = 0; i < prebuilt.length; i += 5000) {
-            const batch = db.batch();
-            for (let j = i; j < Math.min(i + 5000, prebuilt.length); j++) batch.put(prebuilt[j].key, prebuilt[j].value);
-            await batch.write();
-          }
-          await db.close();
-        },
+        run: rawPuts(false),
       },
       candidate: restore,
     },
