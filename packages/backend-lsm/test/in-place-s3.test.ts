@@ -7,17 +7,16 @@
  * S3 first and restores from the s3:// copy.
  */
 import { fork } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { backendSuite, runBackendCorruptionSuite } from '@stateshift/backend/testing';
 import { CorruptSavepointError, defineJob, int32, int64, listState, mapState, operator, SavepointStorageError, string, supports, valueState, type BackendOpenOptions } from '@stateshift/core';
 import { startS3Process, type ProcessS3 } from '../../savepoint/test/s3-process.js';
 import { BUCKET } from '../../savepoint/test/s3-server.js';
 import { openLsmBackend } from '../src/index.js';
-import { expectDamagedReads } from './helpers.js';
+import { expectDamagedReads, tempDir } from './helpers.js';
 // @ts-expect-error a plain ES module shared with the child process, without types
 import { inPlaceJob } from './fixtures/in-place-job.mjs';
 
@@ -27,15 +26,6 @@ beforeAll(async () => {
 });
 afterAll(() => s3?.close());
 
-const dirs: string[] = [];
-afterEach(async () => {
-  await Promise.all(dirs.splice(0).map((d) => rm(d, { recursive: true, force: true })));
-});
-async function tempDir(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'stateshift-lsm-s3-'));
-  dirs.push(dir);
-  return dir;
-}
 
 let uploads = 0;
 /** Copies a savepoint directory to a new S3 prefix; its s3:// location. */

@@ -1,24 +1,14 @@
 // What only the LSM backend has: the write buffer's undo log, state identity, the directory lock,
 // interrupted restores, local layouts, lazy versions and the background pass.
 import { createHash } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import { BackendLockedError, defineJob, int32, int64, listState, mapState, operator, RestoreError, string, valueState } from '@stateshift/core';
 import { ClassicLevel } from 'classic-level';
 import { openLsmBackend } from '../src/index.js';
-import { expectDamagedReads } from './helpers.js';
+import { expectDamagedReads, tempDir } from './helpers.js';
 
-const dirs: string[] = [];
-afterEach(async () => {
-  await Promise.all(dirs.splice(0).map((d) => rm(d, { recursive: true, force: true })));
-});
-async function tempDir(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'stateshift-lsm-'));
-  dirs.push(dir);
-  return dir;
-}
 
 const v = valueState('v', int64());
 const l = listState('l', string());
