@@ -717,7 +717,9 @@ export class LsmBackend<J extends JobDeclaration = JobDeclaration> extends Abstr
   /** An operator's entries copied as stored, walked where they lie in the savepoint's blocks. */
   private async ingestAsStored(savepoint: Savepoint, uid: string, bySavepointIndex: (LsmState | undefined)[], pipeline: BatchPipeline, copied: Map<number, number>): Promise<void> {
     const writer = new EntryWriter(pipeline, bySavepointIndex, (state) => scatteredList(uid, state, savepoint.dir), true);
-    for await (const block of savepoint.entryBlocks(uid, this.keyGroupRange)) await writer.block(block);
+    // Transient blocks: the writer keeps nothing of a block (it copies a list's elements), so the
+    // savepoint's file is read into the same memory over and over.
+    for await (const block of savepoint.entryBlocks(uid, this.keyGroupRange, { transient: true })) await writer.block(block);
     await writer.end();
     for (const [state, n] of writer.old) copied.set(state.id, (copied.get(state.id) ?? 0) + n);
   }

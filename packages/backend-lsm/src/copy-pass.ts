@@ -45,9 +45,11 @@ export async function copyLowerLayer(backend: LsmBackend, lower: LowerLayer, opt
   const parts = lower.parts();
   let index = 0;
   let place: Place | undefined;
-  // The next part's blocks are read while this part is copied.
+  // The next part's blocks are read while this part is copied, the two into buffers that take
+  // turns (a part's buffer is read into again only once the part is done).
+  const buffers = [{ bytes: new Uint8Array(0) }, { bytes: new Uint8Array(0) }];
   const read = (i: number) => {
-    const reading = i < parts.length ? lower.blocks(parts[i]) : Promise.resolve([]);
+    const reading = i < parts.length ? lower.blocks(parts[i], buffers[i % 2]) : Promise.resolve([]);
     reading.catch(() => undefined);
     return reading;
   };

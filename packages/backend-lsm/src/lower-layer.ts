@@ -237,18 +237,21 @@ export class LowerLayer {
   /**
    * A part's verified blocks, read with the storage's asynchronous ranged reads (the copy pass reads
    * each part once, ahead of its use, and must not block the thread as point reads do; on S3 a
-   * synchronous read would hold the event loop for a whole GET). Not cached.
+   * synchronous read would hold the event loop for a whole GET). Not cached: the bytes are read
+   * into `into.bytes` (grown when too small), which the blocks lie in until it is read into again.
    */
-  async blocks(part: LowerPart): Promise<EntryBlock[]> {
+  async blocks(part: LowerPart, into: { bytes: Uint8Array }): Promise<EntryBlock[]> {
     const { file, keyGroup } = part;
     const range = byteRange(file, keyGroup);
     if (!range) return [];
     file.handle ??= this.storage.open(file.meta.name);
     const handle = await file.handle;
     if (!handle) throw new CorruptSavepointError('data file is missing', file.path);
-    const data = new Uint8Array(range.end - range.start);
+    const length = range.end - range.start;
+    if (into.bytes.length < length) into.bytes = new Uint8Array(length);
+    const data = into.bytes.subarray(0, length);
     let at = 0;
-    for await (const chunk of handle.read(range.start, range.end)) {
+    for await (const chunk of handle.read(range.start, range.end, { reuse: true })) {
       data.set(chunk.subarray(0, data.length - at), at);
       at += chunk.length;
     }

@@ -267,6 +267,11 @@ export class DataFileWriter {
 export interface ReadOptions extends StorageOptions {
   /** Only entries of these key groups (uses the file's key-group index to skip the rest). */
   range?: KeyGroupRange;
+  /**
+   * The caller keeps nothing of a block once it asks for the next one: blocks may lie in memory
+   * that is read into again (a restore that copies each entry onwards makes no garbage per chunk).
+   */
+  transient?: boolean;
 }
 
 /** Bytes of an object range, taken in pieces of any size (views where a chunk holds them). */
@@ -336,8 +341,8 @@ async function readHeader(handle: ObjectHandle, file: DataFileMetadata, path: st
  * Verified blocks of `[start, end)`, which must begin and end at block boundaries. `whole` also
  * checks the entry count and the file checksum at the end.
  */
-async function* scanBlocks(handle: ObjectHandle, file: DataFileMetadata, path: string, version: number, start: number, end: number, whole: boolean): AsyncGenerator<EntryBlock> {
-  const reader = new ByteReader(handle.read(start, end), start, path);
+async function* scanBlocks(handle: ObjectHandle, file: DataFileMetadata, path: string, version: number, start: number, end: number, whole: boolean, reuse = false): AsyncGenerator<EntryBlock> {
+  const reader = new ByteReader(handle.read(start, end, { reuse }), start, path);
   const idSeed = crc32(file.id);
   try {
     let checksum = 0;
@@ -349,7 +354,8 @@ async function* scanBlocks(handle: ObjectHandle, file: DataFileMetadata, path: s
     while (reader.position < end) {
       const at = reader.position;
       if (at + BLOCK_HEADER_SIZE > end) throw new CorruptSavepointError('truncated block header', path, at);
-      const head = await reader.take(BLOCK_HEADER_SIZE);
+      // A copy: with reused chunks, a large payload read next may overwrite the chunk the header lay in.
+      const head = (await reader.take(BLOCK_HEADER_SIZE)).slice();
       const view = new DataView(head.buffer, head.byteOffset, BLOCK_HEADER_SIZE);
       const length = view.getUint32(0);
       const expected = view.getUint32(4);
@@ -399,15 +405,16 @@ export async function* readVerifiedBlocks(location: SavepointLocation, file: Dat
       // Verify first: reading is the check.
       for await (const block of scanBlocks(handle, file, path, version, 0, file.size, true)) for (const cursor = walker.reset(block); cursor.next(); );
     }
+    const reuse = options.transient ?? false;
     if (whole) {
-      yield* scanBlocks(handle, file, path, version, 0, file.size, version !== 1);
+      yield* scanBlocks(handle, file, path, version, 0, file.size, version !== 1, reuse);
       return;
     }
     const first = file.index.findIndex((e) => e.keyGroup >= range.start && e.keyGroup <= range.end);
     if (first < 0) return;
     const after = file.index.findIndex((e) => e.keyGroup > range.end);
     const end = after < 0 ? file.size : file.index[after].offset;
-    for await (const block of scanBlocks(handle, file, path, version, file.index[first].offset, end, false)) {
+    for await (const block of scanBlocks(handle, file, path, version, file.index[first].offset, end, false, reuse)) {
       if (!keyGroupInRange(block.keyGroup, range)) throw new CorruptSavepointError(`a block of key group ${block.keyGroup} inside the index's range ${range.start}-${range.end}`, path);
       yield block;
     }

@@ -84,11 +84,12 @@ export class Savepoint {
   /**
    * The verified blocks of an operator holding any of `range` (each block is one key group), to walk
    * with an EntryCursor: for readers that copy entries onwards without making an object per entry.
+   * `transient`: the caller keeps nothing of a block once it asks for the next (see ReadOptions).
    */
-  async *entryBlocks(uid: string, range?: KeyGroupRange): AsyncGenerator<EntryBlock> {
+  async *entryBlocks(uid: string, range?: KeyGroupRange, options: { transient?: boolean } = {}): AsyncGenerator<EntryBlock> {
     this.existingOperator(uid);
     for (const file of this.files(uid, range)) {
-      for await (const block of readVerifiedBlocks(this.storage, file, { range })) if (!range || keyGroupInRange(block.keyGroup, range)) yield block;
+      for await (const block of readVerifiedBlocks(this.storage, file, { range, transient: options.transient })) if (!range || keyGroupInRange(block.keyGroup, range)) yield block;
     }
   }
 

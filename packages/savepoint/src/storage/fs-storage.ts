@@ -178,10 +178,13 @@ class FileHandleReader implements ObjectHandle {
     readonly size: number,
   ) {}
 
-  async *read(start: number, end: number): AsyncGenerator<Uint8Array> {
+  async *read(start: number, end: number, options: { reuse?: boolean } = {}): AsyncGenerator<Uint8Array> {
     let position = start;
-    while (position < end) {
-      const chunk = Buffer.allocUnsafe(Math.min(READ_CHUNK, end - position));
+    // Reused: two buffers take turns (the one yielded, and the one the caller was done with).
+    const pool = options.reuse ? [Buffer.allocUnsafe(Math.min(READ_CHUNK, end - start)), Buffer.allocUnsafe(Math.min(READ_CHUNK, end - start))] : undefined;
+    for (let turn = 0; position < end; turn++) {
+      const size = Math.min(READ_CHUNK, end - position);
+      const chunk = pool ? pool[turn % 2].subarray(0, size) : Buffer.allocUnsafe(size);
       const { bytesRead } = await this.handle.read(chunk, 0, chunk.length, position);
       if (bytesRead === 0) return;
       position += bytesRead;

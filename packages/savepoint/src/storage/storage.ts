@@ -7,8 +7,12 @@
 /** An object opened for reading: its size when opened, and ranged reads of it. */
 export interface ObjectHandle {
   readonly size: number;
-  /** Streams bytes `[start, end)` in chunks; never the whole object at once unless it is small. */
-  read(start: number, end: number): AsyncIterable<Uint8Array>;
+  /**
+   * Streams bytes `[start, end)` in chunks; never the whole object at once unless it is small.
+   * `reuse`: the caller is done with a chunk once it asks for the one after it, so the storage may
+   * fill that memory again (no garbage per chunk); otherwise every chunk is its own.
+   */
+  read(start: number, end: number, options?: { reuse?: boolean }): AsyncIterable<Uint8Array>;
   close(): Promise<void>;
 }
 
