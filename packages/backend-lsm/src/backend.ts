@@ -646,21 +646,28 @@ export class LsmBackend<J extends JobDeclaration = JobDeclaration> extends Abstr
   /** States with entries at older versions: eager ones are rewritten now; lazy ones may get a background pass. */
   private async migrate(copied: Map<number, number> | undefined): Promise<void> {
     const lazy: LsmState[] = [];
+    // Eager states of a restore in place whose copy pass is done: the job already runs and writes,
+    // so they migrate in a background pass at full speed rather than the open's pass.
+    const behind: LsmState[] = [];
     for (const state of this.states) {
       if (state.versions.length < 2) continue;
       // TTL turned on or off migrates eagerly in any mode: old entries' timestamps must not outlive
       // the versions that gave them meaning (a later savepoint would carry them).
-      if (!this.lower && (ttlChanged(state) || modeOf(this.options, state.slot.uid, state.slot.name) === 'eager')) {
+      const eager = ttlChanged(state) || modeOf(this.options, state.slot.uid, state.slot.name) === 'eager';
+      if (eager && !this.lower) {
         await migrateState(this, state, { onProgress: this.options.onProgress, total: copied?.get(state.id) });
         this.retireOldVersions(state);
         // Retired now: no undo record can hold an old version yet (nothing was written since the open).
         await this._checkpoint(this.position);
-      } else lazy.push(state);
+      } else if (eager && this.lowerCopied) behind.push(state);
+      else lazy.push(state);
     }
-    if (lazy.length && this.options.backgroundMigration) {
-      const rate = this.options.backgroundMigration.rate ?? 0;
+    const background = [...behind.map((state) => ({ state, rate: 0 })), ...(this.options.backgroundMigration ? lazy.map((state) => ({ state, rate: this.options.backgroundMigration!.rate ?? 0 })) : [])];
+    if (background.length) {
+      // One background pass at a time: a pass started before the copy pass ended gives way to this one.
+      await this.background?.stop();
       this.background = new BackgroundMigration(async (control) => {
-        for (const state of lazy) {
+        for (const { state, rate } of background) {
           await migrateState(this, state, { onProgress: this.options.onProgress, rate, control });
           this.retireOldVersions(state);
         }

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { expect, test } from 'vitest';
 import { BackendLockedError, defineJob, int32, int64, listState, mapState, operator, RestoreError, string, valueState } from '@stateshift/core';
 import { ClassicLevel } from 'classic-level';
+import { openSavepoint } from '@stateshift/savepoint';
 import { openLsmBackend } from '../src/index.js';
 import { expectDamagedReads, tempDir } from './helpers.js';
 
@@ -117,6 +118,32 @@ test('lazy mode: entries keep their version until read or rewritten; the backgro
   expect(reopened.meta.layout.operators[0].states[0].versions).toHaveLength(1);
   expect(reopened.operator(wideOp).value(wide).get('k1234')).toBe(1234n);
   await reopened.close();
+});
+
+test('in place with eager migration: once the copy pass is done, a background pass migrates every entry and the old version retires', async () => {
+  const root = await tempDir();
+  const narrow = valueState('v', int32());
+  const v1 = defineJob({ name: 'lsm', maxParallelism: 32, operators: [operator({ uid: 'op', key: string(), states: [narrow] })] });
+  const wide = valueState('v', int64());
+  const wideOp = operator({ uid: 'op', key: string(), states: [wide] });
+  const v2 = defineJob({ name: 'lsm', maxParallelism: 32, operators: [wideOp] });
+  const first = await openLsmBackend({ job: v1, dir: join(root, 'v1') });
+  for (let i = 0; i < 3000; i++) first.operator('op').value('v').set(`k${i}`, i);
+  await first.savepoint(join(root, 'sp'));
+  await first.close();
+  const backend = await openLsmBackend({ job: v2, dir: join(root, 'v2'), restoreFrom: join(root, 'sp'), restore: 'in-place', migration: 'eager' });
+  backend.operator(wideOp).value(wide).set('k7', -7n);
+  await backend.copying!.done;
+  expect(backend.background).toBeDefined();
+  await backend.background!.done;
+  await backend.checkpoint();
+  expect(backend.states[0].versions).toHaveLength(1);
+  expect(backend.operator(wideOp).value(wide).get('k2999')).toBe(2999n);
+  expect(backend.operator(wideOp).value(wide).get('k7')).toBe(-7n);
+  await backend.savepoint(join(root, 'sp2'));
+  await backend.close();
+  const out = await openSavepoint(join(root, 'sp2'));
+  expect(out.metadata.operators[0].states[0].versions).toHaveLength(1);
 });
 
 test('restoring again over an interrupted restore starts clean; opening it without restoreFrom names the savepoint', async () => {
