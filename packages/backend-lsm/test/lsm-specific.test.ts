@@ -95,17 +95,21 @@ test('a database of the previous local layout is refused, naming the way through
   expect((error as Error).message).toMatch(/earlier release.*take a savepoint/);
 });
 
-test('lazy mode: entries keep their version until read or rewritten; the background pass retires the old version at the next checkpoint', async () => {
-  const root = await tempDir();
-  const narrow = valueState('v', int32());
-  const v1 = defineJob({ name: 'lsm', maxParallelism: 32, operators: [operator({ uid: 'op', key: string(), states: [narrow] })] });
-  const wide = valueState('v', int64());
-  const wideOp = operator({ uid: 'op', key: string(), states: [wide] });
-  const v2 = defineJob({ name: 'lsm', maxParallelism: 32, operators: [wideOp] });
+/** A job whose value state `v` widens from int32 to int64 (a migration), and a savepoint of 3 000 keys under `root/sp` by the narrow one. */
+const wide = valueState('v', int64());
+const wideOp = operator({ uid: 'op', key: string(), states: [wide] });
+const v2 = defineJob({ name: 'lsm', maxParallelism: 32, operators: [wideOp] });
+async function widenedSavepoint(root: string): Promise<void> {
+  const v1 = defineJob({ name: 'lsm', maxParallelism: 32, operators: [operator({ uid: 'op', key: string(), states: [valueState('v', int32())] })] });
   const first = await openLsmBackend({ job: v1, dir: join(root, 'v1') });
   for (let i = 0; i < 3000; i++) first.operator('op').value('v').set(`k${i}`, i);
   await first.savepoint(join(root, 'sp'));
   await first.close();
+}
+
+test('lazy mode: entries keep their version until read or rewritten; the background pass retires the old version at the next checkpoint', async () => {
+  const root = await tempDir();
+  await widenedSavepoint(root);
   const lazy = await openLsmBackend({ job: v2, dir: join(root, 'v2'), restoreFrom: join(root, 'sp'), migration: 'lazy', backgroundMigration: { rate: 0 } });
   expect(lazy.states[0].versions).toHaveLength(2);
   expect(lazy.operator(wideOp).value(wide).get('k5')).toBe(5n);
@@ -122,15 +126,7 @@ test('lazy mode: entries keep their version until read or rewritten; the backgro
 
 test('in place with eager migration: once the copy pass is done, a background pass migrates every entry and the old version retires', async () => {
   const root = await tempDir();
-  const narrow = valueState('v', int32());
-  const v1 = defineJob({ name: 'lsm', maxParallelism: 32, operators: [operator({ uid: 'op', key: string(), states: [narrow] })] });
-  const wide = valueState('v', int64());
-  const wideOp = operator({ uid: 'op', key: string(), states: [wide] });
-  const v2 = defineJob({ name: 'lsm', maxParallelism: 32, operators: [wideOp] });
-  const first = await openLsmBackend({ job: v1, dir: join(root, 'v1') });
-  for (let i = 0; i < 3000; i++) first.operator('op').value('v').set(`k${i}`, i);
-  await first.savepoint(join(root, 'sp'));
-  await first.close();
+  await widenedSavepoint(root);
   const backend = await openLsmBackend({ job: v2, dir: join(root, 'v2'), restoreFrom: join(root, 'sp'), restore: 'in-place', migration: 'eager' });
   backend.operator(wideOp).value(wide).set('k7', -7n);
   await backend.copying!.done;
