@@ -47,7 +47,7 @@ import {
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ClassicLevel } from 'classic-level';
-import { entryKey, entryKeyOf, latin1, MAX_STATE_ID, parseKey, prefixEnd, splitRest, statePrefix, versioned } from './layout.js';
+import { entryKey, entryKeyOf, latin1, lowerBound, startsWith, MAX_STATE_ID, parseKey, prefixEnd, splitRest, statePrefix, versioned } from './layout.js';
 import { loadMetadata, markRestoring, metadataOps, restoringFrom, saveMetadata, unmarkRestoring, writeBatch, type BatchOp, type Db, type LocalMetadata } from './local-metadata.js';
 import { migrateState, type MigrationProgress } from './migration.js';
 import { copyLowerLayer } from './copy-pass.js';
@@ -303,10 +303,10 @@ export class LsmBackend<J extends JobDeclaration = JobDeclaration> extends Abstr
     const peek = (): Uint8Array | undefined => {
       while (j >= group.keys.length && g < groups.length) {
         group = lower!.entries(stateId, groups[g++]);
-        j = lowerBoundPrefix(group.keys, prefix);
+        j = lowerBound(group.keys, prefix);
       }
       const key = group.keys[j];
-      return key && startsWithBytes(key, prefix) ? key : undefined;
+      return key && startsWith(key, prefix) ? key : undefined;
     };
     // The next batch is read while this one is used.
     let reading: Promise<[Uint8Array, Uint8Array][]> | undefined = iterator.nextv(BATCH);
@@ -387,7 +387,7 @@ export class LsmBackend<J extends JobDeclaration = JobDeclaration> extends Abstr
       get: (key, id) => lower.get((key[0] << 8) | key[1], (key[2] << 8) | key[3], id, key),
       keysUnder: (prefix) => {
         const { keys } = lower.entries((prefix[0] << 8) | prefix[1], (prefix[2] << 8) | prefix[3]);
-        return keys.filter((k) => startsWithBytes(k, prefix));
+        return keys.filter((k) => startsWith(k, prefix));
       },
     };
     const rate = this.options.copyRate ?? 0;
@@ -835,25 +835,6 @@ export async function openLsmBackend<J extends JobDeclaration>(options: LsmOpenO
     await db.close();
     throw error;
   }
-}
-
-
-function startsWithBytes(key: Uint8Array, prefix: Uint8Array): boolean {
-  if (key.length < prefix.length) return false;
-  for (let i = 0; i < prefix.length; i++) if (key[i] !== prefix[i]) return false;
-  return true;
-}
-
-/** The first index whose key is not below `prefix`. */
-function lowerBoundPrefix(keys: Uint8Array[], prefix: Uint8Array): number {
-  let lo = 0;
-  let hi = keys.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (Buffer.compare(keys[mid], prefix) < 0) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 /** Whether a state's stored versions differ from its newest in having a TTL. */

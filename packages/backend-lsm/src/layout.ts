@@ -122,3 +122,22 @@ export function versioned(version: number, bytes: Uint8Array, more?: Uint8Array)
   if (more) out.set(more, head + bytes.length);
   return out;
 }
+
+/** Whether `key` begins with `prefix`. */
+export function startsWith(key: Uint8Array, prefix: Uint8Array): boolean {
+  if (key.length < prefix.length) return false;
+  for (let i = 0; i < prefix.length; i++) if (key[i] !== prefix[i]) return false;
+  return true;
+}
+
+/** The first index of sorted `keys` whose key is not below `target`. */
+export function lowerBound(keys: Uint8Array[], target: Uint8Array): number {
+  let lo = 0;
+  let hi = keys.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (Buffer.compare(keys[mid], target) < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}

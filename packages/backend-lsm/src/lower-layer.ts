@@ -14,7 +14,7 @@ import { CorruptSavepointError, keyGroupInRange, RestoreError, type KeyGroupRang
 import { checkDataFileHeader, decodeBlocksAt, findEntriesAt, forEachBlockAt, type DataFileMetadata, type EntryBlock, type ObjectHandle, type Savepoint, type SavepointStorage, type SyncObjectReader, type SyncObjectSource } from '@stateshift/savepoint';
 import type { LsmState } from './backend.js';
 import { joinList } from './ingest.js';
-import { entryKeyOf, latin1, splitRest, versioned } from './layout.js';
+import { entryKeyOf, latin1, lowerBound, splitRest, startsWith, versioned } from './layout.js';
 
 /**
  * One key group of one file: its values by entry key (for point reads) and, made on the first scan
@@ -325,23 +325,6 @@ function byteRange(file: OpenFile, keyGroup: number): { start: number; end: numb
   const at = index.findIndex((e) => e.keyGroup === keyGroup);
   if (at < 0) return undefined;
   return { start: index[at].offset, end: at + 1 < index.length ? index[at + 1].offset : file.meta.size };
-}
-
-function startsWith(key: Uint8Array, prefix: Uint8Array): boolean {
-  if (key.length < prefix.length) return false;
-  for (let i = 0; i < prefix.length; i++) if (key[i] !== prefix[i]) return false;
-  return true;
-}
-
-function lowerBound(keys: Uint8Array[], target: Uint8Array): number {
-  let lo = 0;
-  let hi = keys.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (Buffer.compare(keys[mid], target) < 0) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 function sortTogether(keys: Uint8Array[], values: Uint8Array[]): void {
