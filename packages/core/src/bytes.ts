@@ -340,7 +340,8 @@ export class DataOutput {
 
 export class DataInput {
   readonly bytes: Uint8Array;
-  private readonly view: DataView;
+  /** Made on the first read that needs it: most values never do, and a DataView per value costs. */
+  private dataView: DataView | undefined;
   private pos: number;
   private readonly end: number;
   private depth = 0;
@@ -349,9 +350,12 @@ export class DataInput {
     if (!(bytes instanceof Uint8Array)) throw new TypeError('DataInput needs a Uint8Array');
     if (offset < 0 || end > bytes.length || offset > end) throw new RangeError(`DataInput: bad range ${offset}..${end} of ${bytes.length}`);
     this.bytes = bytes;
-    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.pos = offset;
     this.end = end;
+  }
+
+  private get view(): DataView {
+    return (this.dataView ??= new DataView(this.bytes.buffer, this.bytes.byteOffset, this.bytes.byteLength));
   }
 
   /** Current read position, as an offset into `bytes`. */
@@ -420,16 +424,18 @@ export class DataInput {
 
   readInt32(): number {
     this.need(4, 'an int32');
-    const v = this.view.getInt32(this.pos);
-    this.pos += 4;
-    return v;
+    const b = this.bytes;
+    const p = this.pos;
+    this.pos = p + 4;
+    return (b[p] << 24) | (b[p + 1] << 16) | (b[p + 2] << 8) | b[p + 3];
   }
 
   readUint32(): number {
     this.need(4, 'a uint32');
-    const v = this.view.getUint32(this.pos);
-    this.pos += 4;
-    return v;
+    const b = this.bytes;
+    const p = this.pos;
+    this.pos = p + 4;
+    return ((b[p] << 24) | (b[p + 1] << 16) | (b[p + 2] << 8) | b[p + 3]) >>> 0;
   }
 
   readInt64(): bigint {
