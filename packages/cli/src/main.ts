@@ -5,7 +5,7 @@ import { dump, dumpHelp } from './commands/dump.js';
 import { inspect, inspectHelp } from './commands/inspect.js';
 import { merge, mergeHelp } from './commands/merge.js';
 import { migrate, migrateHelp } from './commands/migrate.js';
-import { demo, demoHelp } from './demo/run.js';
+import { demoHelp } from './demo/help.js';
 import { describeError, EXIT_OK, EXIT_USAGE, UsageError } from './errors.js';
 import { json, processIo, type Io } from './io.js';
 import { storageFlags, storageHelp, storageOptions } from './locations.js';
@@ -125,8 +125,11 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
           json: values.json,
           storage,
         });
-      default:
+      default: {
+        // The demo brings the LSM backend (classic-level): loaded only for it.
+        const { demo } = await import('./demo/run.js');
         return await demo(io, { orders: values.orders, keep: values.keep });
+      }
     }
   } catch (error) {
     io.err(`stateshift ${command}: ${describeError(error)}\n`);

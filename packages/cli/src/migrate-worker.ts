@@ -1,4 +1,8 @@
-/** A worker thread of `stateshift migrate --workers n`: rewrites one key-group range. */
+/**
+ * A worker thread of `stateshift migrate --workers n`. It is started before the main thread has
+ * loaded the job, so that its own start overlaps the main thread's: it loads the job and prepares
+ * the rewrite, then waits for its part (or is ended if the main thread refuses the upgrade).
+ */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { KeyGroupRange, StorageOptions } from '@stateshift/core';
 import { openSavepoint, prepareRewrite, rewritePart, storageFor, type DataFileMetadata } from '@stateshift/savepoint';
@@ -9,12 +13,16 @@ export interface WorkerTask {
   src: string;
   out: string;
   jobModule: string;
-  range: KeyGroupRange;
-  part: string;
   allowNonRestoredState: boolean;
   allowJobNameChange: boolean;
   /** How `s3://` locations are reached (from the --s3-* flags). */
   storage: StorageOptions;
+}
+
+/** Sent by the main thread once it has decided the upgrade: the key groups to rewrite, and a name for its files. */
+export interface WorkerPart {
+  range: KeyGroupRange;
+  label: string;
 }
 
 export type WorkerReply = { type: 'progress'; done: number } | { type: 'done'; files: DataFileMetadata[] } | { type: 'error'; name: string; message: string };
@@ -22,22 +30,29 @@ export type WorkerReply = { type: 'progress'; done: number } | { type: 'done'; f
 if (parentPort && workerData) {
   const task = workerData as WorkerTask;
   const port = parentPort;
-  (async () => {
+  const fail = (error: Error) => port.postMessage({ type: 'error', name: error.name, message: error.message } satisfies WorkerReply);
+  const preparing = (async () => {
     // Job declarations hold functions, so each worker loads the module itself.
     const job = await loadJob(task.jobModule);
     // As openForCli, without importing what reads LSM directories (classic-level, backend-lsm):
     // the source was opened as a savepoint by the main thread, and the imports cost each worker.
     let savepoint = await openSavepoint(task.src, task.storage);
     if (await loadAdapters(savepoint.metadata)) savepoint = await openSavepoint(task.src, task.storage);
-    const prepared = prepareRewrite(savepoint, { job, allowNonRestoredState: task.allowNonRestoredState, allowJobNameChange: task.allowJobNameChange });
-    // Progress at most every 100 ms: a message per thousand entries costs the worker time.
-    let last = 0;
-    const files = await rewritePart(prepared, storageFor(task.out, task.storage), task.range, task.part, (done) => {
-      const now = Date.now();
-      if (now - last < 100) return;
-      last = now;
-      port.postMessage({ type: 'progress', done } satisfies WorkerReply);
-    });
-    port.postMessage({ type: 'done', files } satisfies WorkerReply);
-  })().catch((error: Error) => port.postMessage({ type: 'error', name: error.name, message: error.message } satisfies WorkerReply));
+    return prepareRewrite(savepoint, { job, allowNonRestoredState: task.allowNonRestoredState, allowJobNameChange: task.allowJobNameChange });
+  })();
+  preparing.catch(() => undefined); // reported once its part arrives
+  port.once('message', ({ range, label }: WorkerPart) => {
+    (async () => {
+      const prepared = await preparing;
+      // Progress at most every 100 ms: a message per thousand entries costs the worker time.
+      let last = 0;
+      const files = await rewritePart(prepared, storageFor(task.out, task.storage), range, label, (done) => {
+        const now = Date.now();
+        if (now - last < 100) return;
+        last = now;
+        port.postMessage({ type: 'progress', done } satisfies WorkerReply);
+      });
+      port.postMessage({ type: 'done', files } satisfies WorkerReply);
+    })().catch(fail);
+  });
 }

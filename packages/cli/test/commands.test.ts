@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { availableParallelism } from 'node:os';
@@ -147,6 +148,15 @@ describe('migrate', () => {
     expect(unsafe.code).toBe(2);
     expect(unsafe.stderr).toContain('Order.orderId');
     expect((await run('inspect', out)).code).toBe(2);
+    // Workers start before the upgrade is decided: refused, they are ended having written nothing.
+    const threaded = await run('migrate', sp, '--job', fixture('orders-v2-int.mjs'), '--out', out, '--workers', '2');
+    expect(threaded.code).toBe(2);
+    expect(threaded.stderr).toContain('Order.orderId');
+    expect(existsSync(out)).toBe(false);
+    const nowhere = await run('migrate', join(sp, 'missing'), '--job', fixture('orders-v2.ts'), '--out', out, '--workers', '2');
+    expect(nowhere.code).toBe(2);
+    expect(nowhere.stderr).toContain('does not exist');
+    expect(existsSync(out)).toBe(false);
     expect((await run('migrate', sp, '--job', fixture('orders-v2.ts'))).code).toBe(2);
     expect((await run('migrate', sp, '--job', fixture('orders-v2.ts'), '--out', out, '--workers', '0')).code).toBe(2);
   });

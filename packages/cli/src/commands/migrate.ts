@@ -11,7 +11,7 @@ import { absoluteLocation, checkOutside, removeUnfinished, withReplaceHint } fro
 import { openForCli } from '../open.js';
 import { safe } from '../text.js';
 import { wholeNumber } from './dump.js';
-import type { WorkerReply, WorkerTask } from '../migrate-worker.js';
+import type { WorkerPart, WorkerReply, WorkerTask } from '../migrate-worker.js';
 
 export const migrateHelp = `stateshift migrate <savepoint> --job <module> --out <dir> [--key-groups a-b] [--workers n]
     [--allow-non-restored-state] [--allow-job-name-change] [--replace] [--json]
@@ -55,17 +55,33 @@ function workerUrl(): URL {
   return existsSync(beside) ? beside : new URL('../../dist/migrate-worker.js', import.meta.url);
 }
 
-function runWorker(task: WorkerTask, onProgress: (done: number) => void): Promise<DataFileMetadata[]> {
-  return new Promise((resolve, reject) => {
-    const worker = new Worker(workerUrl(), { workerData: task });
+interface Helper {
+  /** Hands the worker its part; resolves with the files it wrote. */
+  run(part: WorkerPart): Promise<DataFileMetadata[]>;
+  /** Ends a worker that was never handed a part (it has written nothing). */
+  stop(): Promise<unknown>;
+}
+
+/** Starts a worker thread, which loads the job and prepares while this thread does the same. */
+function startHelper(task: WorkerTask, onProgress: (done: number) => void): Helper {
+  const worker = new Worker(workerUrl(), { workerData: task });
+  const result = new Promise<DataFileMetadata[]>((resolve, reject) => {
     worker.on('message', (m: WorkerReply) => {
       if (m.type === 'progress') onProgress(m.done);
       else if (m.type === 'done') resolve(m.files);
       else reject(Object.assign(new Error(m.message), { name: m.name }));
     });
     worker.on('error', reject);
-    worker.on('exit', (code) => code !== 0 && reject(new Error(`migration worker exited with code ${code}`)));
+    worker.on('exit', (code) => reject(new Error(`migration worker exited with code ${code} before it finished`)));
   });
+  result.catch(() => undefined); // awaited only once the worker has a part
+  return {
+    run(part) {
+      worker.postMessage(part);
+      return result;
+    },
+    stop: () => worker.terminate(),
+  };
 }
 
 export async function migrate(io: Io, src: string, options: MigrateOptions): Promise<number> {
@@ -75,57 +91,49 @@ export async function migrate(io: Io, src: string, options: MigrateOptions): Pro
   if (workers > cores) io.err(`stateshift migrate: warning: --workers ${workers} is more than this machine's ${cores} core${cores > 1 ? 's' : ''}; the extra workers only add overhead (use --workers ${cores})\n`);
   const { storage = {} } = options;
   checkOutside(options.out, [src]);
-  const job = await loadJob(options.job);
-  const savepoint = await openForCli(src, storage);
-  const range = options.keyGroups ? parseKeyGroupRange(options.keyGroups, job.maxParallelism) : { start: 0, end: job.maxParallelism - 1 };
-  const rewrite = { job, allowNonRestoredState: options.allowNonRestoredState, allowJobNameChange: options.allowJobNameChange };
-  // Decided up front, in this thread: a refused upgrade fails before any worker starts.
-  const prepared = prepareRewrite(savepoint, rewrite);
-  const total = savepoint.metadata.files.reduce((n, f) => n + f.entries, 0) * (prepared.rekey.size && workers > 1 ? workers : 1);
-  const started = Date.now();
+  const done = new Array<number>(workers).fill(0);
+  let total = 0;
   const bar = progressBar(io, 'migrating');
-  const keyGroupRanges = outputKeyGroups(prepared, range);
-  if (options.replace) await removeUnfinished(options.out, storage);
-  const writer = await SavepointWriter.create(options.out, { ...prepared.layout, keyGroupRanges }, storage).catch((error: unknown) => {
-    throw withReplaceHint(error, 'migrate');
-  });
+  const progress = (i: number) => (d: number) => {
+    done[i] = d;
+    bar.update(done.reduce((a, b) => a + b, 0), total);
+  };
+  // Worker threads start first, so that their start overlaps this thread's loading of the job.
+  const task: WorkerTask = {
+    src: absoluteLocation(src),
+    out: absoluteLocation(options.out),
+    storage,
+    jobModule: path.resolve(options.job),
+    allowNonRestoredState: !!options.allowNonRestoredState,
+    allowJobNameChange: !!options.allowJobNameChange,
+  };
+  const helpers = Array.from({ length: workers - 1 }, (_, i) => startHelper(task, progress(i + 1)));
+  let writer: SavepointWriter | undefined;
   try {
-    let files: DataFileMetadata[];
-    if (workers === 1) {
-      files = await rewritePart(prepared, writer.storage, range, 'p', (done) => bar.update(done, total));
-    } else {
-      // This thread has the job loaded and the rewrite prepared: it migrates the first part
-      // itself while worker threads take the others, so n workers cost n - 1 thread startups.
-      const done = new Array<number>(workers).fill(0);
-      const progress = (i: number) => (d: number) => {
-        done[i] = d;
-        bar.update(done.reduce((a, b) => a + b, 0), total);
-      };
-      const parts = splitRange(range, workers);
-      // Every part settles before an error is thrown, so the abort below finds no writer still at work.
-      const results = await Promise.allSettled(
-        parts.map((part, i) =>
-          i === 0
-            ? rewritePart(prepared, writer.storage, part, 'w0', progress(0))
-            : runWorker(
-                {
-                  src: absoluteLocation(src),
-                  out: absoluteLocation(options.out!),
-                  storage,
-                  jobModule: path.resolve(options.job!),
-                  range: part,
-                  part: `w${i}`,
-                  allowNonRestoredState: !!options.allowNonRestoredState,
-                  allowJobNameChange: !!options.allowJobNameChange,
-                },
-                progress(i),
-              ),
-        ),
-      );
-      const failed = results.find((r) => r.status === 'rejected');
-      if (failed) throw failed.reason;
-      files = results.flatMap((r) => (r.status === 'fulfilled' ? r.value : []));
-    }
+    const job = await loadJob(options.job);
+    const savepoint = await openForCli(src, storage);
+    const range = options.keyGroups ? parseKeyGroupRange(options.keyGroups, job.maxParallelism) : { start: 0, end: job.maxParallelism - 1 };
+    const rewrite = { job, allowNonRestoredState: options.allowNonRestoredState, allowJobNameChange: options.allowJobNameChange };
+    // Decided here, in this thread: a refused upgrade fails before any part is written.
+    const prepared = prepareRewrite(savepoint, rewrite);
+    // With re-keying every part reads the whole source.
+    const parts = splitRange(range, workers);
+    total = savepoint.metadata.files.reduce((n, f) => n + f.entries, 0) * (prepared.rekey.size ? parts.length : 1);
+    const started = Date.now();
+    const keyGroupRanges = outputKeyGroups(prepared, range);
+    if (options.replace) await removeUnfinished(options.out, storage);
+    writer = await SavepointWriter.create(options.out, { ...prepared.layout, keyGroupRanges }, storage).catch((error: unknown) => {
+      throw withReplaceHint(error, 'migrate');
+    });
+    // This thread migrates the first part itself while the workers take the others. Every part
+    // settles before an error is thrown, so the abort below finds no writer still at work.
+    const results = await Promise.allSettled([
+      rewritePart(prepared, writer.storage, parts[0], 'w0', progress(0)),
+      ...parts.slice(1).map((part, i) => helpers[i].run({ range: part, label: `w${i + 1}` })),
+    ]);
+    const failed = results.find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    const files = results.flatMap((r) => (r.status === 'fulfilled' ? r.value : []));
     bar.done();
     for (const f of files) writer.addFile(f);
     const metadata = await writer.commit();
@@ -141,7 +149,10 @@ export async function migrate(io: Io, src: string, options: MigrateOptions): Pro
     return EXIT_OK;
   } catch (error) {
     bar.done();
-    await writer.abort();
+    await writer?.abort();
     throw error;
+  } finally {
+    // Workers never handed a part (a refused upgrade, a bad source) are ended; the others have settled.
+    await Promise.all(helpers.map((h) => h.stop()));
   }
 }

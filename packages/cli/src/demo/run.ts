@@ -10,13 +10,6 @@ import { paint, progressBar, type Io } from '../io.js';
 import { EXIT_OK, EXIT_UNSAFE } from '../errors.js';
 import { ordersV1, ordersV2, ordersV2Converted, USERS, type Order, type OrdersJob } from './jobs.js';
 
-export const demoHelp = `stateshift demo [--orders n] [--keep]
-
-Runs the upgrade story of the Flink articles stateshift follows, in a temporary directory: an
-orders job on the LSM backend stops with a savepoint; version 2 changes orderId from string to int
-and adds a field; check refuses it and says why; with a converter check passes; version 2 restores
-eagerly, lazily and in place and carries on; inspect shows the final savepoint. --orders sets how many orders
-version 1 processes (default 20000); --keep leaves the directory.`;
 
 /** What a consumer commits with its state: the number of orders processed. */
 const positionOf = (orders: number) => new TextEncoder().encode(String(orders));
