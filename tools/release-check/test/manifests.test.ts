@@ -4,12 +4,13 @@ import { describe, expect, it } from 'vitest';
 import { publishablePackages } from '../src/index.js';
 
 const CORE = '@stateshift/core';
-const ALLOWED_FILES = new Set(['dist', 'README.md', 'CHANGELOG.md']);
+const ALLOWED_FILES = new Set(['dist', 'src', 'README.md', 'CHANGELOG.md']);
+
+const walk = (d: string): string[] =>
+  readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(path.join(d, e.name)) : [path.join(d, e.name)]));
 
 /** Whether any source module registers a snapshot reader when imported. */
 function registersOnImport(dir: string): boolean {
-  const walk = (d: string): string[] =>
-    readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(path.join(d, e.name)) : [path.join(d, e.name)]));
   return walk(path.join(dir, 'src')).some((f) => /registerSnapshotReader\(\s*\{/.test(readFileSync(f, 'utf8')));
 }
 
@@ -21,9 +22,22 @@ describe.each(publishablePackages().map((p) => [p.manifest.name, p] as const))('
     expect(existsSync(path.join(dir, 'README.md'))).toBe(true);
   });
 
-  it('ships only dist, README and CHANGELOG', () => {
+  it('ships only dist, src, README and CHANGELOG', () => {
     expect(manifest.files?.length).toBeGreaterThan(0);
     for (const f of manifest.files ?? []) expect(ALLOWED_FILES.has(f), `files lists ${f}`).toBe(true);
+  });
+
+  it('ships the sources its source maps and declaration maps point at', () => {
+    const maps = walk(path.join(dir, 'dist')).filter((f) => f.endsWith('.map'));
+    expect(maps.length).toBeGreaterThan(0);
+    const shipped = (manifest.files ?? []).map((f) => path.join(dir, f));
+    for (const map of maps) {
+      const { sources, sourceRoot = '' } = JSON.parse(readFileSync(map, 'utf8')) as { sources: string[]; sourceRoot?: string };
+      for (const source of sources) {
+        const file = path.resolve(path.dirname(map), sourceRoot, source);
+        expect(existsSync(file) && shipped.some((s) => file.startsWith(s + path.sep)), `${path.relative(dir, map)} points at ${source}, which the package does not ship`).toBe(true);
+      }
+    }
   });
 
   it('exports ESM with types for every entry point, and needs Node 20', () => {
