@@ -4,8 +4,8 @@
  * (operator uid, state name), and the last checkpoint's counter and position.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { RestoreError } from '@stateshift/core';
 import { decodeMetadata, encodeMetadata, type SavepointMetadata } from '@stateshift/savepoint';
 import type { ClassicLevel } from 'classic-level';
@@ -114,12 +114,36 @@ const RESTORING_FILE = 'RESTORING';
 export async function markRestoring(dir: string, location: string): Promise<void> {
   const body = utf8.encode(location);
   if (!existsSync(dir)) {
+    await removeAbandonedStaging(dir);
     const staging = `${dir}.restoring-${process.pid}-${Date.now()}`;
     await mkdir(staging, { recursive: true });
     await writeSynced(join(staging, RESTORING_FILE), body);
     await rename(staging, dir);
   } else await writeSynced(join(dir, RESTORING_FILE), body);
   await syncDir(dirname(dir));
+}
+
+/** Whether the process `pid` runs on this machine (a signal 0 is only checked, never sent). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes the staging directories beside `dir` of restores killed between making one and renaming
+ * it into place (they hold only the marker): those whose process no longer runs.
+ */
+async function removeAbandonedStaging(dir: string): Promise<void> {
+  const prefix = `${basename(dir)}.restoring-`;
+  const names = await readdir(dirname(dir)).catch(() => [] as string[]);
+  for (const name of names) {
+    const pid = name.startsWith(prefix) ? Number(name.slice(prefix.length).split('-')[0]) : NaN;
+    if (Number.isInteger(pid) && pid !== process.pid && !alive(pid)) await rm(join(dirname(dir), name), { recursive: true, force: true });
+  }
 }
 
 /** The savepoint an interrupted (or just finished) restore was copying, if the marker is there. */

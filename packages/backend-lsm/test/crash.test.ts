@@ -1,8 +1,8 @@
 // Processes killed with SIGKILL at random moments, then reopened: the state is always a whole
 // checkpoint (or a whole restore), never part of one.
-import { fork } from 'node:child_process';
+import { fork, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -128,3 +128,22 @@ test('restores SIGKILLed at random moments (eager, lazy and in place): every reo
     await backend.close();
   }
 }, 300_000);
+
+test('a restore removes the staging directories beside its directory that killed restores left, and only those', async () => {
+  const root = await tempDir();
+  const savepoint = join(root, 'sp');
+  await run(['seed', join(root, 'seed'), savepoint, '10'], undefined);
+  const dir = join(root, 'db');
+  // A process that has ended, and one that still runs (this one's parent).
+  const gone = spawnSync(process.execPath, ['-e', '0']).pid!;
+  const abandoned = join(root, `db.restoring-${gone}-1`);
+  const live = join(root, `db.restoring-${process.ppid}-2`);
+  for (const d of [abandoned, live]) {
+    await mkdir(d);
+    await writeFile(join(d, 'RESTORING'), savepoint);
+  }
+  const backend = await openLsmBackend({ job: restoreJob(), dir, restoreFrom: savepoint });
+  await backend.close();
+  expect(existsSync(abandoned)).toBe(false);
+  expect(existsSync(live)).toBe(true);
+});
