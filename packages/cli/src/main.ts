@@ -1,5 +1,6 @@
 /** The `stateshift` command: argument parsing, dispatch, and exit codes. */
 import { parseArgs } from 'node:util';
+import { StateshiftError } from '@stateshift/core';
 import { check, checkHelp } from './commands/check.js';
 import { dump, dumpHelp } from './commands/dump.js';
 import { inspect, inspectHelp } from './commands/inspect.js';
@@ -133,7 +134,11 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
     }
   } catch (error) {
     io.err(`stateshift ${command}: ${describeError(error)}\n`);
-    if (values.json) io.out(json({ error: { name: (error as Error).name, message: describeError(error) } }));
+    if (values.json) {
+      // The stable code of a stateshift error (STATESHIFT_...), for scripts that act on the kind of failure.
+      const code = error instanceof StateshiftError ? { code: error.code } : {};
+      io.out(json({ error: { name: (error as Error).name, ...code, message: describeError(error) } }));
+    }
     return EXIT_USAGE;
   }
 }

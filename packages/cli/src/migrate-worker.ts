@@ -25,12 +25,26 @@ export interface WorkerPart {
   label: string;
 }
 
-export type WorkerReply = { type: 'progress'; done: number } | { type: 'done'; files: DataFileMetadata[] } | { type: 'error'; name: string; message: string };
+/** An error as it crosses to the main thread: its name, message, stack and own fields (code, file, offset, ...). */
+export interface WorkerError {
+  name: string;
+  message: string;
+  stack?: string;
+  fields: Record<string, string | number | boolean>;
+}
+
+export type WorkerReply = { type: 'progress'; done: number } | { type: 'done'; files: DataFileMetadata[] } | { type: 'error'; error: WorkerError };
+
+function toWorkerError(error: Error): WorkerError {
+  const fields: WorkerError['fields'] = {};
+  for (const [k, v] of Object.entries(error)) if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') fields[k] = v;
+  return { name: error.name, message: error.message, stack: error.stack, fields };
+}
 
 if (parentPort && workerData) {
   const task = workerData as WorkerTask;
   const port = parentPort;
-  const fail = (error: Error) => port.postMessage({ type: 'error', name: error.name, message: error.message } satisfies WorkerReply);
+  const fail = (error: Error) => port.postMessage({ type: 'error', error: toWorkerError(error) } satisfies WorkerReply);
   const preparing = (async () => {
     // Job declarations hold functions, so each worker loads the module itself.
     const job = await loadJob(task.jobModule);

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { availableParallelism } from 'node:os';
 import { spawnSync } from 'node:child_process';
@@ -36,6 +36,26 @@ describe('inspect', () => {
     expect(code).toBe(2);
     expect(stderr).toContain('_metadata');
     expect(stderr).toMatch(/CorruptSavepointError/);
+  });
+});
+
+describe('errors of worker threads', () => {
+  test('a damaged block only a worker reads: the typed error, its code and the file and offset, with 1 or 2 workers', async () => {
+    const sp = await ordersSavepoint(300);
+    const [data] = (await readdir(sp)).filter((n) => n.endsWith('.dat'));
+    const bytes = await readFile(join(sp, data));
+    // The last block holds the highest key groups: the second of two parts.
+    bytes[bytes.length - 2] ^= 0xff;
+    await writeFile(join(sp, data), bytes);
+    for (const workers of ['1', '2']) {
+      const out = join(await tempDir(), 'out');
+      const { code, stdout, stderr } = await run('migrate', sp, '--job', fixture('orders-v2.ts'), '--out', out, '--workers', workers, '--json');
+      expect(code, stderr).toBe(2);
+      const { error } = JSON.parse(stdout);
+      expect(error).toMatchObject({ name: 'CorruptSavepointError', code: 'STATESHIFT_CORRUPT_SAVEPOINT' });
+      expect(error.message).toMatch(new RegExp(`${data} at offset \\d+: block checksum mismatch`));
+      expect(existsSync(join(out, '_metadata'))).toBe(false);
+    }
   });
 });
 

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
+import * as core from '@stateshift/core';
 import { parseKeyGroupRange, type KeyGroupRange, type StorageOptions } from '@stateshift/core';
 import { formatRanges, isFullRange, outputKeyGroups, prepareRewrite, rewritePart, SavepointWriter, type DataFileMetadata } from '@stateshift/savepoint';
 import { formatBytes, json, progressBar, type Io } from '../io.js';
@@ -11,7 +12,7 @@ import { absoluteLocation, checkOutside, removeUnfinished, withReplaceHint } fro
 import { openForCli } from '../open.js';
 import { safe } from '../text.js';
 import { wholeNumber } from './dump.js';
-import type { WorkerPart, WorkerReply, WorkerTask } from '../migrate-worker.js';
+import type { WorkerError, WorkerPart, WorkerReply, WorkerTask } from '../migrate-worker.js';
 
 export const migrateHelp = `stateshift migrate <savepoint> --job <module> --out <dir> [--key-groups a-b] [--workers n]
     [--allow-non-restored-state] [--allow-job-name-change] [--replace] [--json]
@@ -55,6 +56,13 @@ function workerUrl(): URL {
   return existsSync(beside) ? beside : new URL('../../dist/migrate-worker.js', import.meta.url);
 }
 
+/** A worker's error as the class core exports under its name (so `instanceof` and `code` hold), else a plain Error. */
+function reviveError({ name, message, stack, fields }: WorkerError): Error {
+  const type = (core as Record<string, unknown>)[name];
+  const prototype = typeof type === 'function' && type.prototype instanceof core.StateshiftError ? type.prototype : Error.prototype;
+  return Object.assign(Object.create(prototype) as Error, fields, { name, message, stack });
+}
+
 interface Helper {
   /** Hands the worker its part; resolves with the files it wrote. */
   run(part: WorkerPart): Promise<DataFileMetadata[]>;
@@ -69,7 +77,7 @@ function startHelper(task: WorkerTask, onProgress: (done: number) => void): Help
     worker.on('message', (m: WorkerReply) => {
       if (m.type === 'progress') onProgress(m.done);
       else if (m.type === 'done') resolve(m.files);
-      else reject(Object.assign(new Error(m.message), { name: m.name }));
+      else reject(reviveError(m.error));
     });
     worker.on('error', reject);
     worker.on('exit', (code) => reject(new Error(`migration worker exited with code ${code} before it finished`)));
