@@ -28,12 +28,20 @@ function read(reader: Deserializer<unknown>, bytes: Uint8Array, what: string): u
  * A decoder of one matched operator's entries. Returns undefined for entries of dropped states.
  * Errors name the operator, state and key group.
  */
-export function entryDecoder(plan: OperatorPlan): (entry: RawEntry) => DecodedEntry | undefined {
+export interface EntryDecoderOptions {
+  /**
+   * Decode keys and namespaces (default true). A reader that writes the key bytes on unchanged and
+   * never looks at the key (a rewrite that neither re-keys nor transforms) leaves them undefined.
+   */
+  keys?: boolean;
+}
+
+export function entryDecoder(plan: OperatorPlan, options: EntryDecoderOptions = {}): (entry: RawEntry) => DecodedEntry | undefined {
   if (plan.status !== 'matched') throw new TypeError(`operator "${plan.uid}" is ${plan.status}; only matched operators have entries to restore`);
   const bySavepointIndex = new Map<number, StatePlan>();
   for (const s of plan.states) if (s.savepointIndex !== undefined && s.status === 'restored') bySavepointIndex.set(s.savepointIndex, s);
-  const keyReader = plan.key!.reader!;
-  const namespaceReader = plan.namespace?.reader;
+  const keyReader = options.keys === false ? undefined : plan.key!.reader!;
+  const namespaceReader = options.keys === false ? undefined : plan.namespace?.reader;
   return (entry) => {
     const state = bySavepointIndex.get(entry.state);
     if (!state) return undefined;
@@ -44,7 +52,7 @@ export function entryDecoder(plan: OperatorPlan): (entry: RawEntry) => DecodedEn
     try {
       return {
         state,
-        key: read(keyReader, entry.key, 'key'),
+        key: keyReader ? read(keyReader, entry.key, 'key') : undefined,
         namespace: namespaceReader ? read(namespaceReader, entry.namespace, 'namespace') : undefined,
         mapKey: state.mapKey?.reader ? read(state.mapKey.reader, entry.mapKey, 'map key') : undefined,
         value: read(version.reader, entry.value, 'value'),

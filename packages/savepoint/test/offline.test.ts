@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { defineJob, int32, int64, JobDefinitionError, listState, mapState, operator, RestoreError, string, valueState } from '@stateshift/core';
+import { ConverterError, defineJob, int32, int64, JobDefinitionError, listState, mapState, operator, RestoreError, string, valueState } from '@stateshift/core';
 import {
   bootstrapSavepoint,
   checkUpgrade,
@@ -72,6 +72,28 @@ describe('rewrite with several files per key-group range', () => {
     const halfSp = await openSavepoint(half);
     const expected = sampleEntries(40).filter((e) => e.keyGroup <= 3).length;
     expect(describeSavepoint(halfSp)).toMatchObject({ entries: expected, partial: true, keyGroupRanges: [{ start: 0, end: 3 }] });
+  });
+});
+
+describe('a converter whose value the new serializer cannot write', () => {
+  test('the rewrite fails naming operator, state and the stored key, which it does not decode otherwise', async () => {
+    const src = join(await tempDir(), 'src');
+    await filePerState(src);
+    const overflowing = defineJob({
+      name: 'counts',
+      maxParallelism: 8,
+      operators: [
+        operator({
+          uid: 'counter',
+          key: string(),
+          states: [valueState('count', int32(), { migrate: (old) => Number(old as bigint) + 2 ** 40 }), listState('events', string()), mapState('byDay', string(), int32())],
+        }),
+      ],
+    });
+    const out = join(await tempDir(), 'out');
+    const error = await rewriteSavepoint(src, out, { job: overflowing }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConverterError);
+    expect((error as Error).message).toMatch(/^operator "counter" state "count": the migrate converter returned a value the new value serializer cannot write .*\(key group \d+, key "user-\d+"\)$/);
   });
 });
 

@@ -21,7 +21,7 @@ import {
 } from '@stateshift/core';
 import { DataFileWriter, readDataFileBlocks, type RawEntry } from '../data-file.js';
 import { CollisionMerger, OperatorCollisions } from '../collisions.js';
-import { entryDecoder } from '../decode-entries.js';
+import { describeKeyBytes, entryDecoder, type DecodedEntry } from '../decode-entries.js';
 import { dataFileName } from '../format.js';
 import { FIRST_VERSION } from '../layout.js';
 import { formatRanges, intersectRanges, isFullRange } from '../key-group-ranges.js';
@@ -133,12 +133,15 @@ export function prepareRewrite(savepoint: Savepoint, options: RewriteOptions): P
   return { savepoint, plan, layout, sourceUid, sourceKeyGroups: rescale ? [{ start: 0, end: job.maxParallelism - 1 }] : sourceKeyGroups, rekey, options };
 }
 
-/** `value` written by `serializer` (a copy of the bytes, `out` reused). */
-export function bytesOf(serializer: Serializer<unknown>, value: unknown, out: DataOutput): Uint8Array {
+/** `value` written by `serializer` into `out`: a copy of the bytes if `copy`, else a view valid until `out` is written again. */
+function encode(serializer: Serializer<unknown>, value: unknown, out: DataOutput, copy: boolean): Uint8Array {
   out.reset();
   serializer.serialize(value, out);
-  return out.toBytes();
+  return copy ? out.toBytes() : out.peek();
 }
+
+/** `value` written by `serializer` (a copy of the bytes, `out` reused). */
+export const bytesOf = (serializer: Serializer<unknown>, value: unknown, out: DataOutput): Uint8Array => encode(serializer, value, out, true);
 
 /**
  * Writes the output data files of the key groups in `range` into `outDir` (file names get
@@ -156,11 +159,11 @@ export async function rewritePart(
   const { plan, savepoint, layout, options } = prepared;
   const files: DataFileMetadata[] = [];
   const out = new DataOutput(256);
+  const outs = { key: new DataOutput(64), namespace: new DataOutput(64), mapKey: new DataOutput(64), value: new DataOutput(256) };
   let done = 0;
   for (const [operatorIndex, opLayout] of layout.operators.entries()) {
     const op = plan.operators.find((o) => o.uid === opLayout.uid)!;
     if (op.status !== 'matched') continue;
-    const decode = entryDecoder(op);
     const collisions = new OperatorCollisions(op);
     // Re-keyed states that merge collisions are held until the operator is read whole, then merged.
     const mergers = new Map<string, CollisionMerger>();
@@ -168,7 +171,17 @@ export async function rewritePart(
     const source = prepared.sourceUid.get(op.uid)!;
     const rekey = prepared.rekey.has(op.uid);
     const stateIndex = new Map(opLayout.states.map((s, i) => [s.name, i]));
-    const convert = (raw: RawEntry): RawEntry | undefined => {
+    // Keys are decoded only for what looks at them: re-keying, a transform, collision checks.
+    const transforms = Object.keys(options.transform ?? {}).some((k) => k.startsWith(`${op.uid}/`));
+    const decodesKeys = rekey || transforms || op.states.some((s) => collisions.tracks(s));
+    const decode = entryDecoder(op, { keys: decodesKeys });
+    const keyText = (entry: DecodedEntry, raw: RawEntry) => (decodesKeys ? formatKey(entry.key) : describeKeyBytes(op.key!.reader!, raw.key));
+    /**
+     * The entry as the new job writes it. Its bytes are views of `outs`, valid until the next call,
+     * unless `keep` (or the entry is held for collision checks): the streaming writer copies each
+     * entry before the next one is converted, a sorter or a merger keeps them.
+     */
+    const convert = (raw: RawEntry, keep: boolean): RawEntry | undefined => {
       const entry = decode(raw);
       if (!entry) return undefined;
       let value = entry.value;
@@ -177,16 +190,17 @@ export async function rewritePart(
         value = transform(value, { key: entry.key, namespace: entry.namespace, mapKey: entry.mapKey });
         if (value === undefined) return undefined;
       }
+      const copy = keep || collisions.tracks(entry.state);
       let key: Uint8Array, namespace: Uint8Array, mapKey: Uint8Array, valueBytes: Uint8Array;
       try {
-        key = rekey ? bytesOf(op.keyWriter!, entry.key, out) : raw.key;
-        namespace = rekey && op.namespaceWriter ? bytesOf(op.namespaceWriter, entry.namespace, out) : raw.namespace;
-        mapKey = entry.state.type === 'map' ? bytesOf(entry.state.mapKeyWriter!, entry.mapKey, out) : raw.mapKey;
-        valueBytes = bytesOf(entry.state.writer!, value, out);
+        key = rekey ? encode(op.keyWriter!, entry.key, outs.key, copy) : raw.key;
+        namespace = rekey && op.namespaceWriter ? encode(op.namespaceWriter, entry.namespace, outs.namespace, copy) : raw.namespace;
+        mapKey = entry.state.type === 'map' ? encode(entry.state.mapKeyWriter!, entry.mapKey, outs.mapKey, copy) : raw.mapKey;
+        valueBytes = encode(entry.state.writer!, value, outs.value, copy);
       } catch (error) {
         if (!(error instanceof EncodeError)) throw error;
         throw new EncodeError(
-          `operator "${op.uid}" state "${entry.state.state}" key ${formatKey(entry.key)}: the new serializer cannot write the value${transform ? ' the transform returned' : ''} (${error.message})`,
+          `operator "${op.uid}" state "${entry.state.state}" key ${keyText(entry, raw)}: the new serializer cannot write the value${transform ? ' the transform returned' : ''} (${error.message})`,
           '',
           { cause: error },
         );
@@ -219,7 +233,7 @@ export async function rewritePart(
       try {
         for await (const block of savepoint.blocks(source)) {
           for (const raw of block) {
-            const entry = convert(raw);
+            const entry = convert(raw, true);
             tick();
             if (!entry || !keyGroupInRange(entry.keyGroup, range)) continue;
             const spilling = sorter.add(0, entry);
@@ -253,7 +267,7 @@ export async function rewritePart(
           for (const raw of block) {
             if (!keyGroupInRange(raw.keyGroup, fileRange)) continue;
             tick();
-            const entry = convert(raw);
+            const entry = convert(raw, false);
             if (!entry) continue;
             const flushing = writer.append(entry);
             if (flushing) await flushing;
