@@ -1,12 +1,20 @@
 /**
- * The child process of `stateshift check --job`: loads the job module, runs the dry-run and sends
- * the report. The parent counts a check as done only when the report arrives, so a module that
- * exits, hangs or never finishes loading cannot pass for a safe upgrade.
+ * The child process of `stateshift check --job`: loads the job module, says so, runs the dry-run
+ * (sending progress as a sample or deep check reads) and sends the report. The parent counts a
+ * check as done only when the report arrives, so a module that exits, hangs or never finishes
+ * loading cannot pass for a safe upgrade.
  */
 import type { StorageOptions } from '@stateshift/core';
 import { describeError } from './errors.js';
 import { loadJob } from './load-job.js';
-import { checkReport, type CheckOptions } from './check-report.js';
+import { checkReport, type CheckOptions, type CheckReport } from './check-report.js';
+
+/** What the child sends: loaded, progress, then a report or an error. */
+export type CheckMessage =
+  | { type: 'loaded' }
+  | { type: 'progress'; read: number; total: number }
+  | { type: 'report'; report: CheckReport }
+  | { type: 'error'; name: string; message: string };
 
 export interface CheckTask {
   dir: string;
@@ -24,11 +32,20 @@ if (process.send && process.argv[2]) {
   try {
     const job = await loadJob(task.jobModule);
     const previousJob = task.previousJobModule ? await loadJob(task.previousJobModule) : undefined;
-    reply({ type: 'report', report: await checkReport(task.dir, job, task.options, task.storage, previousJob) });
+    process.send({ type: 'loaded' } satisfies CheckMessage);
+    // Progress at most every 100 ms, and the last.
+    let last = 0;
+    const progress = ({ read, total }: { read: number; total: number }) => {
+      const now = Date.now();
+      if (now - last < 100 && read < total) return;
+      last = now;
+      process.send!({ type: 'progress', read, total } satisfies CheckMessage);
+    };
+    reply({ type: 'report', report: await checkReport(task.dir, job, task.options, task.storage, previousJob, progress) } satisfies CheckMessage);
   } catch (error) {
     // Sent already made safe (the parent's describeError does not know this process's savepoint).
     const name = (error as Error)?.name ?? 'Error';
     const text = describeError(error);
-    reply({ type: 'error', name, message: text.startsWith(`${name}: `) ? text.slice(name.length + 2) : text });
+    reply({ type: 'error', name, message: text.startsWith(`${name}: `) ? text.slice(name.length + 2) : text } satisfies CheckMessage);
   }
 }

@@ -1,6 +1,6 @@
 /** The dry-run of a savepoint, or of an LSM database directory upgraded in place. */
 import { parseKeyGroupRange, type JobDeclaration, type StorageOptions } from '@stateshift/core';
-import { checkUpgrade, planRestore, type UpgradeCheck } from '@stateshift/savepoint';
+import { checkUpgrade, planRestore, type CheckUpgradeOptions, type UpgradeCheck } from '@stateshift/savepoint';
 import { isLsmDirectory, openForCli, openLsmLayout } from './open.js';
 import { UsageError } from './errors.js';
 import { redactInReport, safe } from './text.js';
@@ -25,9 +25,21 @@ export type CheckReport = UpgradeCheck & { source: 'savepoint' | 'lsm-database' 
  * `storage`: how an `s3://` dir is reached; `previousJob`: the previous version's declaration for
  * the rollback check (default: the savepoint's own serializers).
  */
-export async function checkReport(dir: string, job: JobDeclaration, check: CheckOptions, storage: StorageOptions = {}, previousJob?: JobDeclaration): Promise<CheckReport> {
+export async function checkReport(
+  dir: string,
+  job: JobDeclaration,
+  check: CheckOptions,
+  storage: StorageOptions = {},
+  previousJob?: JobDeclaration,
+  onProgress?: CheckUpgradeOptions['onProgress'],
+): Promise<CheckReport> {
   const { keyGroups, ...rest } = check;
-  const options = { ...rest, ...(previousJob ? { previousJob } : {}), ...(keyGroups ? { keyGroupRange: parseKeyGroupRange(keyGroups, job.maxParallelism) } : {}) };
+  const options = {
+    ...rest,
+    ...(previousJob ? { previousJob } : {}),
+    ...(keyGroups ? { keyGroupRange: parseKeyGroupRange(keyGroups, job.maxParallelism) } : {}),
+    ...(onProgress ? { onProgress } : {}),
+  };
   const lsm = await isLsmDirectory(dir);
   if (lsm && (check.sample !== undefined || check.deep)) {
     throw new UsageError(

@@ -6,7 +6,9 @@ import { describe, expect, test } from 'vitest';
 import { defineJob, int64, OpaqueSnapshot, operator, string, valueState } from '@stateshift/core';
 import { openLsmBackend } from '@stateshift/backend-lsm';
 import { bootstrapSavepoint, SavepointWriter } from '@stateshift/savepoint';
+import type { Io } from '../src/io.js';
 import { loadJob } from '../src/load-job.js';
+import { main } from '../src/main.js';
 import { writeRows } from './backends.js';
 import { fixture, ordersSavepoint, run, tempDir } from './helpers.js';
 
@@ -66,10 +68,35 @@ describe('job modules', () => {
     expect(migrate.stderr).toContain('called process.exit(0) while loading');
     const never = await run('check', sp, '--job', fixture('never-loads.mjs'), '--timeout', '3');
     expect(never.code).toBe(2);
-    expect(never.stderr).toMatch(/before the check finished|did not finish loading and checking within 3 s/);
+    expect(never.stderr).toMatch(/before the check finished|did not finish loading within 3 s/);
     const hangs = await run('check', sp, '--job', fixture('hangs.mjs'), '--timeout', '1');
     expect(hangs.code).toBe(2);
-    expect(hangs.stderr).toContain('did not finish loading and checking within 1 s');
+    expect(hangs.stderr).toContain('did not finish loading within 1 s');
+  });
+
+  test('a deep check runs as long as it reads; --timeout bounds a converter that never returns', async () => {
+    const sp = await ordersSavepoint(5);
+    const dir = await tempDir();
+    process.env.STATESHIFT_TEST_STALL_AFTER = '2';
+    process.env.STATESHIFT_TEST_STALL_MARK = join(dir, 'stalled');
+    try {
+      const stalled = await run('check', sp, '--job', fixture('orders-v2-stall.mjs'), '--deep', '--timeout', '1');
+      expect(stalled.code).toBe(2);
+      expect(stalled.stderr).toContain('the check read nothing for 1 s after the job module');
+      expect(stalled.stdout).not.toContain('SAFE');
+    } finally {
+      delete process.env.STATESHIFT_TEST_STALL_AFTER;
+      delete process.env.STATESHIFT_TEST_STALL_MARK;
+    }
+  });
+
+  test('a deep check on a terminal draws its progress', async () => {
+    const sp = await ordersSavepoint(1500);
+    let stderr = '';
+    const io: Io = { out: () => undefined, err: (t) => void (stderr += t), tty: true, errTty: true, color: false };
+    expect(await main(['check', sp, '--job', fixture('orders-v2.ts'), '--deep'], io)).toBe(0);
+    // Two states of 1500 entries: the last update counts them all.
+    expect(stderr).toMatch(/checking \[#+\] 100% 3000\/3000/);
   });
 });
 

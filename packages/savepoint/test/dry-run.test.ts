@@ -256,6 +256,21 @@ describe('converter output', () => {
     await expect(checkUpgrade(sp, counts, { deep: true })).rejects.toThrow(CorruptSavepointError);
   });
 
+  test('onProgress counts the entries read against the entries to read, deep and sampled', async () => {
+    const dir = join(await tempDir(), 'sp');
+    await writeSample(dir, sampleEntries(1200));
+    const sp = await openSavepoint(dir);
+    const stored = sp.metadata.files.reduce((n, f) => n + f.entries, 0);
+    for (const [options, total] of [[{ deep: true }, stored], [{ sample: 1100 }, 3 * 1100]] as const) {
+      const calls: { read: number; total: number }[] = [];
+      await checkUpgrade(sp, counts, { ...options, onProgress: (p) => calls.push(p) });
+      expect(calls.length).toBeGreaterThan(1);
+      expect(calls.every((c) => c.total === total)).toBe(true);
+      expect(calls.at(-1)!.read).toBe(total);
+      expect(calls.map((c) => c.read)).toEqual([...calls.map((c) => c.read)].sort((a, b) => a - b));
+    }
+  });
+
   test('--sample reads the first n entries of each state', async () => {
     const entries = [...notes(20, [19]), ...carts(['a', 'b', 'c'])];
     const sp = await openSavepoint(await savepoint(entries));

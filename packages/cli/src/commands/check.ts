@@ -4,10 +4,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { JobDeclaration, StorageOptions } from '@stateshift/core';
 import { formatRanges, MAX_LISTED_FAILURES, type EntriesCheck, type OperatorCheck, type RollbackCheck, type UpgradeCheck } from '@stateshift/savepoint';
-import type { CheckTask } from '../check-child.js';
+import type { CheckMessage, CheckTask } from '../check-child.js';
 import { checkReport, type CheckOptions, type CheckReport } from '../check-report.js';
 import { EXIT_OK, EXIT_UNSAFE, UsageError } from '../errors.js';
-import { json, paint, table, type Io } from '../io.js';
+import { json, paint, progressBar, table, type Io } from '../io.js';
 import { absoluteLocation } from '../locations.js';
 import { safe, safeLines } from '../text.js';
 
@@ -37,9 +37,10 @@ reopening that database in place with the new job (schema-only). A partial savep
 fewer than all key groups) is unsafe for an instance that serves key groups it lacks: --key-groups
 a-b names the instance's range (default all), --allow-partial accepts starting the missing ones empty.
 
-The job modules are loaded in a child process; the check counts only when it finishes there within
---timeout seconds (default 60). A module that exits the process, hangs or never finishes loading
-is an error (exit 2): a job module only declares.`;
+The job modules are loaded in a child process; the check counts only when it finishes there. A
+module that exits the process, hangs or does not load within --timeout seconds (default 60) is an
+error (exit 2): a job module only declares. A sample or deep check then runs as long as it reads
+(with a progress bar on a terminal); --timeout also bounds the time it goes without reading.`;
 
 function operatorText(o: OperatorCheck): string {
   switch (o.status) {
@@ -162,33 +163,53 @@ class CheckAbortedError extends Error {
 }
 
 function runChild(task: CheckTask, timeoutMs: number, io: Io): Promise<CheckReport> {
-  return new Promise((resolve, reject) => {
+  const bar = progressBar(io, 'checking');
+  return new Promise<CheckReport>((resolve, reject) => {
     const child = fork(childPath(), [JSON.stringify(task)], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
     // What the module prints goes to stderr, so --json output stays clean.
     child.stdout!.on('data', (d: Buffer) => io.err(safeLines(d.toString())));
     child.stderr!.on('data', (d: Buffer) => io.err(safeLines(d.toString())));
     let settled = false;
+    let loaded = false;
+    let timer: NodeJS.Timeout | undefined;
     const finish = (fn: () => void) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
       fn();
     };
-    const timer = setTimeout(
-      () =>
-        finish(() => {
-          child.kill('SIGKILL');
-          reject(new CheckAbortedError(`the job module ${safe(task.jobModule)} did not finish loading and checking within ${timeoutMs / 1000} s; a job module only declares (raise --timeout if it is slow to load)`));
-        }),
-      timeoutMs,
-    );
-    child.on('message', (m: { type: 'report'; report: CheckReport } | { type: 'error'; name: string; message: string }) =>
+    // Until the modules load, --timeout bounds loading; then it bounds the time without progress,
+    // so a deep check of a large savepoint runs as long as it reads.
+    const arm = () => {
+      clearTimeout(timer);
+      timer = setTimeout(
+        () =>
+          finish(() => {
+            child.kill('SIGKILL');
+            reject(
+              new CheckAbortedError(
+                loaded
+                  ? `the check read nothing for ${timeoutMs / 1000} s after the job module ${safe(task.jobModule)} loaded (a converter or serializer of the job may never return); raise --timeout if reading the savepoint is this slow`
+                  : `the job module ${safe(task.jobModule)} did not finish loading within ${timeoutMs / 1000} s; a job module only declares (raise --timeout if it is slow to load)`,
+              ),
+            );
+          }),
+        timeoutMs,
+      );
+    };
+    arm();
+    child.on('message', (m: CheckMessage) => {
+      if (m.type === 'loaded' || m.type === 'progress') {
+        loaded = true;
+        if (m.type === 'progress') bar.update(m.read, m.total);
+        return arm();
+      }
       finish(() => {
         child.kill();
         if (m.type === 'report') resolve(m.report);
         else reject(Object.assign(new Error(m.message), { name: m.name }));
-      }),
-    );
+      });
+    });
     child.on('error', (error) => finish(() => reject(error)));
     child.on('exit', (code, signal) =>
       finish(() =>
@@ -200,7 +221,7 @@ function runChild(task: CheckTask, timeoutMs: number, io: Io): Promise<CheckRepo
         ),
       ),
     );
-  });
+  }).finally(() => bar.done());
 }
 
 export function parseTimeout(text: string | undefined): number {

@@ -33,6 +33,11 @@ export interface CheckUpgradeOptions extends RestoreOptions {
   sample?: number;
   /** Also read every stored entry. */
   deep?: boolean;
+  /**
+   * Called as a sample or deep check reads, every thousand entries and at the end: entries read so
+   * far, and about how many it will read (the stored entries of the states it reads, or the sample).
+   */
+  onProgress?(progress: { read: number; total: number }): void;
   /** Also check that the previous version of the job can read a savepoint the new one writes. */
   rollback?: boolean;
   /**
@@ -154,11 +159,11 @@ function operatorStatus(op: OperatorPlan): OperatorCheckStatus {
  * (then it reads entries); `rollback` adds the previous version's view.
  */
 export async function checkUpgrade(savepoint: Savepoint, job: JobDeclaration, options: CheckUpgradeOptions = {}): Promise<UpgradeCheck> {
-  const { sample, deep, rollback, previousJob, ...restore } = options;
+  const { sample, deep, rollback, previousJob, onProgress, ...restore } = options;
   if (sample !== undefined && !(Number.isSafeInteger(sample) && sample > 0)) throw new TypeError(`checkUpgrade: sample must be a whole number of entries above 0, got ${String(sample)}`);
   const plan = planRestore(savepoint.metadata, job, restore);
   const scope: CheckScope = deep ? 'deep' : sample !== undefined ? 'sample' : 'schema';
-  const read = scope === 'schema' ? undefined : await readEntries(savepoint, plan, deep ? undefined : sample, restore.keyGroupRange);
+  const read = scope === 'schema' ? undefined : await readEntries(savepoint, plan, deep ? undefined : sample, restore.keyGroupRange, onProgress);
   const back = rollback || previousJob ? rollbackPlan(savepoint, job, previousJob, restore) : undefined;
   const states: StateCheck[] = plan.operators.flatMap((op) =>
     op.states.map((s) => {
@@ -220,8 +225,18 @@ async function readEntries(
   plan: RestorePlan,
   limit: number | undefined,
   keyGroupRange: KeyGroupRange | undefined,
+  onProgress: CheckUpgradeOptions['onProgress'],
 ): Promise<{ checks: Map<StatePlan, EntriesCheck>; firstError?: EntryFailure['error'] }> {
   const checks = new Map<StatePlan, EntriesCheck>();
+  let read = 0;
+  let total = 0;
+  for (const op of plan.operators) {
+    for (const s of op.states) {
+      if (op.status !== 'matched' || s.status !== 'restored' || s.verdict === 'incompatible') continue;
+      const stored = savepoint.stateTotals(op.previousUid ?? op.uid, s.metadata!.name).entries;
+      total += limit === undefined ? stored : Math.min(limit, stored);
+    }
+  }
   let firstError: EntryFailure['error'] | undefined;
   const out = new DataOutput(256);
   for (const op of plan.operators) {
@@ -252,6 +267,7 @@ async function readEntries(
     const visit = (state: StatePlan, raw: RawEntry) => {
       const check = checks.get(state)!;
       check.read++;
+      if (onProgress && ++read % 1000 === 0) onProgress({ read, total });
       try {
         const entry = decode(raw)!;
         const next = writeEntry(op, state, raw, entry, out);
@@ -302,6 +318,7 @@ async function readEntries(
       }
     }
   }
+  onProgress?.({ read, total });
   return { checks, ...(firstError ? { firstError } : {}) };
 }
 
