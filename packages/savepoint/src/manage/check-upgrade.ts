@@ -228,20 +228,20 @@ async function readEntries(
   onProgress: CheckUpgradeOptions['onProgress'],
 ): Promise<{ checks: Map<StatePlan, EntriesCheck>; firstError?: EntryFailure['error'] }> {
   const checks = new Map<StatePlan, EntriesCheck>();
+  // An unreadable key or namespace makes every state incompatible already: nothing to read.
+  const readable = (op: OperatorPlan) => op.status === 'matched' && !!op.key?.reader && !(op.namespace && !op.namespace.reader);
   let read = 0;
   let total = 0;
-  for (const op of plan.operators) {
+  for (const op of plan.operators.filter(readable)) {
     for (const s of op.states) {
-      if (op.status !== 'matched' || s.status !== 'restored' || s.verdict === 'incompatible') continue;
+      if (s.status !== 'restored' || s.verdict === 'incompatible') continue;
       const stored = savepoint.stateTotals(op.previousUid ?? op.uid, s.metadata!.name).entries;
       total += limit === undefined ? stored : Math.min(limit, stored);
     }
   }
   let firstError: EntryFailure['error'] | undefined;
   const out = new DataOutput(256);
-  for (const op of plan.operators) {
-    // An unreadable key or namespace makes every state incompatible already: nothing to read.
-    if (op.status !== 'matched' || !op.key?.reader || (op.namespace && !op.namespace.reader)) continue;
+  for (const op of plan.operators.filter(readable)) {
     const states = new Map<number, StatePlan>();
     for (const s of op.states) {
       if (s.status !== 'restored' || s.verdict === 'incompatible') continue;
