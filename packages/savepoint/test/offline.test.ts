@@ -1,6 +1,8 @@
+import { existsSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { ConverterError, defineJob, int32, int64, JobDefinitionError, listState, mapState, operator, RestoreError, string, valueState } from '@stateshift/core';
+import { ConverterError, CorruptSavepointError, defineJob, int32, int64, JobDefinitionError, listState, mapState, operator, RestoreError, string, valueState } from '@stateshift/core';
 import {
   bootstrapSavepoint,
   checkUpgrade,
@@ -72,6 +74,20 @@ describe('rewrite with several files per key-group range', () => {
     const halfSp = await openSavepoint(half);
     const expected = sampleEntries(40).filter((e) => e.keyGroup <= 3).length;
     expect(describeSavepoint(halfSp)).toMatchObject({ entries: expected, partial: true, keyGroupRanges: [{ start: 0, end: 3 }] });
+  });
+});
+
+describe('a rewrite that fails', () => {
+  test('leaves nothing at the output: not the files it finished before the damaged one', async () => {
+    const src = join(await tempDir(), 'src');
+    await filePerState(src);
+    const last = (await openSavepoint(src)).metadata.files.at(-1)!.name;
+    const bytes = await readFile(join(src, last));
+    bytes[bytes.length - 2] ^= 0xff;
+    await writeFile(join(src, last), bytes);
+    const out = join(await tempDir(), 'out');
+    await expect(rewriteSavepoint(src, out, { job: counts })).rejects.toThrow(CorruptSavepointError);
+    expect(existsSync(out)).toBe(false);
   });
 });
 

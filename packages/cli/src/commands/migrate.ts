@@ -139,9 +139,13 @@ export async function migrate(io: Io, src: string, options: MigrateOptions): Pro
       rewritePart(prepared, writer.storage, parts[0], 'w0', progress(0)),
       ...parts.slice(1).map((part, i) => helpers[i].run({ range: part, label: `w${i + 1}` })),
     ]);
-    const failed = results.find((r) => r.status === 'rejected');
-    if (failed) throw failed.reason;
     const files = results.flatMap((r) => (r.status === 'fulfilled' ? r.value : []));
+    const failed = results.find((r) => r.status === 'rejected');
+    if (failed) {
+      // The parts that finished wrote files: recorded, the abort below removes them with the rest.
+      for (const f of files) writer.addFile(f);
+      throw failed.reason;
+    }
     bar.done();
     for (const f of files) writer.addFile(f);
     const metadata = await writer.commit();

@@ -28,7 +28,7 @@ import { formatRanges, intersectRanges, isFullRange } from '../key-group-ranges.
 import { keyGroupRangesOf, type DataFileMetadata, type SavepointMetadata } from '../metadata.js';
 import { openSavepoint, type Savepoint } from '../reader.js';
 import { assertRestorable, planRestore, type OperatorPlan, type RestorePlan } from '../restore-plan.js';
-import type { SavepointLocation, StorageOptions } from '../storage/resolve.js';
+import { storageFor, type SavepointLocation, type StorageOptions } from '../storage/resolve.js';
 import { SavepointWriter, type SavepointLayout } from '../writer.js';
 import { EntrySorter } from './entry-sorter.js';
 
@@ -158,130 +158,138 @@ export async function rewritePart(
 ): Promise<DataFileMetadata[]> {
   const { plan, savepoint, layout, options } = prepared;
   const files: DataFileMetadata[] = [];
-  const out = new DataOutput(256);
-  const outs = { key: new DataOutput(64), namespace: new DataOutput(64), mapKey: new DataOutput(64), value: new DataOutput(256) };
-  let done = 0;
-  for (const [operatorIndex, opLayout] of layout.operators.entries()) {
-    const op = plan.operators.find((o) => o.uid === opLayout.uid)!;
-    if (op.status !== 'matched') continue;
-    const collisions = new OperatorCollisions(op);
-    // Re-keyed states that merge collisions are held until the operator is read whole, then merged.
-    const mergers = new Map<string, CollisionMerger>();
-    for (const s of op.states) if (s.status === 'restored' && collisions.tracks(s) && s.descriptor!.options.mergeOnCollision) mergers.set(s.state, new CollisionMerger(op.uid, s));
-    const source = prepared.sourceUid.get(op.uid)!;
-    const rekey = prepared.rekey.has(op.uid);
-    const stateIndex = new Map(opLayout.states.map((s, i) => [s.name, i]));
-    // Keys are decoded only for what looks at them: re-keying, a transform, collision checks.
-    const transforms = Object.keys(options.transform ?? {}).some((k) => k.startsWith(`${op.uid}/`));
-    const decodesKeys = rekey || transforms || op.states.some((s) => collisions.tracks(s));
-    const decode = entryDecoder(op, { keys: decodesKeys });
-    const keyText = (entry: DecodedEntry, raw: RawEntry) => (decodesKeys ? formatKey(entry.key) : describeKeyBytes(op.key!.reader!, raw.key));
-    /**
-     * The entry as the new job writes it. Its bytes are views of `outs`, valid until the next call,
-     * unless `keep` (or the entry is held for collision checks): the streaming writer copies each
-     * entry before the next one is converted, a sorter or a merger keeps them.
-     */
-    const convert = (raw: RawEntry, keep: boolean): RawEntry | undefined => {
-      const entry = decode(raw);
-      if (!entry) return undefined;
-      let value = entry.value;
-      const transform = options.transform?.[`${op.uid}/${entry.state.state}`];
-      if (transform) {
-        value = transform(value, { key: entry.key, namespace: entry.namespace, mapKey: entry.mapKey });
-        if (value === undefined) return undefined;
-      }
-      const copy = keep || collisions.tracks(entry.state);
-      let key: Uint8Array, namespace: Uint8Array, mapKey: Uint8Array, valueBytes: Uint8Array;
-      try {
-        key = rekey ? encode(op.keyWriter!, entry.key, outs.key, copy) : raw.key;
-        namespace = rekey && op.namespaceWriter ? encode(op.namespaceWriter, entry.namespace, outs.namespace, copy) : raw.namespace;
-        mapKey = entry.state.type === 'map' ? encode(entry.state.mapKeyWriter!, entry.mapKey, outs.mapKey, copy) : raw.mapKey;
-        valueBytes = encode(entry.state.writer!, value, outs.value, copy);
-      } catch (error) {
-        if (!(error instanceof EncodeError)) throw error;
-        throw new EncodeError(
-          `operator "${op.uid}" state "${entry.state.state}" key ${keyText(entry, raw)}: the new serializer cannot write the value${transform ? ' the transform returned' : ''} (${error.message})`,
-          '',
-          { cause: error },
-        );
-      }
-      const merger = mergers.get(entry.state.state);
-      if (merger) {
-        merger.add(raw, { ...entry, value }, { key, namespace, mapKey });
-        return undefined;
-      }
-      const collision = collisions.check(raw, entry, { key, namespace, mapKey });
-      if (collision) throw collision;
-      return {
-        state: stateIndex.get(entry.state.state)!,
-        keyGroup: rekey ? keyGroupOf(key, layout.maxParallelism) : raw.keyGroup,
-        key,
-        namespace,
-        mapKey,
-        version: FIRST_VERSION,
-        value: valueBytes,
-      };
-    };
-    const tick = () => {
-      done++;
-      if (onProgress && done % 1000 === 0) onProgress(done);
-    };
-    if (rekey) {
-      // Re-keyed entries may come from any source key group: read everything, keep this range,
-      // sort by the new key group in bounded memory.
-      const sorter = new EntrySorter(layout.maxParallelism, options.sortBufferBytes);
-      try {
-        for await (const block of savepoint.blocks(source)) {
-          for (const raw of block) {
-            const entry = convert(raw, true);
-            tick();
-            if (!entry || !keyGroupInRange(entry.keyGroup, range)) continue;
-            const spilling = sorter.add(0, entry);
-            if (spilling) await spilling;
-          }
+  // A part that fails leaves nothing: the files it finished are removed (the one it was writing
+  // removes itself).
+  try {
+    const out = new DataOutput(256);
+    const outs = { key: new DataOutput(64), namespace: new DataOutput(64), mapKey: new DataOutput(64), value: new DataOutput(256) };
+    let done = 0;
+    for (const [operatorIndex, opLayout] of layout.operators.entries()) {
+      const op = plan.operators.find((o) => o.uid === opLayout.uid)!;
+      if (op.status !== 'matched') continue;
+      const collisions = new OperatorCollisions(op);
+      // Re-keyed states that merge collisions are held until the operator is read whole, then merged.
+      const mergers = new Map<string, CollisionMerger>();
+      for (const s of op.states) if (s.status === 'restored' && collisions.tracks(s) && s.descriptor!.options.mergeOnCollision) mergers.set(s.state, new CollisionMerger(op.uid, s));
+      const source = prepared.sourceUid.get(op.uid)!;
+      const rekey = prepared.rekey.has(op.uid);
+      const stateIndex = new Map(opLayout.states.map((s, i) => [s.name, i]));
+      // Keys are decoded only for what looks at them: re-keying, a transform, collision checks.
+      const transforms = Object.keys(options.transform ?? {}).some((k) => k.startsWith(`${op.uid}/`));
+      const decodesKeys = rekey || transforms || op.states.some((s) => collisions.tracks(s));
+      const decode = entryDecoder(op, { keys: decodesKeys });
+      const keyText = (entry: DecodedEntry, raw: RawEntry) => (decodesKeys ? formatKey(entry.key) : describeKeyBytes(op.key!.reader!, raw.key));
+      /**
+       * The entry as the new job writes it. Its bytes are views of `outs`, valid until the next call,
+       * unless `keep` (or the entry is held for collision checks): the streaming writer copies each
+       * entry before the next one is converted, a sorter or a merger keeps them.
+       */
+      const convert = (raw: RawEntry, keep: boolean): RawEntry | undefined => {
+        const entry = decode(raw);
+        if (!entry) return undefined;
+        let value = entry.value;
+        const transform = options.transform?.[`${op.uid}/${entry.state.state}`];
+        if (transform) {
+          value = transform(value, { key: entry.key, namespace: entry.namespace, mapKey: entry.mapKey });
+          if (value === undefined) return undefined;
         }
-        for (const merger of mergers.values()) {
-          for (const row of merger.rows()) {
-            const keyGroup = keyGroupOf(row.next.key, layout.maxParallelism);
-            if (!keyGroupInRange(keyGroup, range)) continue;
-            for (const value of merger.stored(row)) {
-              const entry = { state: stateIndex.get(merger.state.state)!, keyGroup, ...row.next, version: FIRST_VERSION, value: bytesOf(merger.state.writer!, value, out) };
+        const copy = keep || collisions.tracks(entry.state);
+        let key: Uint8Array, namespace: Uint8Array, mapKey: Uint8Array, valueBytes: Uint8Array;
+        try {
+          key = rekey ? encode(op.keyWriter!, entry.key, outs.key, copy) : raw.key;
+          namespace = rekey && op.namespaceWriter ? encode(op.namespaceWriter, entry.namespace, outs.namespace, copy) : raw.namespace;
+          mapKey = entry.state.type === 'map' ? encode(entry.state.mapKeyWriter!, entry.mapKey, outs.mapKey, copy) : raw.mapKey;
+          valueBytes = encode(entry.state.writer!, value, outs.value, copy);
+        } catch (error) {
+          if (!(error instanceof EncodeError)) throw error;
+          throw new EncodeError(
+            `operator "${op.uid}" state "${entry.state.state}" key ${keyText(entry, raw)}: the new serializer cannot write the value${transform ? ' the transform returned' : ''} (${error.message})`,
+            '',
+            { cause: error },
+          );
+        }
+        const merger = mergers.get(entry.state.state);
+        if (merger) {
+          merger.add(raw, { ...entry, value }, { key, namespace, mapKey });
+          return undefined;
+        }
+        const collision = collisions.check(raw, entry, { key, namespace, mapKey });
+        if (collision) throw collision;
+        return {
+          state: stateIndex.get(entry.state.state)!,
+          keyGroup: rekey ? keyGroupOf(key, layout.maxParallelism) : raw.keyGroup,
+          key,
+          namespace,
+          mapKey,
+          version: FIRST_VERSION,
+          value: valueBytes,
+        };
+      };
+      const tick = () => {
+        done++;
+        if (onProgress && done % 1000 === 0) onProgress(done);
+      };
+      if (rekey) {
+        // Re-keyed entries may come from any source key group: read everything, keep this range,
+        // sort by the new key group in bounded memory.
+        const sorter = new EntrySorter(layout.maxParallelism, options.sortBufferBytes);
+        try {
+          for await (const block of savepoint.blocks(source)) {
+            for (const raw of block) {
+              const entry = convert(raw, true);
+              tick();
+              if (!entry || !keyGroupInRange(entry.keyGroup, range)) continue;
               const spilling = sorter.add(0, entry);
               if (spilling) await spilling;
             }
           }
-        }
-        if (sorter.groups().length) files.push(await writeFile(outDir, dataFileName(operatorIndex, range.start, range.end, part), operatorIndex, range, sorter.sorted(0)));
-      } finally {
-        await sorter.dispose();
-      }
-      continue;
-    }
-    // Each source file becomes one output file: entries stream through in the file's order.
-    for (const [fileIndex, file] of savepoint.files(source, range).entries()) {
-      const fileRange = { start: Math.max(range.start, file.range.start), end: Math.min(range.end, file.range.end) };
-      const name = dataFileName(operatorIndex, fileRange.start, fileRange.end, `${part}f${fileIndex}`);
-      const writer = await DataFileWriter.create(outDir, name, operatorIndex, fileRange);
-      try {
-        for await (const block of readDataFileBlocks(savepoint.storage, file, { range: fileRange })) {
-          for (const raw of block) {
-            if (!keyGroupInRange(raw.keyGroup, fileRange)) continue;
-            tick();
-            const entry = convert(raw, false);
-            if (!entry) continue;
-            const flushing = writer.append(entry);
-            if (flushing) await flushing;
+          for (const merger of mergers.values()) {
+            for (const row of merger.rows()) {
+              const keyGroup = keyGroupOf(row.next.key, layout.maxParallelism);
+              if (!keyGroupInRange(keyGroup, range)) continue;
+              for (const value of merger.stored(row)) {
+                const entry = { state: stateIndex.get(merger.state.state)!, keyGroup, ...row.next, version: FIRST_VERSION, value: bytesOf(merger.state.writer!, value, out) };
+                const spilling = sorter.add(0, entry);
+                if (spilling) await spilling;
+              }
+            }
           }
+          if (sorter.groups().length) files.push(await writeFile(outDir, dataFileName(operatorIndex, range.start, range.end, part), operatorIndex, range, sorter.sorted(0)));
+        } finally {
+          await sorter.dispose();
         }
-        files.push(await writer.close());
-      } catch (error) {
-        await writer.abort();
-        throw error;
+        continue;
+      }
+      // Each source file becomes one output file: entries stream through in the file's order.
+      for (const [fileIndex, file] of savepoint.files(source, range).entries()) {
+        const fileRange = { start: Math.max(range.start, file.range.start), end: Math.min(range.end, file.range.end) };
+        const name = dataFileName(operatorIndex, fileRange.start, fileRange.end, `${part}f${fileIndex}`);
+        const writer = await DataFileWriter.create(outDir, name, operatorIndex, fileRange);
+        try {
+          for await (const block of readDataFileBlocks(savepoint.storage, file, { range: fileRange })) {
+            for (const raw of block) {
+              if (!keyGroupInRange(raw.keyGroup, fileRange)) continue;
+              tick();
+              const entry = convert(raw, false);
+              if (!entry) continue;
+              const flushing = writer.append(entry);
+              if (flushing) await flushing;
+            }
+          }
+          files.push(await writer.close());
+        } catch (error) {
+          await writer.abort();
+          throw error;
+        }
       }
     }
+    onProgress?.(done);
+    return files;
+  } catch (error) {
+    const storage = storageFor(outDir);
+    for (const f of files) await storage.remove(f.name).catch(() => undefined);
+    throw error;
   }
-  onProgress?.(done);
-  return files;
 }
 
 async function writeFile(dir: SavepointLocation, name: string, operator: number, range: KeyGroupRange, blocks: AsyncIterable<RawEntry[]>): Promise<DataFileMetadata> {
