@@ -146,6 +146,8 @@ export async function migrate(io: Io, src: string, options: MigrateOptions): Pro
       for (const f of files) writer.addFile(f);
       throw failed.reason;
     }
+    // Every part is done; the workers' last progress may not have arrived (sent at most every 100 ms).
+    bar.update(total, total);
     bar.done();
     for (const f of files) writer.addFile(f);
     const metadata = await writer.commit();
