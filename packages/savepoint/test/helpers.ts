@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach } from 'vitest';
-import { DataOutput, defineJob, int64, keyGroupOf, operator, string, valueState, listState, mapState, int32 } from '@stateshift/core';
+import { DataOutput, defineJob, int64, keyGroupOf, operator, string, valueState, listState, mapState, int32, type JobDeclaration, type Serializer, type StateDescriptor } from '@stateshift/core';
 import { SavepointWriter, layoutOfJob, type RawEntry } from '../src/index.js';
 
 const dirs: string[] = [];
@@ -16,17 +16,16 @@ export async function tempDir(): Promise<string> {
   return dir;
 }
 
-export const counts = defineJob({
-  name: 'counts',
-  maxParallelism: 8,
-  operators: [
-    operator({
-      uid: 'counter',
-      key: string(),
-      states: [valueState('count', int64()), listState('events', string()), mapState('byDay', string(), int32())],
-    }),
-  ],
-});
+/** The counts job, with another declaration of its `count` state or its map's values where given (a later version). */
+export function countsJob(count: StateDescriptor = valueState('count', int64()), byDayValues: Serializer<number | bigint> = int32()): JobDeclaration {
+  return defineJob({
+    name: 'counts',
+    maxParallelism: 8,
+    operators: [operator({ uid: 'counter', key: string(), states: [count, listState('events', string()), mapState('byDay', string(), byDayValues)] })],
+  });
+}
+
+export const counts = countsJob();
 
 function bytesOf(write: (out: DataOutput) => void): Uint8Array {
   const out = new DataOutput();

@@ -20,7 +20,7 @@ import {
   SavepointWriter,
   type SavepointMetadata,
 } from '../src/index.js';
-import { counts, sampleEntries, tempDir } from './helpers.js';
+import { counts, countsJob, sampleEntries, tempDir } from './helpers.js';
 
 async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];
@@ -56,11 +56,7 @@ describe('rewrite with several files per key-group range', () => {
   test('migrates every entry once, in full and in key-group ranges', async () => {
     const src = join(await tempDir(), 'src');
     await filePerState(src);
-    const widened = defineJob({
-      name: 'counts',
-      maxParallelism: 8,
-      operators: [operator({ uid: 'counter', key: string(), states: [valueState('count', int64()), listState('events', string()), mapState('byDay', string(), int64())] })],
-    });
+    const widened = countsJob(valueState('count', int64()), int64());
     const full = join(await tempDir(), 'full');
     await rewriteSavepoint(src, full, { job: widened });
     expect(describeSavepoint(await openSavepoint(full)).entries).toBe(160);
@@ -95,17 +91,7 @@ describe('a converter whose value the new serializer cannot write', () => {
   test('the rewrite fails naming operator, state and the stored key, which it does not decode otherwise', async () => {
     const src = join(await tempDir(), 'src');
     await filePerState(src);
-    const overflowing = defineJob({
-      name: 'counts',
-      maxParallelism: 8,
-      operators: [
-        operator({
-          uid: 'counter',
-          key: string(),
-          states: [valueState('count', int32(), { migrate: (old) => Number(old as bigint) + 2 ** 40 }), listState('events', string()), mapState('byDay', string(), int32())],
-        }),
-      ],
-    });
+    const overflowing = countsJob(valueState('count', int32(), { migrate: (old) => Number(old as bigint) + 2 ** 40 }));
     const out = join(await tempDir(), 'out');
     const error = await rewriteSavepoint(src, out, { job: overflowing }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConverterError);
