@@ -12,7 +12,7 @@
  */
 import { newestBytes, scatteredList, ttlChanged, type BackgroundMigration, type LsmBackend, type LsmState } from './backend.js';
 import { BatchPipeline, EntryWriter, type CopyFilter } from './ingest.js';
-import { latin1, prefixEnd } from './layout.js';
+import { keyGroupPrefix, latin1, prefixEnd } from './layout.js';
 import type { Db } from './local-metadata.js';
 import type { LowerLayer, LowerPart } from './lower-layer.js';
 import type { EntryBlock } from '@stateshift/savepoint';
@@ -113,7 +113,7 @@ async function presentKeys(db: Db, part: LowerPart): Promise<Set<string>> {
   const keys = new Set<string>();
   for (const state of new Set(part.states)) {
     if (!state) continue;
-    const prefix = new Uint8Array([state.id >> 8, state.id & 0xff, part.keyGroup >> 8, part.keyGroup & 0xff]);
+    const prefix = keyGroupPrefix(state.id, part.keyGroup);
     const iterator = db.keys({ gte: prefix, lt: prefixEnd(prefix) });
     try {
       for (let read = await iterator.nextv(1000); read.length; read = await iterator.nextv(1000)) for (const key of read) keys.add(latin1(key));

@@ -19,6 +19,11 @@ export function statePrefix(stateId: number): Uint8Array {
   return new Uint8Array([stateId >> 8, stateId & 0xff]);
 }
 
+/** The first bytes of every key of a state in one key group. */
+export function keyGroupPrefix(stateId: number, keyGroup: number): Uint8Array {
+  return new Uint8Array([stateId >> 8, stateId & 0xff, keyGroup >> 8, keyGroup & 0xff]);
+}
+
 /** The first key after every key starting with `prefix`. */
 export function prefixEnd(prefix: Uint8Array): Uint8Array {
   const end = prefix.slice();

@@ -14,7 +14,7 @@ import { CorruptSavepointError, keyGroupInRange, RestoreError, type KeyGroupRang
 import { checkDataFileHeader, decodeBlocksAt, findEntriesAt, forEachBlockAt, type DataFileMetadata, type EntryBlock, type ObjectHandle, type Savepoint, type SavepointStorage, type SyncObjectReader, type SyncObjectSource } from '@stateshift/savepoint';
 import type { LsmState } from './backend.js';
 import { joinList } from './ingest.js';
-import { entryKeyOf, latin1, lowerBound, splitRest, startsWith, versioned } from './layout.js';
+import { entryKeyOf, keyGroupPrefix, latin1, lowerBound, splitRest, startsWith, versioned } from './layout.js';
 
 /**
  * One key group of one file: its values by entry key (for point reads) and, made on the first scan
@@ -197,7 +197,7 @@ export class LowerLayer {
     const files = this.filesOf.get(stateId) ?? [];
     const keys: Uint8Array[] = [];
     const values: Uint8Array[] = [];
-    const prefix = new Uint8Array([stateId >> 8, stateId & 0xff, keyGroup >> 8, keyGroup & 0xff]);
+    const prefix = keyGroupPrefix(stateId, keyGroup);
     for (const file of files) {
       const found = this.group(file, keyGroup);
       if (!found) continue;
