@@ -230,11 +230,12 @@ async function readEntries(
   const checks = new Map<StatePlan, EntriesCheck>();
   // An unreadable key or namespace makes every state incompatible already: nothing to read.
   const readable = (op: OperatorPlan) => op.status === 'matched' && !!op.key?.reader && !(op.namespace && !op.namespace.reader);
+  // The states read: restored, and not incompatible already.
+  const toRead = (op: OperatorPlan) => op.states.filter((s) => s.status === 'restored' && s.verdict !== 'incompatible');
   let read = 0;
   let total = 0;
   for (const op of plan.operators.filter(readable)) {
-    for (const s of op.states) {
-      if (s.status !== 'restored' || s.verdict === 'incompatible') continue;
+    for (const s of toRead(op)) {
       const stored = savepoint.stateTotals(op.previousUid ?? op.uid, s.metadata!.name).entries;
       total += limit === undefined ? stored : Math.min(limit, stored);
     }
@@ -243,8 +244,7 @@ async function readEntries(
   const out = new DataOutput(256);
   for (const op of plan.operators.filter(readable)) {
     const states = new Map<number, StatePlan>();
-    for (const s of op.states) {
-      if (s.status !== 'restored' || s.verdict === 'incompatible') continue;
+    for (const s of toRead(op)) {
       states.set(s.savepointIndex!, s);
       checks.set(s, { read: 0, passed: 0, merged: 0, failed: 0, failures: [] });
     }
