@@ -6,6 +6,7 @@
  */
 import type { StorageOptions } from '@stateshift/core';
 import { describeError } from './errors.js';
+import { everyTenthSecond } from './io.js';
 import { loadJob } from './load-job.js';
 import { checkReport, type CheckOptions, type CheckReport } from './check-report.js';
 
@@ -33,14 +34,8 @@ if (process.send && process.argv[2]) {
     const job = await loadJob(task.jobModule);
     const previousJob = task.previousJobModule ? await loadJob(task.previousJobModule) : undefined;
     process.send({ type: 'loaded' } satisfies CheckMessage);
-    // Progress at most every 100 ms, and the last.
-    let last = 0;
-    const progress = ({ read, total }: { read: number; total: number }) => {
-      const now = Date.now();
-      if (now - last < 100 && read < total) return;
-      last = now;
-      process.send!({ type: 'progress', read, total } satisfies CheckMessage);
-    };
+    const send = everyTenthSecond((read, total) => process.send!({ type: 'progress', read, total } satisfies CheckMessage));
+    const progress = ({ read, total }: { read: number; total: number }) => send(read, total);
     reply({ type: 'report', report: await checkReport(task.dir, job, task.options, task.storage, previousJob, progress) } satisfies CheckMessage);
   } catch (error) {
     // Sent already made safe (the parent's describeError does not know this process's savepoint).

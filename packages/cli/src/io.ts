@@ -87,21 +87,34 @@ export function formatBytes(n: number): string {
   return `${(n / 1024 ** 3).toFixed(2)} GiB`;
 }
 
+/**
+ * `report(done, total)` at most every 100 ms, and always once `done` reaches `total` (no total:
+ * never): for progress sent to a terminal or to another thread or process, where every call costs.
+ */
+export function everyTenthSecond(report: (done: number, total: number) => void): (done: number, total?: number) => void {
+  let last = 0;
+  return (done, total = Infinity) => {
+    const now = Date.now();
+    if (now - last < 100 && done < total) return;
+    last = now;
+    report(done, total);
+  };
+}
+
 /** A progress bar on stderr, drawn only when stderr is a terminal. */
 export function progressBar(io: Io, label: string) {
   const started = Date.now();
-  let last = 0;
+  const draw = everyTenthSecond((done, total) => {
+    const now = Date.now();
+    const width = 30;
+    const ratio = total ? Math.min(1, done / total) : 0;
+    const filled = Math.round(ratio * width);
+    const rate = done / Math.max(0.001, (now - started) / 1000);
+    io.err(`\r${label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${(ratio * 100).toFixed(0)}% ${done}/${total} ${Math.round(rate)}/s`);
+  });
   return {
     update(done: number, total: number) {
-      if (!io.errTty) return;
-      const now = Date.now();
-      if (now - last < 100 && done < total) return;
-      last = now;
-      const width = 30;
-      const ratio = total ? Math.min(1, done / total) : 0;
-      const filled = Math.round(ratio * width);
-      const rate = done / Math.max(0.001, (now - started) / 1000);
-      io.err(`\r${label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${(ratio * 100).toFixed(0)}% ${done}/${total} ${Math.round(rate)}/s`);
+      if (io.errTty) draw(done, total);
     },
     done() {
       if (io.errTty) io.err('\n');

@@ -7,6 +7,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { KeyGroupRange, StorageOptions } from '@stateshift/core';
 import { openSavepoint, prepareRewrite, rewritePart, storageFor, type DataFileMetadata } from '@stateshift/savepoint';
 import { loadAdapters } from './adapters.js';
+import { everyTenthSecond } from './io.js';
 import { loadJob } from './load-job.js';
 
 export interface WorkerTask {
@@ -58,14 +59,9 @@ if (parentPort && workerData) {
   port.once('message', ({ range, label }: WorkerPart) => {
     (async () => {
       const prepared = await preparing;
-      // Progress at most every 100 ms: a message per thousand entries costs the worker time.
-      let last = 0;
-      const files = await rewritePart(prepared, storageFor(task.out, task.storage), range, label, (done) => {
-        const now = Date.now();
-        if (now - last < 100) return;
-        last = now;
-        port.postMessage({ type: 'progress', done } satisfies WorkerReply);
-      });
+      // A message per thousand entries would cost the worker time.
+      const progress = everyTenthSecond((done) => port.postMessage({ type: 'progress', done } satisfies WorkerReply));
+      const files = await rewritePart(prepared, storageFor(task.out, task.storage), range, label, progress);
       port.postMessage({ type: 'done', files } satisfies WorkerReply);
     })().catch(fail);
   });
