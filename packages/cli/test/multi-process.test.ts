@@ -7,26 +7,14 @@ import { fork, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { openHeapBackend } from '@stateshift/backend-heap';
-import { BUCKET, CREDENTIALS, startS3, type TestS3 } from '../../savepoint/test/s3-server.js';
 import { loadJob } from '../src/load-job.js';
+import { useS3 } from './s3.js';
 import { fixture, run, tempDir } from './helpers.js';
 
-let s3: TestS3;
-beforeAll(async () => {
-  s3 = await startS3();
-  process.env.AWS_ACCESS_KEY_ID = CREDENTIALS.accessKeyId;
-  process.env.AWS_SECRET_ACCESS_KEY = CREDENTIALS.secretAccessKey;
-});
-afterAll(async () => {
-  delete process.env.AWS_ACCESS_KEY_ID;
-  delete process.env.AWS_SECRET_ACCESS_KEY;
-  await s3?.close();
-});
-
-const url = (prefix: string) => `s3://${BUCKET}/${prefix}`;
-const flags = () => ['--s3-endpoint', s3.endpoint, '--s3-region', 'us-east-1'];
+const s3 = useS3();
+const { url, flags } = s3;
 const bin = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
 
 /** Runs one instance process of the counter job (fixtures/instance.mjs); resolves with what it reports. */

@@ -1,27 +1,14 @@
 /** Every command on s3:// locations, against an S3-compatible server (s3rver) on a loopback port. */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { openHeapBackend } from '@stateshift/backend-heap';
-import { BUCKET, CREDENTIALS, startS3, type TestS3 } from '../../savepoint/test/s3-server.js';
 import { loadJob } from '../src/load-job.js';
+import { useS3 } from './s3.js';
 import { fixture, run } from './helpers.js';
 
-let s3: TestS3;
-beforeAll(async () => {
-  s3 = await startS3();
-  // The CLI takes credentials from the SDK's standard chain: here, the environment.
-  process.env.AWS_ACCESS_KEY_ID = CREDENTIALS.accessKeyId;
-  process.env.AWS_SECRET_ACCESS_KEY = CREDENTIALS.secretAccessKey;
-});
-afterAll(async () => {
-  delete process.env.AWS_ACCESS_KEY_ID;
-  delete process.env.AWS_SECRET_ACCESS_KEY;
-  await s3?.close();
-});
-
-const flags = () => ['--s3-endpoint', s3.endpoint, '--s3-region', 'us-east-1'];
-const url = (prefix: string) => `s3://${BUCKET}/${prefix}`;
+const s3 = useS3();
+const { url, flags } = s3;
 let n = 0;
 const fresh = (name: string) => `${name}-${++n}`;
 
