@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach } from 'vitest';
+import type { SavepointOptions } from '@stateshift/core';
 import { openHeapBackend } from '@stateshift/backend-heap';
 import { main, type Io } from '../src/index.js';
 import { loadJob } from '../src/load-job.js';
@@ -29,8 +30,8 @@ export async function run(...argv: string[]): Promise<{ code: number; stdout: st
   return { code, stdout, stderr };
 }
 
-/** A savepoint of the orders fixture job with `users` users. */
-export async function ordersSavepoint(users = 200): Promise<string> {
+/** A savepoint of the orders fixture job with `users` users, at `location` (default: a new directory). */
+export async function ordersSavepoint(users = 200, location?: string, options?: SavepointOptions): Promise<string> {
   const job = await loadJob(fixture('orders.mjs'));
   const backend = await openHeapBackend({ job });
   const op = backend.operator<string>('orders-per-user');
@@ -38,7 +39,8 @@ export async function ordersSavepoint(users = 200): Promise<string> {
     await op.value('count').set(`user-${i}`, BigInt(i));
     await op.value('last-order').set(`user-${i}`, { orderId: `o-${i}`, userId: `user-${i}`, createTs: BigInt(i) });
   }
-  const dir = join(await tempDir(), 'savepoint');
-  await backend.savepoint(dir);
+  const dir = location ?? join(await tempDir(), 'savepoint');
+  await backend.savepoint(dir, options);
+  await backend.close();
   return dir;
 }

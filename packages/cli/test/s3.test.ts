@@ -5,7 +5,7 @@ import { describe, expect, test } from 'vitest';
 import { openHeapBackend } from '@stateshift/backend-heap';
 import { loadJob } from '../src/load-job.js';
 import { useS3 } from './s3.js';
-import { fixture, run } from './helpers.js';
+import { fixture, ordersSavepoint, run } from './helpers.js';
 
 const s3 = useS3();
 const { url, flags } = s3;
@@ -13,19 +13,7 @@ let n = 0;
 const fresh = (name: string) => `${name}-${++n}`;
 
 /** A savepoint of the orders job written by a backend straight to S3 (restore and savepoint take storage options). */
-async function ordersOnS3(users: number): Promise<string> {
-  const job = await loadJob(fixture('orders.mjs'));
-  const backend = await openHeapBackend({ job });
-  const op = backend.operator<string>('orders-per-user');
-  for (let i = 0; i < users; i++) {
-    await op.value('count').set(`user-${i}`, BigInt(i));
-    await op.value('last-order').set(`user-${i}`, { orderId: `o-${i}`, userId: `user-${i}`, createTs: BigInt(i) });
-  }
-  const location = url(fresh('orders'));
-  await backend.savepoint(location, { storage: { s3: s3.options } });
-  await backend.close();
-  return location;
-}
+const ordersOnS3 = (users: number) => ordersSavepoint(users, url(fresh('orders')), { storage: { s3: s3.options } });
 
 async function dumpLines(location: string, state: string): Promise<string[]> {
   const { code, stdout, stderr } = await run('dump', location, '--operator', 'orders-per-user', '--state', state, ...flags());
