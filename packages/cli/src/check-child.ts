@@ -5,7 +5,7 @@
  * loading cannot pass for a safe upgrade.
  */
 import type { StorageOptions } from '@stateshift/core';
-import { describeError } from './errors.js';
+import { describeError } from './describe-error.js';
 import { everyTenthSecond } from './io.js';
 import { loadJob } from './load-job.js';
 import { checkReport, type CheckOptions, type CheckReport } from './check-report.js';

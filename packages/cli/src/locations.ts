@@ -6,52 +6,8 @@ import path from 'node:path';
 import { SavepointStorageError, type StorageOptions } from '@stateshift/core';
 import { LOCK_FILE, METADATA_FILE, parseS3Url, storageFor } from '@stateshift/savepoint';
 import { UsageError } from './errors.js';
+import { isObjectStore } from './flags.js';
 import { safe } from './text.js';
-
-export const storageHelp = `Locations are directories or s3://bucket/prefix URLs. For S3-compatible stores (MinIO, R2, ...):
-  --s3-endpoint url      e.g. http://127.0.0.1:9000 (MinIO) or https://<account>.r2.cloudflarestorage.com (R2)
-  --s3-region name       default: the SDK's (AWS_REGION, the profile), or us-east-1 with --s3-endpoint
-  --s3-force-path-style  the bucket in the path, not the host name (the default with --s3-endpoint)
-Credentials come from the AWS SDK's standard chain: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY,
-AWS_PROFILE, web identity, the instance or container role.`;
-
-/** The `--s3-*` flags, as parseArgs gives them. */
-export interface StorageFlags {
-  's3-endpoint'?: string;
-  's3-region'?: string;
-  's3-force-path-style'?: boolean;
-}
-
-export const storageFlags = {
-  's3-endpoint': { type: 'string' },
-  's3-region': { type: 'string' },
-  's3-force-path-style': { type: 'boolean' },
-} as const;
-
-/** Storage options from the flags; none given gives none (the SDK's defaults). */
-export function storageOptions(flags: StorageFlags): StorageOptions {
-  const endpoint = flags['s3-endpoint'];
-  const region = flags['s3-region'];
-  if (endpoint !== undefined && !/^https?:\/\/[^/\s]+/i.test(endpoint)) {
-    throw new UsageError(`--s3-endpoint must be an http:// or https:// URL, got "${safe(endpoint)}"`);
-  }
-  if (region !== undefined && !/^[a-z0-9-]+$/i.test(region)) throw new UsageError(`--s3-region must be a region name such as us-east-1, got "${safe(region)}"`);
-  const s3 = {
-    ...(endpoint !== undefined ? { endpoint } : {}),
-    ...(region !== undefined ? { region } : {}),
-    ...(flags['s3-force-path-style'] ? { forcePathStyle: true } : {}),
-  };
-  return Object.keys(s3).length ? { s3 } : {};
-}
-
-export function isObjectStore(location: string): boolean {
-  return /^s3:\/\//i.test(location);
-}
-
-/** A location as a child process or worker gets it: a directory made absolute, a URL as it is. */
-export function absoluteLocation(location: string): string {
-  return isObjectStore(location) ? location : path.resolve(location);
-}
 
 function inside(out: string, src: string): boolean {
   if (isObjectStore(out) !== isObjectStore(src)) return false;

@@ -1,34 +1,11 @@
 /** The `stateshift` command: argument parsing, dispatch, and exit codes. */
 import { parseArgs } from 'node:util';
-import { StateshiftError } from '@stateshift/core';
-import { check, checkHelp } from './commands/check.js';
-import { dump, dumpHelp } from './commands/dump.js';
-import { inspect, inspectHelp } from './commands/inspect.js';
-import { merge, mergeHelp } from './commands/merge.js';
-import { migrate, migrateHelp } from './commands/migrate.js';
-import { demoHelp } from './demo/help.js';
-import { describeError, EXIT_OK, EXIT_USAGE, UsageError } from './errors.js';
+import { EXIT_OK, EXIT_USAGE, UsageError } from './errors.js';
+import { storageFlags, storageOptions } from './flags.js';
+import { checkHelp, demoHelp, dumpHelp, inspectHelp, mergeHelp, migrateHelp, storageHelp, usage } from './help.js';
 import { json, processIo, type Io } from './io.js';
-import { storageFlags, storageHelp, storageOptions } from './locations.js';
 import { safe } from './text.js';
 import { version } from './version.js';
-
-const usage = `stateshift: keyed state that survives upgrades
-
-usage: stateshift <command> [options]
-
-commands:
-  inspect <savepoint>                      operators, states, schemas, sizes
-  dump <savepoint> --operator --state      a state's entries as JSON lines
-  check <savepoint | lsm-dir> --job <module>   upgrade dry-run (--deep reads the data, --rollback; exit 0 safe, 1 unsafe, 2 error)
-  migrate <savepoint> --job <module> --out <dir>   offline eager migration (--key-groups a-b: one range)
-  merge <savepoint>... --out <dir>         join partial savepoints of disjoint key-group ranges
-  demo                                     the upgrade story, end to end
-
-Run stateshift <command> --help for a command's options; stateshift --version for the version.
-
-${storageHelp}
-`;
 
 const helps: Record<string, string> = { inspect: inspectHelp, dump: dumpHelp, check: checkHelp, migrate: migrateHelp, merge: mergeHelp, demo: demoHelp };
 
@@ -92,12 +69,19 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
     if (command === 'demo' && rest.length) throw new UsageError(`demo takes no arguments\n\n${helps.demo}`);
     const dir = rest[0];
     const storage = storageOptions(values);
+    // Each command's modules load only when it runs: a migrate starts its worker threads before
+    // this thread loads the savepoint modules, and --help loads none.
     switch (command) {
-      case 'inspect':
+      case 'inspect': {
+        const { inspect } = await import('./commands/inspect.js');
         return await inspect(io, dir, { json: values.json, storage });
-      case 'dump':
+      }
+      case 'dump': {
+        const { dump } = await import('./commands/dump.js');
         return await dump(io, dir, { operator: values.operator, state: values.state, limit: values.limit, job: values.job, storage });
-      case 'check':
+      }
+      case 'check': {
+        const { check } = await import('./commands/check.js');
         return await check(io, dir, {
           job: values.job,
           allowNonRestoredState: values['allow-non-restored-state'],
@@ -112,9 +96,13 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
           json: values.json,
           storage,
         });
-      case 'merge':
+      }
+      case 'merge': {
+        const { merge } = await import('./commands/merge.js');
         return await merge(io, rest, { out: values.out, allowGaps: values['allow-gaps'], dropPosition: values['drop-position'], replace: values.replace, json: values.json, storage });
-      case 'migrate':
+      }
+      case 'migrate': {
+        const { migrate } = await import('./commands/migrate.js');
         return await migrate(io, dir, {
           job: values.job,
           out: values.out,
@@ -126,13 +114,14 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
           json: values.json,
           storage,
         });
+      }
       default: {
-        // The demo brings the LSM backend (classic-level): loaded only for it.
         const { demo } = await import('./demo/run.js');
         return await demo(io, { orders: values.orders, keep: values.keep });
       }
     }
   } catch (error) {
+    const [{ describeError }, { StateshiftError }] = await Promise.all([import('./describe-error.js'), import('@stateshift/core')]);
     io.err(`stateshift ${command}: ${describeError(error)}\n`);
     if (values.json) {
       // The stable code of a stateshift error (STATESHIFT_...), for scripts that act on the kind of failure.

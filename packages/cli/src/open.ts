@@ -9,7 +9,7 @@ import type { StorageOptions } from '@stateshift/core';
 import { decodeMetadata, encodeMetadata, METADATA_FILE, openSavepoint, Savepoint, storageFor } from '@stateshift/savepoint';
 import { loadAdapters } from './adapters.js';
 import { NotASavepointError, UsageError } from './errors.js';
-import { isObjectStore } from './locations.js';
+import { isObjectStore } from './flags.js';
 import { safe } from './text.js';
 
 const LSM_FILES = ['CURRENT', 'LOCK'];

@@ -8,39 +8,8 @@ import type { CheckMessage, CheckTask } from '../check-child.js';
 import { checkReport, type CheckOptions, type CheckReport } from '../check-report.js';
 import { EXIT_OK, EXIT_UNSAFE, UsageError } from '../errors.js';
 import { json, paint, progressBar, table, type Io } from '../io.js';
-import { absoluteLocation } from '../locations.js';
+import { absoluteLocation } from '../flags.js';
 import { safe, safeLines } from '../text.js';
-
-export const checkHelp = `stateshift check <savepoint | lsm-database-dir> --job <module> [--sample n | --deep]
-    [--rollback] [--previous-job <module>] [--allow-non-restored-state] [--allow-job-name-change]
-    [--allow-partial] [--key-groups a-b] [--timeout seconds] [--json]
-
-The upgrade dry-run: applies the restore rules to the savepoint and the job module's declaration,
-exactly as a restore would. Exit code 0 when the upgrade is safe, 1 when a restore would fail (the
-reasons are printed), 2 for usage or I/O errors. --json prints the report.
-
-By default the check is schema-only: it reads the savepoint's metadata, not its data, so a
-converter or a key migration may still fail on a stored value. --deep reads every stored entry as
-a restore does: through the new readers and converters, written again with the new serializers,
-looking for keys (namespaces, map keys) that collide once migrated (a state with mergeOnCollision
-reports them as merged). SAFE after --deep means the restore will succeed. --sample n reads only
-the first n entries of each state. Per state the report gives how many entries pass and the first
-failures (up to 5) with their keys.
-
---rollback also asks whether the previous version of the job could read a savepoint this job
-writes (Confluent's FORWARD; with the upgrade itself, FULL), per state, so a deploy can be rolled
-back. The previous version is the serializers stored in the savepoint, or --previous-job <module>
-(which implies --rollback). With --rollback, the exit code is 1 also when a rollback would fail.
-
-Given an LSM database directory (of @stateshift/backend-lsm, with no job running on it), it checks
-reopening that database in place with the new job (schema-only). A partial savepoint (one that holds
-fewer than all key groups) is unsafe for an instance that serves key groups it lacks: --key-groups
-a-b names the instance's range (default all), --allow-partial accepts starting the missing ones empty.
-
-The job modules are loaded in a child process; the check counts only when it finishes there. A
-module that exits the process, hangs or does not load within --timeout seconds (default 60) is an
-error (exit 2): a job module only declares. A sample or deep check then runs as long as it reads
-(with a progress bar on a terminal); --timeout also bounds the time it goes without reading.`;
 
 function operatorText(o: OperatorCheck): string {
   switch (o.status) {

@@ -5,13 +5,6 @@ import { EXIT_OK } from '../errors.js';
 import { openForCli } from '../open.js';
 import { isValidPackageName, redactInReport, safe } from '../text.js';
 
-export const inspectHelp = `stateshift inspect <savepoint> [--json]
-
-Lists the savepoint's job, the key groups it holds (partial when fewer than all), operators and
-states with their schemas, entry counts and sizes. Reads only the metadata. Schemas of every format
-the CLI ships with (pojo, Avro, Protobuf, Thrift), and of any adapter installed in the current
-project, are decoded; others show as opaque with the package that reads them.`;
-
 function schemaText(schema: unknown): string {
   const text = JSON.stringify(schema, (k, v) => {
     if (typeof v === 'bigint') return `${v}`;

@@ -6,18 +6,6 @@ import { notASavepoint } from '../open.js';
 import { safe } from '../text.js';
 import { checkOutside, removeUnfinished, withReplaceHint } from '../locations.js';
 
-export const mergeHelp = `stateshift merge <savepoint>... --out <dir> [--allow-gaps] [--drop-position] [--replace] [--json]
-
-Joins partial savepoints (written by the instances of a job, or by migrate --key-groups in
-separate processes or machines) into one savepoint at --out. The parts must be of one job, one
-maxParallelism and one layout, and hold disjoint key-group ranges: an overlap is refused, and so is
-a key group no part holds, unless --allow-gaps (the result then stays partial and says so). Data
-files are copied and verified; the parts are never modified; _metadata is written last. The
-application position the parts carry is kept when they all carry the same one; parts with different
-positions (one per instance) are refused unless --drop-position (the result records none).
---replace first removes what a merge that never committed left at --out (a process killed
-midway: its _lock and data files), never a committed savepoint.`;
-
 export interface MergeCommandOptions {
   out?: string;
   allowGaps?: boolean;
