@@ -16,6 +16,7 @@ import { prefixEncodeError } from '../evolution.js';
 import { readSnapshot, registerSnapshotReader, writeSnapshot } from '../registry.js';
 import { resolveSchemaCompatibility } from '../resolve.js';
 import { CORE_PACKAGE, kindChanged } from './common.js';
+import { madeByThisCopy } from '../copies.js';
 
 export interface CompositeSpec<T> {
   kind: string;
@@ -70,6 +71,7 @@ export class CompositeSnapshot<T> implements SerializerSnapshot<T> {
     return this.spec.describe(this.parts.map((p) => p.describe()));
   }
 }
+madeByThisCopy(CompositeSnapshot);
 
 /** Registers the reader of a composite kind: its payload is a count and the nested snapshots. */
 export function registerComposite<T>(spec: CompositeSpec<T>): void {

@@ -19,6 +19,7 @@ import {
 import { DecodeError, EncodeError } from '../errors.js';
 import { registerSnapshotReader } from '../registry.js';
 import { CORE_PACKAGE, kindChanged } from './common.js';
+import { madeByThisCopy } from '../copies.js';
 
 const KIND = 'core.enum';
 
@@ -110,6 +111,7 @@ export class EnumSnapshot<S extends string> implements SerializerSnapshot<S> {
     return { type: 'enum', name: this.name, symbols: [...this.symbols] };
   }
 }
+madeByThisCopy(EnumSnapshot);
 
 registerSnapshotReader({
   kind: KIND,

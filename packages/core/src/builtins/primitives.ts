@@ -20,6 +20,7 @@ import {
 import { DecodeError, EncodeError } from '../errors.js';
 import { registerSnapshotReader } from '../registry.js';
 import { CORE_PACKAGE, kindChanged } from './common.js';
+import { madeByThisCopy } from '../copies.js';
 import { describeValue } from '../evolution.js';
 
 interface PrimitiveSpec<T> {
@@ -165,6 +166,7 @@ export class PrimitiveSnapshot<T> implements SerializerSnapshot<T> {
     return { type: this.spec.type };
   }
 }
+madeByThisCopy(PrimitiveSnapshot);
 
 
 for (const spec of Object.values(specs) as PrimitiveSpec<unknown>[]) {

@@ -15,6 +15,7 @@ import {
 import { readSnapshot, registerSnapshotReader, writeSnapshot } from '../registry.js';
 import { resolveSchemaCompatibility } from '../resolve.js';
 import { CORE_PACKAGE, kindChanged } from './common.js';
+import { madeByThisCopy } from '../copies.js';
 
 export interface TtlValue<T> {
   value: T;
@@ -81,6 +82,7 @@ export class TtlSnapshot<T> implements SerializerSnapshot<TtlValue<T>> {
     return { type: 'ttl', value: this.inner.describe() };
   }
 }
+madeByThisCopy(TtlSnapshot);
 
 registerSnapshotReader({
   kind: TTL_KIND,
