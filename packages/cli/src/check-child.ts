@@ -5,7 +5,7 @@
  * loading cannot pass for a safe upgrade.
  */
 import type { StorageOptions } from '@stateshift/core';
-import { describeError } from './describe-error.js';
+import { errorMessage } from './describe-error.js';
 import { everyTenthSecond } from './io.js';
 import { loadJob } from './load-job.js';
 import { checkReport, type CheckOptions, type CheckReport } from './check-report.js';
@@ -38,9 +38,7 @@ if (process.send && process.argv[2]) {
     const progress = ({ read, total }: { read: number; total: number }) => send(read, total);
     reply({ type: 'report', report: await checkReport(task.dir, job, task.options, task.storage, previousJob, progress) } satisfies CheckMessage);
   } catch (error) {
-    // Sent already made safe (the parent's describeError does not know this process's savepoint).
-    const name = (error as Error)?.name ?? 'Error';
-    const text = describeError(error);
-    reply({ type: 'error', name, message: text.startsWith(`${name}: `) ? text.slice(name.length + 2) : text } satisfies CheckMessage);
+    // Sent already made safe (the parent does not know this process's savepoint).
+    reply({ type: 'error', name: (error as Error)?.name ?? 'Error', message: errorMessage(error) } satisfies CheckMessage);
   }
 }

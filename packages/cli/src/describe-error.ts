@@ -1,11 +1,20 @@
 /** Turning errors into messages a user can act on. */
-import { MissingAdapterError, StateshiftError } from '@stateshift/core';
-import { UsageError } from './errors.js';
+import { MissingAdapterError } from '@stateshift/core';
 import { isValidPackageName, redactPackageNames, safe, safeLines } from './text.js';
 
-/** The message of an error, with text from the savepoint made safe for a terminal. */
+/** An error as the command line prints it: its name, then its message (made safe for a terminal). */
 export function describeError(error: unknown): string {
+  const message = errorMessage(error);
+  return error instanceof Error && !isMissingFile(error) ? `${safe(error.name)}: ${message}` : message;
+}
+
+/** An error's message without its name (for `--json`, which gives the name beside it), made safe. */
+export function errorMessage(error: unknown): string {
   return redactPackageNames(errorText(error));
+}
+
+function isMissingFile(error: unknown): error is NodeJS.ErrnoException {
+  return (error as NodeJS.ErrnoException)?.code === 'ENOENT';
 }
 
 function errorText(error: unknown): string {
@@ -14,10 +23,8 @@ function errorText(error: unknown): string {
     const hint = isValidPackageName(error.packageName)
       ? `install ${error.packageName} in this project (npm install ${error.packageName}) and run the command again`
       : 'the package name it records is not a valid npm package name, so the savepoint is damaged or was not written by stateshift';
-    return `${error.name}: a state's serializer snapshot is of kind "${safe(error.kind)}", which no loaded package reads; ${hint}`;
+    return `a state's serializer snapshot is of kind "${safe(error.kind)}", which no loaded package reads; ${hint}`;
   }
-  if (error instanceof StateshiftError || error instanceof UsageError || error instanceof TypeError || error instanceof RangeError) return `${error.name}: ${safeLines(error.message)}`;
-  const e = error as NodeJS.ErrnoException;
-  if (e?.code === 'ENOENT') return `no such file or directory: ${safe(e.path ?? e.message)}`;
-  return error instanceof Error ? `${safe(error.name)}: ${safeLines(error.message)}` : safeLines(String(error));
+  if (isMissingFile(error)) return `no such file or directory: ${safe(error.path ?? error.message)}`;
+  return error instanceof Error ? safeLines(error.message) : safeLines(String(error));
 }

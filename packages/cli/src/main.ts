@@ -121,12 +121,12 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
       }
     }
   } catch (error) {
-    const [{ describeError }, { StateshiftError }] = await Promise.all([import('./describe-error.js'), import('@stateshift/core')]);
+    const [{ describeError, errorMessage }, { StateshiftError }] = await Promise.all([import('./describe-error.js'), import('@stateshift/core')]);
     io.err(`stateshift ${command}: ${describeError(error)}\n`);
     if (values.json) {
       // The stable code of a stateshift error (STATESHIFT_...), for scripts that act on the kind of failure.
       const code = error instanceof StateshiftError ? { code: error.code } : {};
-      io.out(json({ error: { name: (error as Error).name, ...code, message: describeError(error) } }));
+      io.out(json({ error: { name: (error as Error).name, ...code, message: errorMessage(error) } }));
     }
     return EXIT_USAGE;
   }

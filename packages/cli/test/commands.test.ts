@@ -54,6 +54,9 @@ describe('errors of worker threads', () => {
       const { error } = JSON.parse(stdout);
       expect(error).toMatchObject({ name: 'CorruptSavepointError', code: 'STATESHIFT_CORRUPT_SAVEPOINT' });
       expect(error.message).toMatch(new RegExp(`${data} at offset \\d+: block checksum mismatch`));
+      // The name is beside the message, not repeated in it; stderr has both.
+      expect(error.message).not.toMatch(/^CorruptSavepointError/);
+      expect(stderr).toMatch(/^stateshift migrate: CorruptSavepointError: /m);
       // Nothing is left: not the part that finished, not the one that failed.
       expect(existsSync(out)).toBe(false);
     }
