@@ -6,10 +6,10 @@
  * batch copies what it is given. Batches are written one behind the other: the next batch fills
  * on the main thread while LevelDB writes the previous one on its own.
  */
-import { DataInput, DataOutput } from '@stateshift/core';
+import { DataInput, DataOutput, putVarUint, varUintLength } from '@stateshift/core';
 import { EntryCursor, type EntryBlock } from '@stateshift/savepoint';
 import type { LsmState } from './backend.js';
-import { entryKeyOf, latin1, putVarUint, varUintLength, versioned } from './layout.js';
+import { entryKeyOf, latin1, versioned } from './layout.js';
 import type { Db } from './local-metadata.js';
 
 /** A chained batch, written with abstract-level's `_write` so that it stays open to be cleared and filled again. */

@@ -8,7 +8,7 @@
  * bytes one after the other (a list is one entry, so reading it is one point read).
  * State id 0xffff holds the database's own metadata, 0xfffe the undo log of uncommitted flushes.
  */
-import { DataInput, DataOutput } from '@stateshift/core';
+import { DataInput, DataOutput, putVarUint, varUintLength } from '@stateshift/core';
 
 export const META_STATE = 0xffff;
 export const UNDO_STATE = 0xfffe;
@@ -34,25 +34,6 @@ export function prefixEnd(prefix: Uint8Array): Uint8Array {
     }
   }
   return new Uint8Array([0xff, 0xff, 0xff, 0xff]);
-}
-
-export function varUintLength(n: number): number {
-  let len = 1;
-  while (n >= 0x80) {
-    n = Math.floor(n / 128);
-    len++;
-  }
-  return len;
-}
-
-/** Writes `n` as a varuint at `at`; returns where it ends. */
-export function putVarUint(out: Uint8Array, at: number, n: number): number {
-  while (n >= 0x80) {
-    out[at++] = (n & 0x7f) | 0x80;
-    n = Math.floor(n / 128);
-  }
-  out[at++] = n;
-  return at;
 }
 
 /** A whole entry key in one allocation (the restore's hot path): as `entryKey(id, kg, keyPart(key, ns), suffix)`. */

@@ -18,6 +18,30 @@ const INITIAL_SIZE = 256;
 export const MAX_DEPTH = 1000;
 
 /**
+ * Unsigned LEB128 of `n` (a non-negative safe integer, unchecked: callers pass lengths and indexes)
+ * into `out` at `at`, which has room; returns the position after it. For framing written straight
+ * into a buffer (savepoint blocks, LSM keys) where a `DataOutput` would cost a copy.
+ */
+export function putVarUint(out: Uint8Array, at: number, n: number): number {
+  while (n >= 0x80) {
+    out[at++] = (n & 0x7f) | 0x80;
+    n = Math.floor(n / 0x80);
+  }
+  out[at++] = n;
+  return at;
+}
+
+/** How many bytes `putVarUint` writes for `n`. */
+export function varUintLength(n: number): number {
+  let length = 1;
+  while (n >= 0x80) {
+    n = Math.floor(n / 0x80);
+    length++;
+  }
+  return length;
+}
+
+/**
  * The UTF-8 byte length of a string. A string that UTF-8 cannot hold without loss (a lone
  * surrogate, such as '\uD800') throws an `EncodeError`: it is never replaced by U+FFFD.
  */

@@ -4,7 +4,7 @@
  *
  * @module @stateshift/core
  */
-export { DataInput, DataOutput, MAX_DEPTH, utf8Length } from './bytes.js';
+export { DataInput, DataOutput, MAX_DEPTH, putVarUint, utf8Length, varUintLength } from './bytes.js';
 export { Verdict, fieldPath, describeValue, isRecordValue, prefixEncodeError } from './evolution.js';
 export * from './errors.js';
 export * from './contract.js';

@@ -5,7 +5,7 @@
  * any of its entries is yielded.
  */
 import { randomBytes } from 'node:crypto';
-import { CorruptSavepointError, keyGroupInRange, type KeyGroupRange } from '@stateshift/core';
+import { CorruptSavepointError, keyGroupInRange, putVarUint, type KeyGroupRange } from '@stateshift/core';
 import { EntryCursor, type EntryBlock } from './entry-cursor.js';
 import { crc32 } from './crc32.js';
 import { BLOCK_HEADER_SIZE, DATA_MAGIC, FILE_ID_SIZE, FORMAT_VERSION, headerSize, MAX_BLOCK_SIZE, TARGET_BLOCK_SIZE } from './format.js';
@@ -42,26 +42,13 @@ function blockChecksum(idSeed: number, offset: number, length: number, count: nu
   return crc32(payload, crc32(new Uint8Array(head.buffer), idSeed));
 }
 
-function writeVarUint(buf: Uint8Array, pos: number, value: number): number {
-  if (value < 0x80) {
-    buf[pos] = value;
-    return pos + 1;
-  }
-  while (value >= 0x80) {
-    buf[pos++] = (value & 0x7f) | 0x80;
-    value = Math.floor(value / 0x80);
-  }
-  buf[pos++] = value;
-  return pos;
-}
-
 function writeBytes(buf: Uint8Array, pos: number, bytes: Uint8Array): number {
   const n = bytes.length;
   if (n === 0) {
     buf[pos] = 0;
     return pos + 1;
   }
-  pos = n < 0x80 ? ((buf[pos] = n), pos + 1) : writeVarUint(buf, pos, n);
+  pos = n < 0x80 ? ((buf[pos] = n), pos + 1) : putVarUint(buf, pos, n);
   if (n <= 16) for (let i = 0; i < n; i++) buf[pos + i] = bytes[i];
   else buf.set(bytes, pos);
   return pos + n;
@@ -142,12 +129,12 @@ export class DataFileWriter {
     const buf = this.chunk;
     const { state, version } = entry;
     if (state >>> 0 !== state || version >>> 0 !== version) throw new RangeError(`data file ${this.name}: state index ${state} and schema version ${version} must be 32-bit unsigned integers`);
-    let pos = writeVarUint(buf, this.pos, state);
-    pos = writeVarUint(buf, pos, kg);
+    let pos = putVarUint(buf, this.pos, state);
+    pos = putVarUint(buf, pos, kg);
     pos = writeBytes(buf, pos, key);
     pos = writeBytes(buf, pos, namespace);
     pos = writeBytes(buf, pos, mapKey);
-    pos = writeVarUint(buf, pos, version);
+    pos = putVarUint(buf, pos, version);
     pos = writeBytes(buf, pos, value);
     this.pos = pos;
     this.blockEntries++;
