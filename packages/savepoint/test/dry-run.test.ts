@@ -28,6 +28,24 @@ const rekeyed = (merge?: (a: number, b: number) => number) =>
     ],
   });
 
+/** v2 keys the items map by the length of the old map key: "xy" and "zz" both become 2. */
+const itemsByLength = (merge?: (a: number, b: number) => number) =>
+  defineJob({
+    name: 'shop',
+    maxParallelism: 16,
+    operators: [
+      operator({
+        uid: 'carts',
+        key: string(),
+        states: [
+          valueState('total', int32()),
+          valueState('note', string()),
+          mapState('items', int32(), int32(), { migrateKey: (old) => String(old).length, ...(merge ? { mergeOnCollision: merge } : {}) }),
+        ],
+      }),
+    ],
+  });
+
 async function savepoint(entries: BootstrapEntry[]): Promise<string> {
   const dir = join(await tempDir(), 'sp');
   await bootstrapSavepoint(dir, v1, entries);
@@ -67,17 +85,7 @@ describe('key collisions', () => {
   });
 
   test('map keys that collide under one key are named as map keys', async () => {
-    const job = defineJob({
-      name: 'shop',
-      maxParallelism: 16,
-      operators: [
-        operator({
-          uid: 'carts',
-          key: string(),
-          states: [valueState('total', int32()), valueState('note', string()), mapState('items', int32(), int32(), { migrateKey: (old) => String(old).length })],
-        }),
-      ],
-    });
+    const job = itemsByLength();
     const sp = await openSavepoint(
       await savepoint([
         { operator: 'carts', state: 'items', key: 'a-1', mapKey: 'xy', value: 1 },
@@ -114,21 +122,7 @@ describe('key collisions', () => {
   });
 
   test('map keys merged by a rewrite, list state merged by the deep check and a rewrite', async () => {
-    const job = defineJob({
-      name: 'shop',
-      maxParallelism: 16,
-      operators: [
-        operator({
-          uid: 'carts',
-          key: string(),
-          states: [
-            valueState('total', int32()),
-            valueState('note', string()),
-            mapState('items', int32(), int32(), { migrateKey: (old) => String(old).length, mergeOnCollision: (a, b) => a + b }),
-          ],
-        }),
-      ],
-    });
+    const job = itemsByLength((a, b) => a + b);
     const src = await savepoint([
       { operator: 'carts', state: 'items', key: 'a-1', mapKey: 'xy', value: 1 },
       { operator: 'carts', state: 'items', key: 'a-1', mapKey: 'zz', value: 2 },
