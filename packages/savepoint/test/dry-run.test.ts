@@ -7,42 +7,27 @@ import { ConverterError, CorruptSavepointError, defineJob, int32, int64, KeyColl
 import { bootstrapSavepoint, checkUpgrade, openSavepoint, readState, rewriteSavepoint, type BootstrapEntry } from '../src/index.js';
 import { counts, sampleEntries, tempDir, writeSample } from './helpers.js';
 
-const v1 = defineJob({
-  name: 'shop',
-  maxParallelism: 16,
-  operators: [operator({ uid: 'carts', key: string(), states: [valueState('total', int32()), valueState('note', string()), mapState('items', string(), int32())] })],
-});
+/** A version of the shop job: its one operator, carts, as given. */
+const shop = (carts: Omit<Parameters<typeof operator>[0], 'uid'>) => defineJob({ name: 'shop', maxParallelism: 16, operators: [operator({ uid: 'carts', ...carts })] });
+
+const v1 = shop({ key: string(), states: [valueState('total', int32()), valueState('note', string()), mapState('items', string(), int32())] });
 
 /** v2 keys carts by the number after the dash: "a-1" and "b-1" both become 1. */
 const rekeyed = (merge?: (a: number, b: number) => number) =>
-  defineJob({
-    name: 'shop',
-    maxParallelism: 16,
-    operators: [
-      operator({
-        uid: 'carts',
-        key: int32(),
-        migrateKey: (old) => Number(String(old).split('-')[1]),
-        states: [valueState('total', int32(), merge ? { mergeOnCollision: merge } : {}), valueState('note', string()), mapState('items', string(), int32())],
-      }),
-    ],
+  shop({
+    key: int32(),
+    migrateKey: (old) => Number(String(old).split('-')[1]),
+    states: [valueState('total', int32(), merge ? { mergeOnCollision: merge } : {}), valueState('note', string()), mapState('items', string(), int32())],
   });
 
 /** v2 keys the items map by the length of the old map key: "xy" and "zz" both become 2. */
 const itemsByLength = (merge?: (a: number, b: number) => number) =>
-  defineJob({
-    name: 'shop',
-    maxParallelism: 16,
-    operators: [
-      operator({
-        uid: 'carts',
-        key: string(),
-        states: [
-          valueState('total', int32()),
-          valueState('note', string()),
-          mapState('items', int32(), int32(), { migrateKey: (old) => String(old).length, ...(merge ? { mergeOnCollision: merge } : {}) }),
-        ],
-      }),
+  shop({
+    key: string(),
+    states: [
+      valueState('total', int32()),
+      valueState('note', string()),
+      mapState('items', int32(), int32(), { migrateKey: (old) => String(old).length, ...(merge ? { mergeOnCollision: merge } : {}) }),
     ],
   });
 
@@ -183,11 +168,7 @@ describe('key collisions', () => {
 });
 
 /** v2 turns the note into a number with a converter; "lots" becomes NaN, which int32 cannot write. */
-const numbered: JobDeclaration = defineJob({
-  name: 'shop',
-  maxParallelism: 16,
-  operators: [operator({ uid: 'carts', key: string(), states: [valueState('total', int32()), valueState('note', int32(), { migrate: (old) => Number(old) }), mapState('items', string(), int32())] })],
-});
+const numbered: JobDeclaration = shop({ key: string(), states: [valueState('total', int32()), valueState('note', int32(), { migrate: (old) => Number(old) }), mapState('items', string(), int32())] });
 
 const notes = (n: number, bad: number[]): BootstrapEntry[] =>
   Array.from({ length: n }, (_, i) => ({ operator: 'carts', state: 'note', key: `cart-${i}`, value: bad.includes(i) ? 'lots' : String(i) }));
@@ -283,11 +264,7 @@ describe('converter output', () => {
 });
 
 describe('rollback', () => {
-  const widened = defineJob({
-    name: 'shop',
-    maxParallelism: 16,
-    operators: [operator({ uid: 'carts', key: string(), states: [valueState('total', int64()), valueState('note', string()), mapState('items', string(), int32())] })],
-  });
+  const widened = shop({ key: string(), states: [valueState('total', int64()), valueState('note', string()), mapState('items', string(), int32())] });
 
   test('a widened state upgrades, but the previous version cannot read it back: not FORWARD, not FULL', async () => {
     const sp = await openSavepoint(await savepoint(carts(['a'])));
@@ -302,7 +279,7 @@ describe('rollback', () => {
 
   test('a state the previous version does not declare is not readable by it, unless allowNonRestoredState', async () => {
     const sp = await openSavepoint(await savepoint(carts(['a'])));
-    const added = defineJob({ name: 'shop', maxParallelism: 16, operators: [operator({ uid: 'carts', key: string(), states: [...v1.operators[0].states, valueState('extra', int32())] })] });
+    const added = shop({ key: string(), states: [...v1.operators[0].states, valueState('extra', int32())] });
     const report = await checkUpgrade(sp, added, { rollback: true });
     expect(report.ok).toBe(true);
     expect(report.rollback!.ok).toBe(false);
@@ -313,11 +290,7 @@ describe('rollback', () => {
 
   test('a state the new job drops: the previous version restores without it, and the report says it starts empty', async () => {
     const sp = await openSavepoint(await savepoint(carts(['a'])));
-    const dropping = defineJob({
-      name: 'shop',
-      maxParallelism: 16,
-      operators: [operator({ uid: 'carts', key: string(), dropStates: ['note'], states: v1.operators[0].states.filter((s) => s.name !== 'note') })],
-    });
+    const dropping = shop({ key: string(), dropStates: ['note'], states: v1.operators[0].states.filter((s) => s.name !== 'note') });
     const report = await checkUpgrade(sp, dropping, { rollback: true });
     expect(report.rollback!.ok).toBe(true);
     expect(report.states.find((s) => s.state === 'note')!.rollback).toMatchObject({ forward: true, full: true, verdict: 'new', problems: [{ message: expect.stringContaining('starts it empty') }] });
