@@ -10,6 +10,7 @@ import {
   compatibleAsIs,
   incompatible,
   kindChanged,
+  madeByThisCopy,
   registerSnapshotReader,
   type Compatibility,
   type DataOutput,
@@ -76,3 +77,6 @@ registerSnapshotReader({
   currentVersion: 1,
   read: (input) => new AvroSnapshot(parseSchema(input.readString())),
 });
+
+// Two copies of this package in one program are named by where each is installed.
+madeByThisCopy(AvroSnapshot, new URL('..', import.meta.url));

@@ -7,15 +7,22 @@
 
 const INSTALLED_AT = Symbol.for('stateshift.core.installedAt');
 
-/** This copy's directory (the package root), as a path where it is a file URL. */
-const HERE = (() => {
-  const url = new URL('..', import.meta.url);
-  return url.protocol === 'file:' ? decodeURIComponent(url.pathname) : url.href;
-})();
+/** A package root as a path where it is a file URL. */
+function rootPath(root: URL): string {
+  return root.protocol === 'file:' ? decodeURIComponent(root.pathname) : root.href;
+}
 
-/** Marks the instances of a snapshot class as made by this copy. */
-export function madeByThisCopy(snapshotClass: { prototype: object }): void {
-  Object.defineProperty(snapshotClass.prototype, INSTALLED_AT, { value: HERE });
+/** This copy of core's directory (the package root). */
+const CORE_ROOT = new URL('..', import.meta.url);
+
+/**
+ * Marks the instances of a snapshot class as made by the copy of its package installed at `root`
+ * (core's own by default). An adapter marks its snapshot class with its package root, for instance
+ * `madeByThisCopy(AvroSnapshot, new URL('..', import.meta.url))` from a module one level below it,
+ * so that a restore that meets two copies of the adapter names where each is installed.
+ */
+export function madeByThisCopy(snapshotClass: { prototype: object }, root: URL = CORE_ROOT): void {
+  Object.defineProperty(snapshotClass.prototype, INSTALLED_AT, { value: rootPath(root) });
 }
 
 /**

@@ -12,6 +12,7 @@ export type ErrorCode =
   | 'STATESHIFT_NOT_A_SAVEPOINT'
   | 'STATESHIFT_SAVEPOINT_STORAGE'
   | 'STATESHIFT_MISSING_ADAPTER'
+  | 'STATESHIFT_DUPLICATE_PACKAGE'
   | 'STATESHIFT_SNAPSHOT_VERSION'
   | 'STATESHIFT_INVALID_JOB'
   | 'STATESHIFT_RESTORE_ERROR'
@@ -85,9 +86,11 @@ export class IncompatibleStateError extends StateshiftError {
     const lines = states.flatMap((s) =>
       s.problems.map((p) => `  - operator "${s.operator}", state "${s.state}" (${s.role}): ${p.path ? `${p.path}: ` : ''}${p.message}`),
     );
+    // A state with problems in several serializers (key and value) is listed once per serializer.
+    const count = new Set(states.map((s) => JSON.stringify([s.operator, s.state]))).size;
     super(
       'STATESHIFT_INCOMPATIBLE',
-      `${states.length} state${states.length === 1 ? ' is' : 's are'} incompatible with the savepoint:\n${lines.join('\n')}\n` +
+      `${count} state${count === 1 ? ' is' : 's are'} incompatible with the savepoint:\n${lines.join('\n')}\n` +
         'Keep the old schema, make the change compatible, or give the state a `migrate` converter.',
       options,
     );
@@ -152,6 +155,32 @@ export class MissingAdapterError extends StateshiftError {
     );
     this.kind = kind;
     this.packageName = packageName;
+  }
+}
+
+/**
+ * Two copies of one stateshift package in one program: the job's serializers come from one, the
+ * code that read the savepoint from another (a job module installed in another project than the
+ * program or CLI that loads it). Neither copy can compare the other's schemas, so nothing is checked.
+ */
+export class DuplicatePackageError extends StateshiftError {
+  readonly packageName: string;
+  /** Where the copy that made the job's serializer is installed, when it says. */
+  readonly jobCopy: string | undefined;
+  /** Where the copy that read the savepoint is installed, when it says. */
+  readonly savepointCopy: string | undefined;
+
+  constructor(kind: string, packageName: string, jobCopy: string | undefined, savepointCopy: string | undefined) {
+    const where = jobCopy && savepointCopy && jobCopy !== savepointCopy ? ` (the job's at ${jobCopy}, the one that read the savepoint at ${savepointCopy})` : '';
+    super(
+      'STATESHIFT_DUPLICATE_PACKAGE',
+      `cannot check this state: the job's serializer (${kind}) comes from another copy of ${packageName} than the one that read the savepoint${where}, ` +
+        "and neither copy can compare the other's schemas. Load the job module and the program that restores it from one installation: " +
+        'install them in one project, or run npm dedupe.',
+    );
+    this.packageName = packageName;
+    this.jobCopy = jobCopy;
+    this.savepointCopy = savepointCopy;
   }
 }
 

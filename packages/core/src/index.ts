@@ -35,4 +35,5 @@ export { tuple, TupleSerializer } from './builtins/tuple.js';
 export { nullable, NullableSerializer } from './builtins/nullable.js';
 export { CompositeSnapshot, type CompositeSpec } from './builtins/composite.js';
 export { copierOf, hasCheapCopy, type Copier } from './copy.js';
+export { madeByThisCopy } from './copies.js';
 export { formatKey } from './format-key.js';

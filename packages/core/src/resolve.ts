@@ -1,13 +1,14 @@
 /**
  * The one entry point for compatibility: `resolveSchemaCompatibility(next, previous)`. Everything that
  * decides a restore (backends, dry-runs, composites resolving nested snapshots) goes through it, so an
- * unknown kind, or TTL turned on or off, is handled the same everywhere.
+ * unknown kind (MissingAdapterError), serializers from two copies of a package (DuplicatePackageError),
+ * or TTL turned on or off, is handled the same everywhere.
  */
 import type { Compatibility, SerializerSnapshot } from './contract.js';
 import { compatibleAfterMigration, incompatible, readerFor, prefixChanges } from './contract.js';
 import { fromTwoCopies, installedAt } from './copies.js';
 import { isOpaqueSnapshot } from './registry.js';
-import { MissingAdapterError } from './errors.js';
+import { DuplicatePackageError, MissingAdapterError } from './errors.js';
 import { TtlSnapshot, ttlReader, type TtlValue } from './builtins/ttl.js';
 
 export interface ResolveOptions {
@@ -17,7 +18,7 @@ export interface ResolveOptions {
 
 export function resolveSchemaCompatibility<T>(next: SerializerSnapshot<T>, previous: SerializerSnapshot<unknown>, options: ResolveOptions = {}): Compatibility<T> {
   if (isOpaqueSnapshot(previous)) throw new MissingAdapterError(previous.kind, previous.packageName, 'check this state');
-  if (fromTwoCopies(next, previous)) return incompatible([{ path: '', message: twoCopiesMessage(next, previous) }]);
+  if (fromTwoCopies(next, previous)) throw new DuplicatePackageError(next.kind, next.packageName, installedAt(next), installedAt(previous));
   const nextTtl = next instanceof TtlSnapshot;
   const previousTtl = previous instanceof TtlSnapshot;
   if (nextTtl && !previousTtl) {
@@ -48,16 +49,4 @@ export function resolveSchemaCompatibility<T>(next: SerializerSnapshot<T>, previ
     ]);
   }
   return next.resolveCompatibility(previous);
-}
-
-/** Why two copies of one package cannot be compared, and what to do. */
-function twoCopiesMessage(next: SerializerSnapshot<unknown>, previous: SerializerSnapshot<unknown>): string {
-  const job = installedAt(next);
-  const program = installedAt(previous);
-  const where = job && program && job !== program ? ` (the job's at ${job}, the one that read the savepoint at ${program})` : '';
-  return (
-    `the job's serializer (${next.kind}) comes from another copy of ${next.packageName} than the one that read the savepoint${where}, ` +
-    "and neither copy can compare the other's schemas; load the job module and the program that restores it from one installation " +
-    '(install them in one project, or run npm dedupe)'
-  );
 }

@@ -20,16 +20,23 @@ describe('two copies of @stateshift/core', () => {
   it.each<[string, () => here.Serializer<unknown>, () => here.Serializer<unknown>]>([
     ['a composite', () => here.list(here.string()), () => other.list(other.string())],
     ['a primitive', () => here.int64(), () => other.int64()],
-  ])('%s from another copy is refused with a message that says so and what to do', (_, ours, theirs) => {
+  ])('%s from another copy is refused with an error that says so and what to do', (_, ours, theirs) => {
     const stored = ours().snapshot();
-    const result = here.resolveSchemaCompatibility(theirs().snapshot(), stored);
-    expect(result.type).toBe('incompatible');
-    const message = result.type === 'incompatible' ? result.problems.map((p) => p.message).join('\n') : '';
-    expect(message).toMatch(/comes from another copy of @stateshift\/core than the one that read the savepoint/);
-    expect(message).toMatch(/npm dedupe/);
+    let error: unknown;
+    try {
+      here.resolveSchemaCompatibility(theirs().snapshot(), stored);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(here.DuplicatePackageError);
+    const refused = error as here.DuplicatePackageError;
+    expect(refused.code).toBe('STATESHIFT_DUPLICATE_PACKAGE');
+    expect(refused.message).toMatch(/comes from another copy of @stateshift\/core than the one that read the savepoint/);
+    expect(refused.message).toMatch(/npm dedupe/);
     // Both copies named by where they are installed.
-    expect(message).toContain(`the job's at ${elsewhere}/`);
-    expect(message).toContain(`the one that read the savepoint at ${decodeURIComponent(new URL('..', import.meta.url).pathname)}`);
+    expect(refused.jobCopy).toBe(`${elsewhere}/`);
+    expect(refused.savepointCopy).toBe(decodeURIComponent(new URL('..', import.meta.url).pathname));
+    expect(refused.message).toContain(`the job's at ${elsewhere}/, the one that read the savepoint at ${refused.savepointCopy}`);
     // The same serializer from one copy is compatible as is.
     expect(here.resolveSchemaCompatibility(ours().snapshot(), stored).type).toBe('compatibleAsIs');
   });

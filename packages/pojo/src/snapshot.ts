@@ -17,6 +17,7 @@ import {
   compatibleWithReconfiguredSerializer,
   incompatible,
   kindChanged,
+  madeByThisCopy,
   prefixChanges,
   readerFor,
   readSnapshot,
@@ -202,3 +203,6 @@ registerSnapshotReader({
     return new PojoSnapshot(name, aliases, fields);
   },
 });
+
+// Two copies of this package in one program are named by where each is installed.
+madeByThisCopy(PojoSnapshot, new URL('..', import.meta.url));

@@ -2,6 +2,7 @@
 import protobuf from 'protobufjs';
 import {
   kindChanged,
+  madeByThisCopy,
   registerSnapshotReader,
   type Compatibility,
   type DataOutput,
@@ -57,3 +58,6 @@ registerSnapshotReader({
     return new ProtobufSnapshot(root, type);
   },
 });
+
+// Two copies of this package in one program are named by where each is installed.
+madeByThisCopy(ProtobufSnapshot, new URL('..', import.meta.url));

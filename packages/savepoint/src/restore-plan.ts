@@ -19,6 +19,7 @@ import {
   ConverterError,
   DataOutput,
   EncodeError,
+  DuplicatePackageError,
   IncompatibleStateError,
   MissingAdapterError,
   readerFor,
@@ -65,7 +66,7 @@ export interface SerializerPlan {
   role: SerializerRole;
   /** Schema version id, for values. */
   version?: number;
-  /** The verdict of the new serializer on the stored snapshot; undefined when its adapter is missing. */
+  /** The verdict of the new serializer on the stored snapshot; undefined when it could not be checked (its adapter missing or loaded twice). */
   result?: Compatibility<unknown>;
   /** A user converter turns the old values. */
   converter: boolean;
@@ -158,10 +159,12 @@ const severity: Record<CompatibilityType, number> = {
 };
 
 type Converter = (previous: unknown) => unknown;
+/** Why a stored serializer could not be checked at all: its adapter is not loaded, or is loaded twice. */
+type Unresolvable = MissingAdapterError | DuplicatePackageError;
 
 /** Decides a restore of `savepoint` into `job` without touching any data. */
 export function planRestore(savepoint: SavepointMetadata, job: JobDeclaration, options: RestoreOptions = {}): RestorePlan {
-  const missing: MissingAdapterError[] = [];
+  const unresolvable: Unresolvable[] = [];
   const operators: OperatorPlan[] = [];
   const allow = !!options.allowNonRestoredState;
   const declaredDrops = new Set(job.dropOperators ?? []);
@@ -182,7 +185,7 @@ export function planRestore(savepoint: SavepointMetadata, job: JobDeclaration, o
       return;
     }
     restoredFrom.set(declaration.uid, [...(restoredFrom.get(declaration.uid) ?? []), metadata.uid]);
-    const plan = planOperator(declaration, metadata, savepointIndex, missing, options);
+    const plan = planOperator(declaration, metadata, savepointIndex, unresolvable, options);
     if (metadata.uid !== declaration.uid) plan.previousUid = metadata.uid;
     operators.push(plan);
   });
@@ -217,7 +220,7 @@ export function planRestore(savepoint: SavepointMetadata, job: JobDeclaration, o
         doubled.map(([uid, from]) => `the savepoint holds operator "${uid}" under ${from.length} uids (${from.map((u) => `"${u}"`).join(', ')}), and all restore into it`).join('; ') +
           '. Keep one of them in previousUids, and drop the other with dropOperators.',
       )
-    : firstError(plan, missing, options);
+    : firstError(plan, unresolvable, options);
   plan.ok = !plan.error;
   return plan;
 }
@@ -227,7 +230,7 @@ export function assertRestorable(plan: RestorePlan): void {
   if (plan.error) throw plan.error;
 }
 
-function firstError(plan: RestorePlan, missing: MissingAdapterError[], options: RestoreOptions): Error | undefined {
+function firstError(plan: RestorePlan, unresolvable: Unresolvable[], options: RestoreOptions): Error | undefined {
   if (plan.jobName !== plan.savepointJobName && !options.allowJobNameChange) {
     return new RestoreError(
       `the savepoint is of job "${plan.savepointJobName}" but the job is "${plan.jobName}". A savepoint restores into the job that wrote it; ` +
@@ -267,7 +270,7 @@ function firstError(plan: RestorePlan, missing: MissingAdapterError[], options: 
       );
     }
   }
-  if (missing.length) return missing[0];
+  if (unresolvable.length) return unresolvable[0];
   const incompatible: IncompatibleState[] = plan.operators.flatMap((op) =>
     op.states
       .filter((s) => s.verdict === 'incompatible')
@@ -288,12 +291,12 @@ function groupProblems(operator: string, state: string, problems: StatePlan['pro
   return [...byRole.values()];
 }
 
-function planOperator(declaration: OperatorDeclaration, metadata: OperatorMetadata, savepointIndex: number, missing: MissingAdapterError[], options: RestoreOptions): OperatorPlan {
+function planOperator(declaration: OperatorDeclaration, metadata: OperatorMetadata, savepointIndex: number, unresolvable: Unresolvable[], options: RestoreOptions): OperatorPlan {
   const where = (role: string) => ({ operator: declaration.uid, state: '', role, now: options.now });
-  const key = planSerializer('key', declaration.keySerializer, metadata.key, declaration.migrateKey, false, missing, where('key'));
+  const key = planSerializer('key', declaration.keySerializer, metadata.key, declaration.migrateKey, false, unresolvable, where('key'));
   let namespace: SerializerPlan | undefined;
   if (metadata.namespace && declaration.namespaceSerializer) {
-    namespace = planSerializer('namespace', declaration.namespaceSerializer, metadata.namespace, declaration.migrateNamespace, false, missing, where('namespace'));
+    namespace = planSerializer('namespace', declaration.namespaceSerializer, metadata.namespace, declaration.migrateNamespace, false, unresolvable, where('namespace'));
   } else if (metadata.namespace || declaration.namespaceSerializer) {
     namespace = unrestorable(
       'namespace',
@@ -307,7 +310,7 @@ function planOperator(declaration: OperatorDeclaration, metadata: OperatorMetada
   metadata.states.forEach((stateMeta, index) => {
     const descriptor = declaration.state(stateMeta.name);
     const dropReason: DropReason = (declaration.dropStates ?? []).includes(stateMeta.name) ? 'declared' : options.allowNonRestoredState ? 'allowNonRestoredState' : 'undeclared';
-    states.push(descriptor ? planState(declaration.uid, descriptor, stateMeta, index, missing, options) : droppedState(declaration.uid, stateMeta, index, dropReason));
+    states.push(descriptor ? planState(declaration.uid, descriptor, stateMeta, index, unresolvable, options) : droppedState(declaration.uid, stateMeta, index, dropReason));
   });
   for (const descriptor of declaration.states) {
     if (!metadata.states.some((s) => s.name === descriptor.name)) states.push(newState(declaration.uid, descriptor));
@@ -341,7 +344,7 @@ function planState(
   descriptor: StateDescriptor,
   metadata: StateMetadata,
   savepointIndex: number,
-  missing: MissingAdapterError[],
+  unresolvable: Unresolvable[],
   options: RestoreOptions,
 ): StatePlan {
   const where = (role: string) => ({ operator, state: descriptor.name, role, now: options.now });
@@ -365,12 +368,12 @@ function planState(
   }
   const stored = storedValueSerializer(descriptor);
   const values = metadata.versions.map((v) => ({
-    ...planSerializer('value', stored, v.snapshot, descriptor.options.migrate, !!descriptor.options.migrateAlways, missing, where('value')),
+    ...planSerializer('value', stored, v.snapshot, descriptor.options.migrate, !!descriptor.options.migrateAlways, unresolvable, where('value')),
     version: v.id,
   }));
   let mapKey: SerializerPlan | undefined;
   if (descriptor.type === 'map') {
-    mapKey = planSerializer('mapKey', descriptor.keySerializer, metadata.mapKey!, descriptor.options.migrateKey, false, missing, where('mapKey'));
+    mapKey = planSerializer('mapKey', descriptor.keySerializer, metadata.mapKey!, descriptor.options.migrateKey, false, unresolvable, where('mapKey'));
   }
   const parts = mapKey ? [...values, mapKey] : values;
   const problems = parts.flatMap((p) =>
@@ -448,15 +451,15 @@ function planSerializer(
   previous: SerializerSnapshot<unknown>,
   converter: Converter | undefined,
   always: boolean,
-  missing: MissingAdapterError[],
+  unresolvable: Unresolvable[],
   where: ConverterPlace,
 ): SerializerPlan {
   let result: Compatibility<unknown>;
   try {
     result = resolveSchemaCompatibility(next.snapshot(), previous, { now: where.now });
   } catch (error) {
-    if (!(error instanceof MissingAdapterError)) throw error;
-    missing.push(error);
+    if (!(error instanceof MissingAdapterError || error instanceof DuplicatePackageError)) throw error;
+    unresolvable.push(error);
     return unrestorable(role, error.message);
   }
   if (converter && (always || result.type === 'incompatible')) {

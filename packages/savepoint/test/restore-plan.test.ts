@@ -3,6 +3,7 @@ import {
   DataInput,
   DataOutput,
   defineJob,
+  DuplicatePackageError,
   IncompatibleStateError,
   int32,
   int64,
@@ -126,5 +127,23 @@ describe('planRestore', () => {
     const plan = planRestore(metadata, v1);
     expect(plan.error).toBeInstanceOf(MissingAdapterError);
     expect(plan.error!.message).toMatch(/npm install @stateshift\/avro/);
+  });
+
+  test('a stored snapshot read by another copy of its package refuses the restore with DuplicatePackageError, listed under its state', () => {
+    const metadata = metadataOf(v1);
+    const version = metadata.operators[1].states[0].versions[0];
+    // What another copy's class looks like from here: the same name and kind, another constructor.
+    const Stored = version.snapshot.constructor as new (...args: never[]) => object;
+    const copies = { [Stored.name]: class extends Stored {} };
+    version.snapshot = Object.assign(Object.create(copies[Stored.name].prototype), version.snapshot);
+    const plan = planRestore(metadata, v1);
+    expect(plan.ok).toBe(false);
+    expect(plan.error).toBeInstanceOf(DuplicatePackageError);
+    expect(plan.error!.message).toMatch(/comes from another copy of @stateshift\/core than the one that read the savepoint/);
+    const last = plan.operators[1].states[0];
+    expect(last.verdict).toBe('incompatible');
+    expect(last.problems.map((p) => p.message)).toEqual([plan.error!.message]);
+    // The other states are untouched by it.
+    expect(plan.operators[0].states.map((s) => s.verdict)).toEqual(['compatibleAsIs', 'compatibleAsIs']);
   });
 });

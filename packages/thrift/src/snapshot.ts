@@ -2,6 +2,7 @@
 import {
   DecodeError,
   kindChanged,
+  madeByThisCopy,
   registerSnapshotReader,
   type Compatibility,
   type DataOutput,
@@ -65,3 +66,6 @@ registerSnapshotReader({
   currentVersion: 1,
   read: (input) => new ThriftSnapshot(new ThriftSerializer(input.readString(), input.readString(), input.readString() as ProtocolName)),
 });
+
+// Two copies of this package in one program are named by where each is installed.
+madeByThisCopy(ThriftSnapshot, new URL('..', import.meta.url));
