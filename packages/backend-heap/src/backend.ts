@@ -201,40 +201,53 @@ export class HeapBackend<J extends JobDeclaration = JobDeclaration> extends Abst
   /** One data file per state, entries in key-group order (rows are sorted: the table keeps them in insertion order). */
   protected async _exportState(writer: SavepointWriter, cut: ExportCut): Promise<void> {
     const { rows, data, now } = cut as HeapCut;
-    const out = new DataOutput(256);
-    const bytes = (serializer: { serialize(v: unknown, o: DataOutput): void }, value: unknown) => {
-      out.reset();
-      serializer.serialize(value, out);
-      return out.toBytes();
-    };
+    // The writer copies an entry before `append` returns, so keys and values are views of two reused
+    // outputs and one entry object serves every value: no copy of its own per value.
+    const keyOut = new DataOutput(256);
+    const valueOut = new DataOutput(256);
     for (const slot of this.slots) {
       const stateRows = rows[slot.index];
       if (!stateRows.length) continue;
-      const decl = slot.operator.declaration;
-      const alive = (stored: unknown) => !slot.ttl || (stored as TtlValue<unknown>).timestamp + slot.ttl.ttlMs > now;
-      const order = byKeyGroup(stateRows);
+      const { keySerializer, namespaceSerializer } = slot.operator.declaration;
+      const mapKeyWriter = slot.descriptor.type === 'map' ? slot.mapKeyWriter! : undefined;
+      const order = byKeyGroup(stateRows, this.job.maxParallelism);
       const file = await writer.openDataFile(slot.uid, this.keyGroupRange, `s${slot.stateIndex}`);
+      const entry: RawEntry = { state: slot.stateIndex, keyGroup: 0, key: EMPTY, namespace: EMPTY, mapKey: EMPTY, version: FIRST_VERSION, value: EMPTY };
+      const append = (mapKey: unknown, stored: unknown): Promise<void> | undefined => {
+        if (slot.ttl && (stored as TtlValue<unknown>).timestamp + slot.ttl.ttlMs <= now) return undefined;
+        valueOut.reset();
+        mapKeyWriter?.serialize(mapKey, valueOut);
+        const mapKeyEnd = valueOut.length;
+        slot.writer.serialize(stored, valueOut);
+        const bytes = valueOut.peek();
+        entry.mapKey = bytes.subarray(0, mapKeyEnd);
+        entry.value = bytes.subarray(mapKeyEnd);
+        return file.append(entry);
+      };
       for (const i of order) {
         const row = stateRows[i];
-        const entry: RawEntry = {
-          state: slot.stateIndex,
-          keyGroup: row.keyGroup,
-          key: bytes(decl.keySerializer, row.key),
-          namespace: decl.namespaceSerializer ? bytes(decl.namespaceSerializer, row.namespace) : EMPTY,
-          mapKey: EMPTY,
-          version: FIRST_VERSION,
-          value: EMPTY,
-        };
-        const values: [Uint8Array, unknown][] =
-          slot.descriptor.type === 'value'
-            ? [[EMPTY, data[slot.index][i]]]
-            : slot.descriptor.type === 'list'
-              ? (data[slot.index][i] as unknown[]).map((e) => [EMPTY, e])
-              : [...(data[slot.index][i] as MapData).values()].map(([mk, v]) => [bytes(slot.mapKeyWriter!, mk), v]);
-        for (const [mapKey, stored] of values) {
-          if (!alive(stored)) continue;
-          const flushing = file.append({ ...entry, mapKey, value: bytes(slot.writer, stored) });
+        keyOut.reset();
+        keySerializer.serialize(row.key, keyOut);
+        const keyEnd = keyOut.length;
+        namespaceSerializer?.serialize(row.namespace, keyOut);
+        const keyBytes = keyOut.peek();
+        entry.keyGroup = row.keyGroup;
+        entry.key = keyBytes.subarray(0, keyEnd);
+        entry.namespace = keyBytes.subarray(keyEnd);
+        const stored = data[slot.index][i];
+        if (slot.descriptor.type === 'value') {
+          const flushing = append(undefined, stored);
           if (flushing) await flushing;
+        } else if (slot.descriptor.type === 'list') {
+          for (const element of stored as unknown[]) {
+            const flushing = append(undefined, element);
+            if (flushing) await flushing;
+          }
+        } else {
+          for (const [mapKey, value] of (stored as MapData).values()) {
+            const flushing = append(mapKey, value);
+            if (flushing) await flushing;
+          }
         }
       }
       await writer.closeDataFile(file);
@@ -298,9 +311,14 @@ export class HeapBackend<J extends JobDeclaration = JobDeclaration> extends Abst
 }
 
 /** Row indexes in key-group order (stable). */
-function byKeyGroup(rows: Row[]): number[] {
-  const order = rows.map((_, i) => i);
-  return order.sort((a, b) => rows[a].keyGroup - rows[b].keyGroup || a - b);
+function byKeyGroup(rows: Row[], maxParallelism: number): Uint32Array {
+  // A counting sort: key groups are small integers, and this keeps rows of one key group in order.
+  const starts = new Uint32Array(maxParallelism + 1);
+  for (const row of rows) starts[row.keyGroup + 1]++;
+  for (let kg = 1; kg <= maxParallelism; kg++) starts[kg] += starts[kg - 1];
+  const order = new Uint32Array(rows.length);
+  for (let i = 0; i < rows.length; i++) order[starts[rows[i].keyGroup]++] = i;
+  return order;
 }
 
 async function currentCheckpoint(dir: string): Promise<string | undefined> {
