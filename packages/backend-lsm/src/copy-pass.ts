@@ -15,6 +15,7 @@ import { BatchPipeline, EntryWriter, type CopyFilter } from './ingest.js';
 import { keyGroupPrefix, latin1, prefixEnd } from './layout.js';
 import type { Db } from './local-metadata.js';
 import type { LowerLayer, LowerPart } from './lower-layer.js';
+import { SavepointStorageError } from '@stateshift/core';
 import type { EntryBlock } from '@stateshift/savepoint';
 
 const BATCH = 5000;
@@ -49,7 +50,7 @@ export async function copyLowerLayer(backend: LsmBackend, lower: LowerLayer, opt
   // turns (a part's buffer is read into again only once the part is done).
   const buffers = [{ bytes: new Uint8Array(0) }, { bytes: new Uint8Array(0) }];
   const read = (i: number) => {
-    const reading = i < parts.length ? lower.blocks(parts[i], buffers[i % 2]) : Promise.resolve([]);
+    const reading = i < parts.length ? readBlocks(lower, parts[i], buffers[i % 2], options.control) : Promise.resolve([]);
     reading.catch(() => undefined);
     return reading;
   };
@@ -99,6 +100,26 @@ export async function copyLowerLayer(backend: LsmBackend, lower: LowerLayer, opt
     }
   } finally {
     await pipeline.close();
+  }
+}
+
+/**
+ * Pauses before reading a key group again after a storage failure. A store's failures (a dropped
+ * connection, a store briefly unavailable) often pass: the SDK's own retries cover about a second,
+ * these about half a minute more, so that a long pass does not stop for a blip.
+ */
+export const COPY_RETRY_PAUSES_MS = [1000, 2000, 4000, 8000, 15000];
+
+/** A part's blocks, read again after a storage failure; damage, refused access or a stop end it at once. */
+async function readBlocks(lower: LowerLayer, part: LowerPart, into: { bytes: Uint8Array }, control: BackgroundMigration): Promise<EntryBlock[]> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await lower.blocks(part, into);
+    } catch (error) {
+      const passing = error instanceof SavepointStorageError && error.reason === 'io';
+      if (!passing || attempt >= COPY_RETRY_PAUSES_MS.length || control.stopping) throw error;
+      await control.sleep(COPY_RETRY_PAUSES_MS[attempt]);
+    }
   }
 }
 

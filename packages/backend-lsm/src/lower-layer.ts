@@ -245,7 +245,11 @@ export class LowerLayer {
     const range = byteRange(file, keyGroup);
     if (!range) return [];
     file.handle ??= this.storage.open(file.meta.name);
-    const handle = await file.handle;
+    const handle = await file.handle.catch((error: unknown) => {
+      // A failed open is not kept: the next read of the file opens it again.
+      file.handle = undefined;
+      throw error;
+    });
     if (!handle) throw new CorruptSavepointError('data file is missing', file.path);
     const length = range.end - range.start;
     if (into.bytes.length < length) into.bytes = new Uint8Array(length);

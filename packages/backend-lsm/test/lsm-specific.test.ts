@@ -3,13 +3,13 @@
 import { createHash } from 'node:crypto';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { expect, test } from 'vitest';
-import { BackendLockedError, defineJob, int32, int64, listState, mapState, operator, RestoreError, string, valueState } from '@stateshift/core';
+import { expect, test, vi } from 'vitest';
+import { BackendLockedError, CorruptSavepointError, defineJob, int32, int64, listState, mapState, operator, RestoreError, SavepointStorageError, string, valueState } from '@stateshift/core';
 import { ClassicLevel } from 'classic-level';
-import { openSavepoint } from '@stateshift/savepoint';
+import { FileSystemStorage, openSavepoint } from '@stateshift/savepoint';
 import { openLsmBackend } from '../src/index.js';
+import { LowerLayer } from '../src/lower-layer.js';
 import { expectDamagedReads, tempDir } from './helpers.js';
-
 
 const v = valueState('v', int64());
 const l = listState('l', string());
@@ -122,6 +122,65 @@ test('lazy mode: entries keep their version until read or rewritten; the backgro
   expect(reopened.meta.layout.operators[0].states[0].versions).toHaveLength(1);
   expect(reopened.operator(wideOp).value(wide).get('k1234')).toBe(1234n);
   await reopened.close();
+});
+
+/** Makes the copy pass's reads of key groups fail with `failure()` the first `times` times. */
+function failingReads(times: number, failure: () => Error) {
+  const read = LowerLayer.prototype.blocks;
+  let failed = 0;
+  const spy = vi.spyOn(LowerLayer.prototype, 'blocks').mockImplementation(function (this: LowerLayer, ...args: Parameters<LowerLayer['blocks']>) {
+    if (failed < times) {
+      failed++;
+      return Promise.reject(failure());
+    }
+    return read.apply(this, args);
+  });
+  return { failed: () => failed, [Symbol.dispose]: () => spy.mockRestore() };
+}
+
+test('the copy pass reads a key group again after a storage failure (of a read, or of opening the file), and copies every entry', async () => {
+  const blip = () => new SavepointStorageError('io', 'cannot read: ECONNRESET', 'a store');
+  const open = FileSystemStorage.prototype.open;
+  let openFailed = 0;
+  for (const where of ['read', 'open']) {
+    const root = await tempDir();
+    await widenedSavepoint(root);
+    using reads = failingReads(where === 'read' ? 2 : 0, blip);
+    using _opens = vi.spyOn(FileSystemStorage.prototype, 'open').mockImplementation(function (this: FileSystemStorage, name: string) {
+      // The copy pass's first open of a data file fails (the savepoint's own opens do not).
+      return where === 'open' && name.endsWith('.dat') && openFailed++ === 0 ? Promise.reject(blip()) : open.call(this, name);
+    });
+    const backend = await openLsmBackend({ job: v2, dir: join(root, 'v2'), restoreFrom: join(root, 'sp'), restore: 'in-place' });
+    await backend.copying!.done;
+    expect(where === 'read' ? reads.failed() : openFailed).toBeGreaterThan(1);
+    await backend.checkpoint();
+    expect(backend.lower).toBeUndefined();
+    for (let i = 0; i < 3000; i += 37) expect(backend.operator(wideOp).value(wide).get(`k${i}`)).toBe(BigInt(i));
+    await backend.close();
+  }
+}, 20_000);
+
+test('the copy pass stops at once on damage or refused access (reads stay served), and resumes on the next open', async () => {
+  for (const failure of [() => new CorruptSavepointError('block checksum mismatch', 'sp/op-0-31.data', 64), () => new SavepointStorageError('access', 'cannot read: access denied', 'a store')]) {
+    const root = await tempDir();
+    await widenedSavepoint(root);
+    const dir = join(root, 'v2');
+    {
+      using reads = failingReads(1, failure);
+      const backend = await openLsmBackend({ job: v2, dir, restoreFrom: join(root, 'sp'), restore: 'in-place' });
+      await expect(backend.copying!.done).rejects.toThrow(failure().message);
+      expect(reads.failed()).toBe(1);
+      expect(backend.lower).toBeDefined();
+      expect(backend.operator(wideOp).value(wide).get('k2999')).toBe(2999n);
+      await backend.close();
+    }
+    const reopened = await openLsmBackend({ job: v2, dir });
+    await reopened.copying!.done;
+    await reopened.checkpoint();
+    expect(reopened.lower).toBeUndefined();
+    expect(reopened.operator(wideOp).value(wide).get('k1234')).toBe(1234n);
+    await reopened.close();
+  }
 });
 
 test('in place with eager migration: once the copy pass is done, a background pass migrates every entry and the old version retires', async () => {
