@@ -11,14 +11,11 @@
  * - With `dir`, a checkpoint writes the state as a savepoint under `dir` and switches `dir/CURRENT`
  *   to it atomically; reopening `dir` restores the last one.
  */
-import { readFile, rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import {
   copierOf,
   DataOutput,
   type Copier,
   keyGroupInRange,
-  RestoreError,
   supports,
   type BackendOpenOptions,
   type BackendSupports,
@@ -28,15 +25,16 @@ import {
 import {
   AbstractStateBackend,
   checkOpenOptions,
+  checkpointInDir,
   type ExportCut,
   RekeyStage,
+  restoreSource,
   type MapEntryWrite,
   type StateSlot,
 } from '@stateshift/backend';
-import { entryDecoder, writeFileAtomically, FIRST_VERSION, type RawEntry, type SavepointWriter } from '@stateshift/savepoint';
+import { entryDecoder, FIRST_VERSION, type RawEntry, type SavepointWriter } from '@stateshift/savepoint';
 import { bytesToId, keysByValue, type MapData, type Row } from './table.js';
 
-const CURRENT = 'CURRENT';
 const EMPTY = new Uint8Array(0);
 
 interface HeapCut extends ExportCut {
@@ -54,7 +52,6 @@ export class HeapBackend<J extends JobDeclaration = JobDeclaration> extends Abst
   private readonly namespaceCopiers: (Copier | undefined)[];
   /** Savepoints being written: while any is, list and map data are replaced, not changed in place. */
   private exporting = 0;
-  private checkpoints = 0;
   private readonly dir: string | undefined;
 
   constructor(options: BackendOpenOptions<J>) {
@@ -255,12 +252,7 @@ export class HeapBackend<J extends JobDeclaration = JobDeclaration> extends Abst
   }
 
   protected async _checkpoint(position: Uint8Array | undefined): Promise<void> {
-    if (!this.dir) return;
-    const name = `checkpoint-${Date.now()}-${++this.checkpoints}`;
-    const previous = await currentCheckpoint(this.dir);
-    await this.savepoint(join(this.dir, name), position ? { position } : undefined);
-    await writeFileAtomically(this.dir, CURRENT, new TextEncoder().encode(name));
-    if (previous) await rm(join(this.dir, previous), { recursive: true, force: true });
+    if (this.dir) await checkpointInDir(this.dir, (location) => this.savepoint(location, position ? { position } : undefined));
   }
 
   protected async _close(): Promise<void> {
@@ -321,15 +313,6 @@ function byKeyGroup(rows: Row[], maxParallelism: number): Uint32Array {
   return order;
 }
 
-async function currentCheckpoint(dir: string): Promise<string | undefined> {
-  try {
-    return new TextDecoder().decode(await readFile(join(dir, CURRENT))).trim() || undefined;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
-}
-
 /**
  * Opens a heap backend for `options.job`: from `options.restoreFrom` when given, else from the last
  * checkpoint in `options.dir` when there is one, else empty.
@@ -337,11 +320,7 @@ async function currentCheckpoint(dir: string): Promise<string | undefined> {
 export async function openHeapBackend<J extends JobDeclaration>(options: BackendOpenOptions<J>): Promise<HeapBackend<J>> {
   checkOpenOptions(options, 'openHeapBackend');
   const backend = new HeapBackend(options);
-  const checkpoint = options.dir ? await currentCheckpoint(options.dir) : undefined;
-  if (checkpoint && options.restoreFrom) {
-    throw new RestoreError(`${options.dir} already holds checkpointed state; restore a savepoint into an empty directory, or reopen without restoreFrom`);
-  }
-  const from = options.restoreFrom ?? (checkpoint ? join(options.dir!, checkpoint) : undefined);
+  const from = await restoreSource(options);
   if (from) await backend.restore(from, options);
   return backend;
 }

@@ -10,3 +10,4 @@ export { OperatorSlot, StateSlot, withPlace, type KeyLocation } from './slots.js
 export type { PrivateStateApi, MapEntryWrite } from './private-api.js';
 export { valueHandle, listHandle, mapHandle, type HandleHost } from './handles.js';
 export { RekeyStage, type RekeyedRow } from './rekey.js';
+export { checkpointInDir, currentCheckpoint, restoreSource } from './checkpoint-dir.js';

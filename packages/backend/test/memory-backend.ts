@@ -3,11 +3,9 @@
  * encoded bytes in maps, checkpoints as savepoints under `dir`. Everything else (handles, checks,
  * TTL, copying, the restore plan, savepoints) is AbstractStateBackend's.
  */
-import { readFile, rm } from 'node:fs/promises';
-import { join } from 'node:path';
-import { DataInput, keyGroupInRange, RestoreError, supports, type BackendOpenOptions, type JobDeclaration, type TtlValue } from '@stateshift/core';
-import { entryDecoder, FIRST_VERSION, writeFileAtomically, type RawEntry, type SavepointWriter } from '@stateshift/savepoint';
-import { AbstractStateBackend, checkOpenOptions, RekeyStage, type ExportCut, type MapEntryWrite, type StateSlot } from '../src/index.js';
+import { DataInput, keyGroupInRange, supports, type BackendOpenOptions, type JobDeclaration, type TtlValue } from '@stateshift/core';
+import { entryDecoder, FIRST_VERSION, type RawEntry, type SavepointWriter } from '@stateshift/savepoint';
+import { AbstractStateBackend, checkOpenOptions, checkpointInDir, RekeyStage, restoreSource, type ExportCut, type MapEntryWrite, type StateSlot } from '../src/index.js';
 
 interface Row {
   keyGroup: number;
@@ -21,14 +19,12 @@ interface Row {
 /** Rows are replaced, never changed in place, so a cut is a shallow copy of the tables. */
 type Tables = Map<string, Row>[];
 
-const CURRENT = 'CURRENT';
 const EMPTY = new Uint8Array(0);
 const id = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
 
 export class MemoryBackend<J extends JobDeclaration = JobDeclaration> extends AbstractStateBackend<J> {
   readonly supports = supports({ persistence: true });
   private tables: Tables;
-  private checkpoints = 0;
   private readonly dir: string | undefined;
 
   constructor(options: BackendOpenOptions<J>) {
@@ -149,12 +145,7 @@ export class MemoryBackend<J extends JobDeclaration = JobDeclaration> extends Ab
   }
 
   protected async _checkpoint(position: Uint8Array | undefined): Promise<void> {
-    if (!this.dir) return;
-    const previous = await currentCheckpoint(this.dir);
-    const name = `checkpoint-${++this.checkpoints}-${process.hrtime.bigint()}`;
-    await this.savepoint(join(this.dir, name), position ? { position } : undefined);
-    await writeFileAtomically(this.dir, CURRENT, new TextEncoder().encode(name));
-    if (previous) await rm(join(this.dir, previous), { recursive: true, force: true });
+    if (this.dir) await checkpointInDir(this.dir, (location) => this.savepoint(location, position ? { position } : undefined));
   }
 
   protected async _close(): Promise<void> {
@@ -216,22 +207,11 @@ function splitValues(slot: StateSlot, chunk: Uint8Array): Uint8Array[] {
   return out;
 }
 
-async function currentCheckpoint(dir: string): Promise<string | undefined> {
-  try {
-    return new TextDecoder().decode(await readFile(join(dir, CURRENT))).trim() || undefined;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
-}
-
 /** Opens the reference backend: from `restoreFrom`, else from the last checkpoint in `dir`, else empty. */
 export async function openMemoryBackend<J extends JobDeclaration>(options: BackendOpenOptions<J>): Promise<MemoryBackend<J>> {
   checkOpenOptions(options, 'openMemoryBackend');
   const backend = new MemoryBackend(options);
-  const checkpoint = options.dir ? await currentCheckpoint(options.dir) : undefined;
-  if (checkpoint && options.restoreFrom) throw new RestoreError(`${options.dir} already holds checkpointed state; restore into an empty directory`);
-  const from = options.restoreFrom ?? (checkpoint ? join(options.dir!, checkpoint) : undefined);
+  const from = await restoreSource(options);
   if (from) await backend.restore(from, options);
   return backend;
 }
