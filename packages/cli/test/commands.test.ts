@@ -115,6 +115,15 @@ describe('check', () => {
     expect(json).toMatchObject({ ok: false, error: { name: 'IncompatibleStateError' } });
   });
 
+  test('a key serializer changed without a converter: each state shows the problem as the key one', async () => {
+    const sp = await ordersSavepoint(5);
+    const { code, stdout } = await run('check', sp, '--job', fixture('orders-int-key.mjs'));
+    expect(code).toBe(1);
+    expect(stdout).toMatch(/count\s+incompatible\s+\(key\): /);
+    expect(stdout).toMatch(/last-order\s+incompatible\s+\(key\): /);
+    expect(stdout).not.toContain('(value)');
+  });
+
   test('a module that does not export a job, or does not exist: exit 2', async () => {
     const sp = await ordersSavepoint(5);
     const bad = await run('check', sp, '--job', fixture('not-a-job.mjs'));

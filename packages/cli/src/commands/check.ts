@@ -56,7 +56,7 @@ export function printCheck(io: Io, report: UpgradeCheck & { source?: string }): 
       s.converterUsed ? 'yes' : '',
       s.entriesToMigrate ? String(s.entriesToMigrate) : '',
       ...(read ? [s.entries ? paint(io, s.entries.failed ? 'red' : 'green', entriesText(s.entries)) : ''] : []),
-      safe([...s.problems.map((p) => `${p.path || '(value)'}: ${p.message}`), ...s.changes.map((c) => `${c.path || '(value)'}: ${c.message}`)].join('; ')),
+      safe([...s.problems.map(problemText), ...s.changes.map((c) => `${c.path || '(value)'}: ${c.message}`)].join('; ')),
     ];
   });
   const operators = report.operators.filter((o) => o.status !== 'matched').map((o) => `  operator "${safe(o.uid)}": ${operatorText(o)}`);
@@ -95,7 +95,7 @@ function printRollback(io: Io, report: UpgradeCheck, rollback: RollbackCheck): v
     .map((s) => {
       const r = s.rollback!;
       const verdict = r.verdict === 'dropped' ? (r.dropReason === 'undeclared' ? 'not declared' : 'dropped (allowNonRestoredState)') : r.verdict;
-      return [safe(s.operator), safe(s.state), yes(r.forward), yes(r.full), verdict, safe(r.problems.map((p) => `${p.path || '(value)'}: ${p.message}`).join('; '))];
+      return [safe(s.operator), safe(s.state), yes(r.forward), yes(r.full), verdict, safe(r.problems.map(problemText).join('; '))];
     });
   io.out(table(io, ['operator', 'state', 'FORWARD', 'FULL', 'previous version reads', 'problems'], rows));
   io.out(
@@ -228,4 +228,10 @@ export async function check(
     io,
   );
   return print(io, report, options.json);
+}
+
+/** A problem as the table shows it: where (the field path, after the serializer when it is not the value's), then what. */
+function problemText(p: { role: string; path: string; message: string }): string {
+  const at = p.role === 'value' ? p.path || '(value)' : p.path ? `(${p.role}) ${p.path}` : `(${p.role})`;
+  return `${at}: ${p.message}`;
 }
