@@ -10,12 +10,12 @@
  * TTL turned on or off is migrated while copying. When the pass ends, the lower layer is dropped at
  * the next checkpoint.
  */
+import { SavepointStorageError } from '@stateshift/core';
 import { newestBytes, scatteredList, ttlChanged, type BackgroundMigration, type LsmBackend, type LsmState } from './backend.js';
 import { BatchPipeline, EntryWriter, type CopyFilter } from './ingest.js';
 import { keyGroupPrefix, latin1, prefixEnd } from './layout.js';
 import type { Db } from './local-metadata.js';
 import type { LowerLayer, LowerPart } from './lower-layer.js';
-import { SavepointStorageError } from '@stateshift/core';
 import type { EntryBlock } from '@stateshift/savepoint';
 
 const BATCH = 5000;
@@ -108,7 +108,7 @@ export async function copyLowerLayer(backend: LsmBackend, lower: LowerLayer, opt
  * connection, a store briefly unavailable) often pass: the SDK's own retries cover about a second,
  * these about half a minute more, so that a long pass does not stop for a blip.
  */
-export const COPY_RETRY_PAUSES_MS = [1000, 2000, 4000, 8000, 15000];
+const COPY_RETRY_PAUSES_MS = [1000, 2000, 4000, 8000, 15000];
 
 /** A part's blocks, read again after a storage failure; damage, refused access or a stop end it at once. */
 async function readBlocks(lower: LowerLayer, part: LowerPart, into: { bytes: Uint8Array }, control: BackgroundMigration): Promise<EntryBlock[]> {
