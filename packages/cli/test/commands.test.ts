@@ -122,6 +122,9 @@ describe('check', () => {
     expect(stdout).toMatch(/count\s+incompatible\s+\(key\): /);
     expect(stdout).toMatch(/last-order\s+incompatible\s+\(key\): /);
     expect(stdout).not.toContain('(value)');
+    // The remedy for a key is the operator's migrateKey; a state's migrate would not help.
+    expect(stdout).toContain('give the operator a `migrateKey` converter');
+    expect(stdout).not.toContain('`migrate` converter');
   });
 
   test('a module that does not export a job, or does not exist: exit 2', async () => {

@@ -3,6 +3,7 @@
  * same across major versions; messages may improve. Misuse of an API (a wrong argument type) throws a
  * plain `TypeError` without a code.
  */
+import { convertersAdvice } from './converter-advice.js';
 
 export type ErrorCode =
   | 'STATESHIFT_DECODE_ERROR'
@@ -88,12 +89,10 @@ export class IncompatibleStateError extends StateshiftError {
     );
     // A state with problems in several serializers (key and value) is listed once per serializer.
     const count = new Set(states.map((s) => JSON.stringify([s.operator, s.state]))).size;
-    super(
-      'STATESHIFT_INCOMPATIBLE',
-      `${count} state${count === 1 ? ' is' : 's are'} incompatible with the savepoint:\n${lines.join('\n')}\n` +
-        'Keep the old schema, make the change compatible, or give the state a `migrate` converter.',
-      options,
-    );
+    // Only the converters that help with these problems, once each: a changed key needs the operator's.
+    const converters = convertersAdvice(states.map((s) => s.role));
+    const remedy = converters.length ? `Keep the old schema, make the change compatible, or ${converters.join(', or ')}.` : 'Keep the old declaration of the state.';
+    super('STATESHIFT_INCOMPATIBLE', `${count} state${count === 1 ? ' is' : 's are'} incompatible with the savepoint:\n${lines.join('\n')}\n${remedy}`, options);
     this.states = states;
   }
 }

@@ -15,6 +15,7 @@
  * backend only has to apply it.
  */
 import {
+  adviceForRole,
   changesOf,
   ConverterError,
   DataOutput,
@@ -478,7 +479,10 @@ function planSerializer(
       problems: [],
     };
   }
-  if (result.type === 'incompatible') return { role, result, converter: false, rewrite: false, changes: [], problems: result.problems };
+  if (result.type === 'incompatible') {
+    const problems = result.problems.map((p) => ({ path: p.path, message: adviceForRole(p.message, role) }));
+    return { role, result, converter: false, rewrite: false, changes: [], problems };
+  }
   return {
     role,
     result,

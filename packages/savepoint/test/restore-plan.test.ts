@@ -8,6 +8,7 @@ import {
   int32,
   int64,
   listState,
+  mapState,
   MissingAdapterError,
   OpaqueSnapshot,
   operator,
@@ -15,6 +16,7 @@ import {
   string,
   valueState,
   type JobDeclaration,
+  type Serializer,
 } from '@stateshift/core';
 import { layoutOfJob, planRestore, type SavepointMetadata } from '../src/index.js';
 
@@ -119,6 +121,22 @@ describe('planRestore', () => {
     const reversed = planRestore(metadataOf(widened), old);
     expect(reversed.error).toBeInstanceOf(IncompatibleStateError);
     expect((reversed.error as IncompatibleStateError).states[0].role).toBe('key');
+  });
+
+  test("the advice for a changed key, namespace or map key names that serializer's converter, not the state's migrate", () => {
+    const job = (key: Serializer<any>, namespace: Serializer<any>, mapKey: Serializer<any>, value: Serializer<any>) =>
+      defineJob({ name: 'orders', maxParallelism: 128, operators: [operator({ uid: 'k', key, namespace, states: [mapState('m', mapKey, value)] })] });
+    const plan = planRestore(metadataOf(job(int64(), int64(), int64(), int64())), job(int32(), int32(), int32(), int32()));
+    const error = plan.error as IncompatibleStateError;
+    expect(error).toBeInstanceOf(IncompatibleStateError);
+    const advice = Object.fromEntries(error.states.map((s) => [s.role, s.problems[0].message.replace(/^.*; /, '')]));
+    expect(advice).toEqual({
+      key: expect.stringMatching(/^give the operator a `migrateKey` converter/),
+      namespace: expect.stringMatching(/^give the operator a `migrateNamespace` converter/),
+      mapKey: expect.stringMatching(/^give the map state a `migrateKey` converter/),
+      value: expect.stringMatching(/^give the state a `migrate` converter/),
+    });
+    expect(error.message).toMatch(/make the change compatible, or give the operator a `migrateKey` converter, or give the operator a `migrateNamespace` converter, or give the map state a `migrateKey` converter, or give the state a `migrate` converter\.$/);
   });
 
   test('a snapshot of an adapter that is not installed names the package', () => {
