@@ -1,37 +1,19 @@
 /**
  * Key collisions while re-keying: when keys, namespaces or map keys migrate, two old keys may become
  * one new key. Nothing may be dropped silently, so every path that re-keys (backend restores, offline
- * rewrites, the deep dry-run) records where each new key came from and refuses a second origin,
+ * rewrites, the deep dry-run) finds where each new key came from and refuses a second origin,
  * unless the state gives `mergeOnCollision`.
  */
-import { ConverterError, DataOutput, EncodeError, KeyCollisionError, formatKey, type Serializer, type TtlValue } from '@stateshift/core';
+import { ConverterError, DataInput, DataOutput, EncodeError, KeyCollisionError, formatKey, type Serializer, type TtlValue } from '@stateshift/core';
 import type { RawEntry } from './data-file.js';
 import { describeKeyBytes, type DecodedEntry } from './decode-entries.js';
+import { EntrySorter } from './manage/entry-sorter.js';
 import type { OperatorPlan, StatePlan } from './restore-plan.js';
 
 const latin1 = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
 
 /** One id for several byte strings (key, namespace, map key), each length-prefixed so no two join alike. */
 const idOf = (parts: Uint8Array[]) => parts.map((p) => `${p.byteLength}:${latin1(p)}`).join('');
-
-export class CollisionTracker {
-  private readonly origins = new Map<string, Uint8Array[]>();
-
-  /**
-   * Records that the entry at new key `newKey` of state `state` came from the old key `oldKey`
-   * (each the bytes of key, namespace and, for map state, map key). Returns the other old key when
-   * a different old key already produced the same new key: a collision; else undefined.
-   */
-  collides(state: number, newKey: Uint8Array[], oldKey: Uint8Array[]): Uint8Array[] | undefined {
-    const id = `${state}:${idOf(newKey)}`;
-    const seen = this.origins.get(id);
-    if (seen === undefined) {
-      this.origins.set(id, oldKey.map((p) => p.slice()));
-      return undefined;
-    }
-    return idOf(seen) === idOf(oldKey) ? undefined : seen;
-  }
-}
 
 /**
  * The error for two old keys that became one new key, naming operator, state and the keys;
@@ -47,7 +29,7 @@ export function keyCollisionError(operator: string, state: string, what: 'key' |
   );
 }
 
-const sameBytes = (a: Uint8Array, b: Uint8Array) => a.byteLength === b.byteLength && a.every((x, i) => x === b[i]);
+const sameBytes = (a: Uint8Array, b: Uint8Array) => a.byteLength === b.byteLength && Buffer.compare(a, b) === 0;
 
 /** An entry's key, namespace and map key as the new job writes them. */
 export interface RekeyedBytes {
@@ -56,42 +38,113 @@ export interface RekeyedBytes {
   mapKey: Uint8Array;
 }
 
+/** A collision found by OperatorCollisions: the entry of a second old key, with the error for it. */
+export interface FoundCollision {
+  state: StatePlan;
+  /** The colliding entry's old key, namespace and map key. */
+  old: Pick<RawEntry, 'key' | 'namespace' | 'mapKey'>;
+  error: KeyCollisionError;
+}
+
+/** Collision records: by state, then new key, namespace and map key, then the old ones (in `value`). */
+const byNewKey = (a: RawEntry, b: RawEntry) =>
+  a.state - b.state || Buffer.compare(a.key, b.key) || Buffer.compare(a.namespace, b.namespace) || Buffer.compare(a.mapKey, b.mapKey) || Buffer.compare(a.value, b.value);
+
+const sameNewKey = (a: RawEntry, b: RawEntry) => a.state === b.state && sameBytes(a.key, b.key) && sameBytes(a.namespace, b.namespace) && sameBytes(a.mapKey, b.mapKey);
+
+const EMPTY = new Uint8Array(0);
+
 /**
- * The collisions among one operator's re-keyed entries, as the error a restore fails with: what
- * offline rewrites and the deep dry-run share. Only states whose keys, namespaces or map keys change
- * bytes are tracked (the others cannot collide).
+ * The collisions among one operator's re-keyed entries, found in bounded memory: what offline
+ * rewrites and the deep dry-run share. Each entry of a state whose keys, namespaces or map keys
+ * change bytes (the others cannot collide) adds a record, its new key and the old key it came from,
+ * to an external sort; records of one new key are then adjacent, and a new key reached from two old
+ * keys is a collision. Values are not recorded.
  */
 export class OperatorCollisions {
-  private readonly tracker = new CollisionTracker();
+  private readonly sorter: EntrySorter;
+  private readonly origin = new DataOutput(64);
+  private readonly bySavepointIndex = new Map<number, StatePlan>();
+  private recorded = 0;
 
-  constructor(private readonly plan: OperatorPlan) {}
+  constructor(
+    private readonly plan: OperatorPlan,
+    sortBufferBytes?: number,
+  ) {
+    this.sorter = new EntrySorter(1, sortBufferBytes, byNewKey);
+    for (const s of plan.states) if (s.status === 'restored') this.bySavepointIndex.set(s.savepointIndex!, s);
+  }
 
   /** Whether entries of `state` are re-keyed, so may collide. */
   tracks(state: StatePlan): boolean {
     return this.plan.rekey || state.rekeyMapKeys;
   }
 
-  /** The collision `raw` (decoded as `entry`, written as `next`) makes with an earlier entry, if any. */
-  check(raw: RawEntry, entry: DecodedEntry, next: RekeyedBytes, remedy?: string): KeyCollisionError | undefined {
-    if (!this.tracks(entry.state)) return undefined;
-    const isMap = entry.state.type === 'map';
-    const other = this.tracker.collides(
-      raw.state,
-      isMap ? [next.key, next.namespace, next.mapKey] : [next.key, next.namespace],
-      isMap ? [raw.key, raw.namespace, raw.mapKey] : [raw.key, raw.namespace],
-    );
-    if (!other) return undefined;
+  /**
+   * Records that the stored entry `raw` becomes `next` (its new key, namespace and map key); the
+   * bytes are copied. Returns a promise when records were spilled to disk: await it.
+   */
+  add(raw: RawEntry, next: RekeyedBytes): Promise<void> | undefined {
+    const isMap = this.bySavepointIndex.get(raw.state)!.type === 'map';
+    const origin = this.origin;
+    origin.reset();
+    origin.writeBytes(raw.key);
+    origin.writeBytes(raw.namespace);
+    origin.writeBytes(isMap ? raw.mapKey : EMPTY);
+    this.recorded++;
+    return this.sorter.add(0, { state: raw.state, keyGroup: 0, key: next.key, namespace: next.namespace, mapKey: isMap ? next.mapKey : EMPTY, version: 1, value: origin.peek() });
+  }
+
+  /**
+   * Every collision among the recorded entries, in the order of their new keys: each entry whose new
+   * key an entry of another old key reaches too (the first old key of a new key is not one).
+   * `remedy` replaces the default advice in the errors.
+   */
+  async *collisions(remedy?: string): AsyncGenerator<FoundCollision> {
+    if (!this.recorded) return;
+    let first: RawEntry | undefined;
+    for await (const block of this.sorter.sorted(0)) {
+      for (const record of block) {
+        if (first && sameNewKey(first, record)) {
+          if (!sameBytes(first.value, record.value)) yield this.found(first, record, remedy);
+          continue;
+        }
+        first = copyRecord(record);
+      }
+    }
+  }
+
+  /** Removes what the sort spilled to disk. */
+  dispose(): Promise<void> {
+    return this.sorter.dispose();
+  }
+
+  private found(first: RawEntry, second: RawEntry, remedy: string | undefined): FoundCollision {
+    const state = this.bySavepointIndex.get(second.state)!;
+    const [a, b] = [originOf(first), originOf(second)];
     const { metadata, uid } = this.plan;
-    if (isMap && sameBytes(other[0], raw.key) && sameBytes(other[1], raw.namespace)) {
-      const reader = entry.state.metadata!.mapKey!.restoreSerializer();
-      return keyCollisionError(uid, entry.state.state, 'map key', entry.mapKey, [other[2], raw.mapKey].map((k) => describeKeyBytes(reader, k)), remedy);
+    if (state.type === 'map' && sameBytes(a.key, b.key) && sameBytes(a.namespace, b.namespace)) {
+      const reader = state.metadata!.mapKey!.restoreSerializer();
+      const mapKey = state.mapKeyWriter!.deserialize(new DataInput(second.mapKey));
+      return { state, old: b, error: keyCollisionError(uid, state.state, 'map key', mapKey, [a.mapKey, b.mapKey].map((k) => describeKeyBytes(reader, k)), remedy) };
     }
     const keyReader = metadata!.key.restoreSerializer();
     const namespaceReader = metadata!.namespace?.restoreSerializer();
-    const describe = (key: Uint8Array, namespace: Uint8Array) =>
-      namespaceReader ? `${describeKeyBytes(keyReader, key)} (namespace ${describeKeyBytes(namespaceReader, namespace)})` : describeKeyBytes(keyReader, key);
-    return keyCollisionError(uid, entry.state.state, 'key', entry.key, [describe(other[0], other[1]), describe(raw.key, raw.namespace)], remedy);
+    const describe = (o: Pick<RawEntry, 'key' | 'namespace'>) =>
+      namespaceReader ? `${describeKeyBytes(keyReader, o.key)} (namespace ${describeKeyBytes(namespaceReader, o.namespace)})` : describeKeyBytes(keyReader, o.key);
+    const key = this.plan.keyWriter!.deserialize(new DataInput(second.key));
+    return { state, old: b, error: keyCollisionError(uid, state.state, 'key', key, [describe(a), describe(b)], remedy) };
   }
+}
+
+/** A record kept past its block: blocks read back from a spilled run may reuse their bytes. */
+const copyRecord = (r: RawEntry): RawEntry => ({ ...r, key: r.key.slice(), namespace: r.namespace.slice(), mapKey: r.mapKey.slice(), value: r.value.slice() });
+
+/** The old key, namespace and map key a record holds in its value. */
+function originOf(record: RawEntry): Pick<RawEntry, 'key' | 'namespace' | 'mapKey'> {
+  const input = new DataInput(record.value);
+  const read = () => input.readRaw(input.readVarUint());
+  return { key: read(), namespace: read(), mapKey: read() };
 }
 
 /** One new key of a merging state: its bytes, its decoded entry, and its stored values per old key. */

@@ -71,4 +71,4 @@ export {
 export { bootstrapSavepoint, type BootstrapEntry, type BootstrapOptions } from './manage/bootstrap.js';
 export { mergeSavepoints, planMerge, type MergeOptions } from './manage/merge.js';
 export { rescaleSavepoint, jobOfSavepoint, type RescaleOptions } from './manage/rescale.js';
-export { CollisionTracker, CollisionMerger, OperatorCollisions, keyCollisionError, type MergeRow, type RekeyedBytes, mergeCollided } from './collisions.js';
+export { CollisionMerger, OperatorCollisions, keyCollisionError, type FoundCollision, type MergeRow, type RekeyedBytes, mergeCollided } from './collisions.js';

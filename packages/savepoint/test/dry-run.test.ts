@@ -106,6 +106,17 @@ describe('key collisions', () => {
     await expect(rewriteSavepoint(src, join(await tempDir(), 'x'), { job: rekeyed(() => Number.NaN) })).rejects.toThrow(/key 1: mergeOnCollision returned a value/);
   });
 
+  test('a rewrite finds collisions in bounded memory: among records spilled to disk, without false ones', async () => {
+    const keys = Array.from({ length: 2000 }, (_, i) => `u${i}-${i}`);
+    const tiny = { job: rekeyed(), sortBufferBytes: 4096 };
+    const clean = join(await tempDir(), 'clean');
+    await rewriteSavepoint(await savepoint(carts(keys)), clean, tiny);
+    expect((await collect(readState(await openSavepoint(clean), 'carts', 'total'))).length).toBe(2000);
+    const refused = rewriteSavepoint(await savepoint(carts([...keys, 'z-1500'])), join(await tempDir(), 'x'), tiny);
+    await expect(refused).rejects.toThrow(KeyCollisionError);
+    await expect(refused).rejects.toThrow(/the old keys ("u1500-1500" and "z-1500"|"z-1500" and "u1500-1500") both become the new key 1500/);
+  });
+
   test('map keys merged by a rewrite, list state merged by the deep check and a rewrite', async () => {
     const job = itemsByLength((a, b) => a + b);
     const src = await savepoint([
@@ -135,15 +146,15 @@ describe('key collisions', () => {
     const lists = join(await tempDir(), 'lists');
     await bootstrapSavepoint(lists, listV1, [
       { operator: 'carts', state: 'events', key: 'a-1', value: 'a1' },
-      { operator: 'carts', state: 'events', key: 'a-1', value: 'a2' },
       { operator: 'carts', state: 'events', key: 'b-1', value: 'b1' },
+      { operator: 'carts', state: 'events', key: 'b-1', value: 'b2' },
       { operator: 'carts', state: 'events', key: 'c-2', value: 'c1' },
     ]);
     const deep = await checkUpgrade(await openSavepoint(lists), listV2, { deep: true });
     expect(deep.ok).toBe(true);
     expect(deep.states[0].entries!.read).toBe(4);
     expect(deep.states[0].entries!.merged).toBeGreaterThan(0);
-    // Without a merge the collision fails, listed once however many elements it has.
+    // Without a merge the collision fails: the elements of the second old key (by its bytes), listed once.
     const unmerged = defineJob({
       name: 'lists',
       maxParallelism: 16,
@@ -155,7 +166,7 @@ describe('key collisions', () => {
     const listOut = join(await tempDir(), 'lists-out');
     await rewriteSavepoint(lists, listOut, { job: listV2 });
     const elements = await collect(readState(await openSavepoint(listOut), 'carts', 'events'));
-    expect(elements.filter((e) => e.key === 1).map((e) => e.value)).toEqual(['a1', 'a2', 'b1']);
+    expect(elements.filter((e) => e.key === 1).map((e) => e.value)).toEqual(['a1', 'b1', 'b2']);
     expect(elements.filter((e) => e.key === 2).map((e) => e.value)).toEqual(['c1']);
   });
 

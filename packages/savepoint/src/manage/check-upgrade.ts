@@ -264,7 +264,8 @@ async function readEntries(
     // Re-keyed states that merge collisions: held, then merged as a restore merges them.
     const mergers = new Map<StatePlan, CollisionMerger>();
     for (const s of states.values()) if (collisions.tracks(s) && s.descriptor!.options.mergeOnCollision) mergers.set(s, new CollisionMerger(op.uid, s));
-    const visit = (state: StatePlan, raw: RawEntry) => {
+    /** Reads one entry; returns a promise when its collision record spilled to disk (await it). */
+    const visit = (state: StatePlan, raw: RawEntry): Promise<void> | undefined => {
       const check = checks.get(state)!;
       check.read++;
       if (onProgress && ++read % 1000 === 0) onProgress({ read, total });
@@ -272,10 +273,13 @@ async function readEntries(
         const entry = decode(raw)!;
         const next = writeEntry(op, state, raw, entry, out);
         const merger = mergers.get(state);
-        const collision = merger ? undefined : collisions.check(raw, entry, next);
-        if (merger) merger.add(raw, entry, next);
-        else if (collision) fail(state, describe(state, raw), collision);
-        else check.passed++;
+        if (merger) {
+          merger.add(raw, entry, next);
+          return undefined;
+        }
+        // Passed unless a collision is found among the records, after the pass.
+        check.passed++;
+        return collisions.tracks(state) ? collisions.add(raw, next) : undefined;
       } catch (error) {
         if (!(error instanceof StateshiftError)) throw error;
         fail(state, describe(state, raw), error);
@@ -289,7 +293,8 @@ async function readEntries(
       for await (const block of savepoint.blocks(uid, { range })) {
         for (const raw of block) {
           const state = states.get(raw.state);
-          if (state) visit(state, raw);
+          const recording = state && visit(state, raw);
+          if (recording) await recording;
         }
       }
     } else {
@@ -298,10 +303,19 @@ async function readEntries(
         sampling: for await (const block of savepoint.blocks(uid, { range, state: state.metadata!.name })) {
           for (const raw of block) {
             if (checks.get(state)!.read >= limit) break sampling;
-            visit(state, raw);
+            const recording = visit(state, raw);
+            if (recording) await recording;
           }
         }
       }
+    }
+    try {
+      for await (const found of collisions.collisions()) {
+        checks.get(found.state)!.passed--;
+        fail(found.state, describe(found.state, found.old), found.error);
+      }
+    } finally {
+      await collisions.dispose();
     }
     for (const [state, merger] of mergers) {
       const check = checks.get(state)!;
@@ -341,7 +355,7 @@ function writeEntry(op: OperatorPlan, state: StatePlan, raw: RawEntry, entry: De
 }
 
 /** The stored key, namespace and map key of an entry as text, by the savepoint's own serializers. */
-function describer(op: OperatorPlan): (state: StatePlan, raw: RawEntry) => Omit<EntryFailure, 'error'> {
+function describer(op: OperatorPlan): (state: StatePlan, raw: Pick<RawEntry, 'key' | 'namespace' | 'mapKey'>) => Omit<EntryFailure, 'error'> {
   const key = op.metadata!.key.restoreSerializer();
   const namespace = op.metadata!.namespace?.restoreSerializer();
   return (state, raw) => ({

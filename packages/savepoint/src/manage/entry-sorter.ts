@@ -2,7 +2,7 @@
  * Sorting entries by key group in bounded memory: entries are packed into a buffer up to a byte
  * budget, each full buffer is sorted (stably, so list elements keep their order) and spilled as a run (a data
  * file in a temporary directory), and the runs are merged a block at a time. Groups (operators)
- * share one budget and sort separately.
+ * share one budget and sort separately. A caller may give a finer order (within key groups).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -14,6 +14,14 @@ import type { DataFileMetadata } from '../metadata.js';
 /** Default memory for buffered entries (their bytes, packed, plus a few bytes of index each). */
 export const DEFAULT_SORT_BUFFER_BYTES = 32 * 1024 * 1024;
 const INDEX_BYTES = 16;
+
+/**
+ * A total order of entries for a sorter; it must order by key group first (runs are data files, which
+ * hold key groups in ascending order). Ties keep the order entries were added in.
+ */
+export type EntryOrder = (a: RawEntry, b: RawEntry) => number;
+
+const byKeyGroup: EntryOrder = (a, b) => a.keyGroup - b.keyGroup;
 
 /** Buffered entries of one group: packed one after another, with their offsets and key groups. */
 interface Pending {
@@ -32,6 +40,7 @@ export class EntrySorter {
   constructor(
     private readonly maxParallelism: number,
     private readonly budgetBytes = DEFAULT_SORT_BUFFER_BYTES,
+    private readonly order?: EntryOrder,
   ) {}
 
   /** Adds an entry of `group` (its bytes are copied); returns a promise when the buffer was spilled (await it). */
@@ -57,11 +66,11 @@ export class EntrySorter {
     return [...new Set([...this.pending.keys(), ...this.runs.keys()])].sort((a, b) => a - b);
   }
 
-  /** Every entry of `group` in key-group order (stable), a block at a time. */
+  /** Every entry of `group` in key-group order (or the sorter's order; stable), a block at a time. */
   async *sorted(group: number): AsyncGenerator<RawEntry[]> {
     const p = this.pending.get(group);
     this.pending.delete(group);
-    const buffered = p ? sortedBlocks(p) : undefined;
+    const buffered = p ? sortedBlocks(p, this.order) : undefined;
     const runs = this.runs.get(group) ?? [];
     if (!runs.length) {
       if (buffered) yield* buffered;
@@ -75,9 +84,11 @@ export class EntrySorter {
       if (!first.done) heads.push({ block: first.value, at: 0, source });
     }
     const out: RawEntry[] = [];
+    const order = this.order ?? byKeyGroup;
     while (heads.length) {
+      // The first source wins ties: runs were written in the order their entries were added.
       let min = 0;
-      for (let i = 1; i < heads.length; i++) if (heads[i].block[heads[i].at].keyGroup < heads[min].block[heads[min].at].keyGroup) min = i;
+      for (let i = 1; i < heads.length; i++) if (order(heads[i].block[heads[i].at], heads[min].block[heads[min].at]) < 0) min = i;
       const head = heads[min];
       out.push(head.block[head.at++]);
       if (head.at === head.block.length) {
@@ -105,7 +116,7 @@ export class EntrySorter {
     for (const [group, p] of this.pending) {
       const writer = await DataFileWriter.create(this.dir, `run-${this.spills++}.dat`, 0, range);
       try {
-        for (const block of sortedBlocks(p)) {
+        for (const block of sortedBlocks(p, this.order)) {
           for (const entry of block) {
             const flushing = writer.append(entry);
             if (flushing) await flushing;
@@ -127,25 +138,35 @@ export class EntrySorter {
 const BLOCK = 4096;
 const EMPTY = new Uint8Array(0);
 
-/** The packed entries in key-group order (stable: by position on ties), decoded a block at a time as views. */
-function* sortedBlocks(p: Pending): Generator<RawEntry[]> {
-  const order = Uint32Array.from(p.keyGroups.keys()).sort((a, b) => p.keyGroups[a] - p.keyGroups[b] || a - b);
+/**
+ * The packed entries in key-group order, or in `order` (stable: by position on ties), decoded a block
+ * at a time as views. By key group alone the order is found from the key groups without decoding.
+ */
+function* sortedBlocks(p: Pending, order?: EntryOrder): Generator<RawEntry[]> {
   const bytes = p.out.peek();
   const view = (input: DataInput) => {
     const n = input.readVarUint();
     return n === 0 ? EMPTY : input.readRaw(n);
   };
-  for (let i = 0; i < order.length; i += BLOCK) {
+  const entryAt = (index: number): RawEntry => {
+    const input = new DataInput(bytes.subarray(p.offsets[index]));
+    const state = input.readVarUint();
+    const key = view(input);
+    const namespace = view(input);
+    const mapKey = view(input);
+    const version = input.readVarUint();
+    return { state, keyGroup: p.keyGroups[index], key, namespace, mapKey, version, value: view(input) };
+  };
+  if (order) {
+    // Array sort is stable: ties keep the order entries were added in.
+    const entries = Array.from(p.offsets, (_, index) => entryAt(index)).sort(order);
+    for (let i = 0; i < entries.length; i += BLOCK) yield entries.slice(i, i + BLOCK);
+    return;
+  }
+  const indexes = Uint32Array.from(p.keyGroups.keys()).sort((a, b) => p.keyGroups[a] - p.keyGroups[b] || a - b);
+  for (let i = 0; i < indexes.length; i += BLOCK) {
     const block: RawEntry[] = [];
-    for (const index of order.subarray(i, i + BLOCK)) {
-      const input = new DataInput(bytes.subarray(p.offsets[index]));
-      const state = input.readVarUint();
-      const key = view(input);
-      const namespace = view(input);
-      const mapKey = view(input);
-      const version = input.readVarUint();
-      block.push({ state, keyGroup: p.keyGroups[index], key, namespace, mapKey, version, value: view(input) });
-    }
+    for (const index of indexes.subarray(i, i + BLOCK)) block.push(entryAt(index));
     yield block;
   }
 }

@@ -167,7 +167,8 @@ export async function rewritePart(
     for (const [operatorIndex, opLayout] of layout.operators.entries()) {
       const op = plan.operators.find((o) => o.uid === opLayout.uid)!;
       if (op.status !== 'matched') continue;
-      const collisions = new OperatorCollisions(op);
+      const collisions = new OperatorCollisions(op, options.sortBufferBytes);
+      const tracking = op.states.some((s) => s.status === 'restored' && collisions.tracks(s));
       // Re-keyed states that merge collisions are held until the operator is read whole, then merged.
       const mergers = new Map<string, CollisionMerger>();
       for (const s of op.states) if (s.status === 'restored' && collisions.tracks(s) && s.descriptor!.options.mergeOnCollision) mergers.set(s.state, new CollisionMerger(op.uid, s));
@@ -176,13 +177,13 @@ export async function rewritePart(
       const stateIndex = new Map(opLayout.states.map((s, i) => [s.name, i]));
       // Keys are decoded only for what looks at them: re-keying, a transform, collision checks.
       const transforms = Object.keys(options.transform ?? {}).some((k) => k.startsWith(`${op.uid}/`));
-      const decodesKeys = rekey || transforms || op.states.some((s) => collisions.tracks(s));
+      const decodesKeys = rekey || transforms || tracking;
       const decode = entryDecoder(op, { keys: decodesKeys });
       const keyText = (entry: DecodedEntry, raw: RawEntry) => (decodesKeys ? formatKey(entry.key) : describeKeyBytes(op.key!.reader!, raw.key));
       /**
        * The entry as the new job writes it. Its bytes are views of `outs`, valid until the next call,
-       * unless `keep` (or the entry is held for collision checks): the streaming writer copies each
-       * entry before the next one is converted, a sorter or a merger keeps them.
+       * unless `keep` (or a merger holds the entry): the streaming writer and the collision records copy
+       * each entry before the next one is converted, a sorter or a merger keeps them.
        */
       const convert = (raw: RawEntry, keep: boolean): RawEntry | undefined => {
         const entry = decode(raw);
@@ -193,7 +194,7 @@ export async function rewritePart(
           value = transform(value, { key: entry.key, namespace: entry.namespace, mapKey: entry.mapKey });
           if (value === undefined) return undefined;
         }
-        const copy = keep || collisions.tracks(entry.state);
+        const copy = keep || mergers.has(entry.state.state);
         let key: Uint8Array, namespace: Uint8Array, mapKey: Uint8Array, valueBytes: Uint8Array;
         try {
           key = rekey ? encode(op.keyWriter!, entry.key, outs.key, copy) : raw.key;
@@ -213,8 +214,6 @@ export async function rewritePart(
           merger.add(raw, { ...entry, value }, { key, namespace, mapKey });
           return undefined;
         }
-        const collision = collisions.check(raw, entry, { key, namespace, mapKey });
-        if (collision) throw collision;
         return {
           state: stateIndex.get(entry.state.state)!,
           keyGroup: rekey ? keyGroupOf(key, layout.maxParallelism) : raw.keyGroup,
@@ -229,58 +228,72 @@ export async function rewritePart(
         done++;
         if (onProgress && done % 1000 === 0) onProgress(done);
       };
-      if (rekey) {
-        // Re-keyed entries may come from any source key group: read everything, keep this range,
-        // sort by the new key group in bounded memory.
-        const sorter = new EntrySorter(layout.maxParallelism, options.sortBufferBytes);
-        try {
-          for await (const block of savepoint.blocks(source)) {
-            for (const raw of block) {
-              const entry = convert(raw, true);
-              tick();
-              if (!entry || !keyGroupInRange(entry.keyGroup, range)) continue;
-              const spilling = sorter.add(0, entry);
-              if (spilling) await spilling;
-            }
-          }
-          for (const merger of mergers.values()) {
-            for (const row of merger.rows()) {
-              const keyGroup = keyGroupOf(row.next.key, layout.maxParallelism);
-              if (!keyGroupInRange(keyGroup, range)) continue;
-              for (const value of merger.stored(row)) {
-                const entry = { state: stateIndex.get(merger.state.state)!, keyGroup, ...row.next, version: FIRST_VERSION, value: bytesOf(merger.state.writer!, value, out) };
+      /** Throws for the first collision among the recorded entries: before the operator's output is kept. */
+      const refuseCollisions = async () => {
+        for await (const found of collisions.collisions()) throw found.error;
+      };
+      try {
+        if (rekey) {
+          // Re-keyed entries may come from any source key group: read everything, keep this range,
+          // sort by the new key group in bounded memory.
+          const sorter = new EntrySorter(layout.maxParallelism, options.sortBufferBytes);
+          try {
+            for await (const block of savepoint.blocks(source)) {
+              for (const raw of block) {
+                const entry = convert(raw, true);
+                tick();
+                if (!entry || !keyGroupInRange(entry.keyGroup, range)) continue;
+                const recording = tracking ? collisions.add(raw, entry) : undefined;
+                if (recording) await recording;
                 const spilling = sorter.add(0, entry);
                 if (spilling) await spilling;
               }
             }
-          }
-          if (sorter.groups().length) files.push(await writeFile(outDir, dataFileName(operatorIndex, range.start, range.end, part), operatorIndex, range, sorter.sorted(0)));
-        } finally {
-          await sorter.dispose();
-        }
-        continue;
-      }
-      // Each source file becomes one output file: entries stream through in the file's order.
-      for (const [fileIndex, file] of savepoint.files(source, range).entries()) {
-        const fileRange = { start: Math.max(range.start, file.range.start), end: Math.min(range.end, file.range.end) };
-        const name = dataFileName(operatorIndex, fileRange.start, fileRange.end, `${part}f${fileIndex}`);
-        const writer = await DataFileWriter.create(outDir, name, operatorIndex, fileRange);
-        try {
-          for await (const block of readDataFileBlocks(savepoint.storage, file, { range: fileRange })) {
-            for (const raw of block) {
-              if (!keyGroupInRange(raw.keyGroup, fileRange)) continue;
-              tick();
-              const entry = convert(raw, false);
-              if (!entry) continue;
-              const flushing = writer.append(entry);
-              if (flushing) await flushing;
+            await refuseCollisions();
+            for (const merger of mergers.values()) {
+              for (const row of merger.rows()) {
+                const keyGroup = keyGroupOf(row.next.key, layout.maxParallelism);
+                if (!keyGroupInRange(keyGroup, range)) continue;
+                for (const value of merger.stored(row)) {
+                  const entry = { state: stateIndex.get(merger.state.state)!, keyGroup, ...row.next, version: FIRST_VERSION, value: bytesOf(merger.state.writer!, value, out) };
+                  const spilling = sorter.add(0, entry);
+                  if (spilling) await spilling;
+                }
+              }
             }
+            if (sorter.groups().length) files.push(await writeFile(outDir, dataFileName(operatorIndex, range.start, range.end, part), operatorIndex, range, sorter.sorted(0)));
+          } finally {
+            await sorter.dispose();
           }
-          files.push(await writer.close());
-        } catch (error) {
-          await writer.abort();
-          throw error;
+          continue;
         }
+        // Each source file becomes one output file: entries stream through in the file's order.
+        for (const [fileIndex, file] of savepoint.files(source, range).entries()) {
+          const fileRange = { start: Math.max(range.start, file.range.start), end: Math.min(range.end, file.range.end) };
+          const name = dataFileName(operatorIndex, fileRange.start, fileRange.end, `${part}f${fileIndex}`);
+          const writer = await DataFileWriter.create(outDir, name, operatorIndex, fileRange);
+          try {
+            for await (const block of readDataFileBlocks(savepoint.storage, file, { range: fileRange })) {
+              for (const raw of block) {
+                if (!keyGroupInRange(raw.keyGroup, fileRange)) continue;
+                tick();
+                const entry = convert(raw, false);
+                if (!entry) continue;
+                const recording = tracking ? collisions.add(raw, entry) : undefined;
+                if (recording) await recording;
+                const flushing = writer.append(entry);
+                if (flushing) await flushing;
+              }
+            }
+            files.push(await writer.close());
+          } catch (error) {
+            await writer.abort();
+            throw error;
+          }
+        }
+        await refuseCollisions();
+      } finally {
+        await collisions.dispose();
       }
     }
     onProgress?.(done);
