@@ -4,10 +4,10 @@
  * rewrites, the deep dry-run) finds where each new key came from and refuses a second origin,
  * unless the state gives `mergeOnCollision`.
  */
-import { ConverterError, DataInput, DataOutput, EncodeError, KeyCollisionError, formatKey, type Serializer, type TtlValue } from '@stateshift/core';
+import { ConverterError, DataInput, DataOutput, EncodeError, KeyCollisionError, formatKey, murmur3_32, type Serializer, type TtlValue } from '@stateshift/core';
 import type { RawEntry } from './data-file.js';
 import { describeKeyBytes, type DecodedEntry } from './decode-entries.js';
-import { EntrySorter } from './manage/entry-sorter.js';
+import { EntrySorter, type EntryOrder } from './manage/entry-sorter.js';
 import type { OperatorPlan, StatePlan } from './restore-plan.js';
 
 const latin1 = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
@@ -29,7 +29,7 @@ export function keyCollisionError(operator: string, state: string, what: 'key' |
   );
 }
 
-const sameBytes = (a: Uint8Array, b: Uint8Array) => a.byteLength === b.byteLength && Buffer.compare(a, b) === 0;
+const sameBytes = (a: Uint8Array, b: Uint8Array) => a.byteLength === b.byteLength && compareBytes(a, b) === 0;
 
 /** An entry's key, namespace and map key as the new job writes them. */
 export interface RekeyedBytes {
@@ -46,13 +46,24 @@ export interface FoundCollision {
   error: KeyCollisionError;
 }
 
-/** Collision records: by state, then new key, namespace and map key, then the old ones (in `value`). */
-const byNewKey = (a: RawEntry, b: RawEntry) =>
-  a.state - b.state || Buffer.compare(a.key, b.key) || Buffer.compare(a.namespace, b.namespace) || Buffer.compare(a.mapKey, b.mapKey) || Buffer.compare(a.value, b.value);
+/** Byte strings in lexicographic order; in JS, as the arrays are short (a call into Buffer.compare costs more). */
+function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i] - b[i];
+  return a.length - b.length;
+}
 
-const sameNewKey = (a: RawEntry, b: RawEntry) => a.state === b.state && sameBytes(a.key, b.key) && sameBytes(a.namespace, b.namespace) && sameBytes(a.mapKey, b.mapKey);
+/**
+ * Collision records: by what the entry becomes (in `key`: a hash of the rest, which ranks them, then
+ * state, new key, namespace and map key), then the old key (in `value`).
+ */
+const byNewKey: EntryOrder = {
+  rank: ({ key: k }) => ((k[0] << 24) | (k[1] << 16) | (k[2] << 8) | k[3]) >>> 0,
+  compare: (a, b) => compareBytes(a.key, b.key) || compareBytes(a.value, b.value),
+};
 
 const EMPTY = new Uint8Array(0);
+const HASH_PLACEHOLDER = new Uint8Array(4);
 
 /**
  * The collisions among one operator's re-keyed entries, found in bounded memory: what offline
@@ -63,6 +74,7 @@ const EMPTY = new Uint8Array(0);
  */
 export class OperatorCollisions {
   private readonly sorter: EntrySorter;
+  private readonly target = new DataOutput(64);
   private readonly origin = new DataOutput(64);
   private readonly bySavepointIndex = new Map<number, StatePlan>();
   private recorded = 0;
@@ -86,13 +98,21 @@ export class OperatorCollisions {
    */
   add(raw: RawEntry, next: RekeyedBytes): Promise<void> | undefined {
     const isMap = this.bySavepointIndex.get(raw.state)!.type === 'map';
-    const origin = this.origin;
+    const { target, origin } = this;
+    target.reset();
+    target.writeRaw(HASH_PLACEHOLDER);
+    target.writeVarUint(raw.state);
+    target.writeBytes(next.key);
+    target.writeBytes(next.namespace);
+    target.writeBytes(isMap ? next.mapKey : EMPTY);
+    const bytes = target.peek();
+    new DataView(bytes.buffer, bytes.byteOffset).setUint32(0, murmur3_32(bytes.subarray(4)));
     origin.reset();
     origin.writeBytes(raw.key);
     origin.writeBytes(raw.namespace);
     origin.writeBytes(isMap ? raw.mapKey : EMPTY);
     this.recorded++;
-    return this.sorter.add(0, { state: raw.state, keyGroup: 0, key: next.key, namespace: next.namespace, mapKey: isMap ? next.mapKey : EMPTY, version: 1, value: origin.peek() });
+    return this.sorter.add(0, { state: raw.state, keyGroup: 0, key: bytes, namespace: EMPTY, mapKey: EMPTY, version: 1, value: origin.peek() });
   }
 
   /**
@@ -105,12 +125,14 @@ export class OperatorCollisions {
     let first: RawEntry | undefined;
     for await (const block of this.sorter.sorted(0)) {
       for (const record of block) {
-        if (first && sameNewKey(first, record)) {
+        if (first && sameBytes(first.key, record.key)) {
           if (!sameBytes(first.value, record.value)) yield this.found(first, record, remedy);
           continue;
         }
-        first = copyRecord(record);
+        first = record;
       }
+      // The next block may be read into the bytes this one's records are views of.
+      if (first) first = copyRecord(first);
     }
   }
 
@@ -121,28 +143,30 @@ export class OperatorCollisions {
 
   private found(first: RawEntry, second: RawEntry, remedy: string | undefined): FoundCollision {
     const state = this.bySavepointIndex.get(second.state)!;
-    const [a, b] = [originOf(first), originOf(second)];
+    const [a, b] = [keysOf(first.value), keysOf(second.value)];
+    const target = keysOf(second.key.subarray(4), true);
     const { metadata, uid } = this.plan;
     if (state.type === 'map' && sameBytes(a.key, b.key) && sameBytes(a.namespace, b.namespace)) {
       const reader = state.metadata!.mapKey!.restoreSerializer();
-      const mapKey = state.mapKeyWriter!.deserialize(new DataInput(second.mapKey));
+      const mapKey = state.mapKeyWriter!.deserialize(new DataInput(target.mapKey));
       return { state, old: b, error: keyCollisionError(uid, state.state, 'map key', mapKey, [a.mapKey, b.mapKey].map((k) => describeKeyBytes(reader, k)), remedy) };
     }
     const keyReader = metadata!.key.restoreSerializer();
     const namespaceReader = metadata!.namespace?.restoreSerializer();
     const describe = (o: Pick<RawEntry, 'key' | 'namespace'>) =>
       namespaceReader ? `${describeKeyBytes(keyReader, o.key)} (namespace ${describeKeyBytes(namespaceReader, o.namespace)})` : describeKeyBytes(keyReader, o.key);
-    const key = this.plan.keyWriter!.deserialize(new DataInput(second.key));
+    const key = this.plan.keyWriter!.deserialize(new DataInput(target.key));
     return { state, old: b, error: keyCollisionError(uid, state.state, 'key', key, [describe(a), describe(b)], remedy) };
   }
 }
 
-/** A record kept past its block: blocks read back from a spilled run may reuse their bytes. */
+/** A record kept past its block. */
 const copyRecord = (r: RawEntry): RawEntry => ({ ...r, key: r.key.slice(), namespace: r.namespace.slice(), mapKey: r.mapKey.slice(), value: r.value.slice() });
 
-/** The old key, namespace and map key a record holds in its value. */
-function originOf(record: RawEntry): Pick<RawEntry, 'key' | 'namespace' | 'mapKey'> {
-  const input = new DataInput(record.value);
+/** Key, namespace and map key as a record holds them: the old ones in its value, the new ones after the state in its key. */
+function keysOf(bytes: Uint8Array, withState = false): Pick<RawEntry, 'key' | 'namespace' | 'mapKey'> {
+  const input = new DataInput(bytes);
+  if (withState) input.readVarUint();
   const read = () => input.readRaw(input.readVarUint());
   return { key: read(), namespace: read(), mapKey: read() };
 }

@@ -16,12 +16,15 @@ export const DEFAULT_SORT_BUFFER_BYTES = 32 * 1024 * 1024;
 const INDEX_BYTES = 16;
 
 /**
- * A total order of entries for a sorter; it must order by key group first (runs are data files, which
- * hold key groups in ascending order). Ties keep the order entries were added in.
+ * A finer order of entries within a key group (runs are data files, which hold key groups in
+ * ascending order): by a number first, then by a comparison. Ties keep the order entries were added in.
  */
-export type EntryOrder = (a: RawEntry, b: RawEntry) => number;
-
-const byKeyGroup: EntryOrder = (a, b) => a.keyGroup - b.keyGroup;
+export interface EntryOrder {
+  /** A number per entry (a hash, say) that decides most comparisons: cheap to compare, unlike bytes. */
+  rank(entry: RawEntry): number;
+  /** The order of entries of one key group and rank. */
+  compare(a: RawEntry, b: RawEntry): number;
+}
 
 /** Buffered entries of one group: packed one after another, with their offsets and key groups. */
 interface Pending {
@@ -84,11 +87,13 @@ export class EntrySorter {
       if (!first.done) heads.push({ block: first.value, at: 0, source });
     }
     const out: RawEntry[] = [];
-    const order = this.order ?? byKeyGroup;
+    const order = this.order;
+    const before = (a: RawEntry, b: RawEntry) =>
+      a.keyGroup !== b.keyGroup ? a.keyGroup < b.keyGroup : !!order && (order.rank(a) - order.rank(b) || order.compare(a, b)) < 0;
     while (heads.length) {
       // The first source wins ties: runs were written in the order their entries were added.
       let min = 0;
-      for (let i = 1; i < heads.length; i++) if (order(heads[i].block[heads[i].at], heads[min].block[heads[min].at]) < 0) min = i;
+      for (let i = 1; i < heads.length; i++) if (before(heads[i].block[heads[i].at], heads[min].block[heads[min].at])) min = i;
       const head = heads[min];
       out.push(head.block[head.at++]);
       if (head.at === head.block.length) {
@@ -157,13 +162,16 @@ function* sortedBlocks(p: Pending, order?: EntryOrder): Generator<RawEntry[]> {
     const version = input.readVarUint();
     return { state, keyGroup: p.keyGroups[index], key, namespace, mapKey, version, value: view(input) };
   };
+  const indexes = Uint32Array.from(p.keyGroups.keys());
+  const { keyGroups } = p;
   if (order) {
-    // Array sort is stable: ties keep the order entries were added in.
-    const entries = Array.from(p.offsets, (_, index) => entryAt(index)).sort(order);
-    for (let i = 0; i < entries.length; i += BLOCK) yield entries.slice(i, i + BLOCK);
-    return;
+    // Entries are decoded for their rank and again on a tie, never all held at once: a buffer's worth
+    // of decoded entries (views) would take many times the budget.
+    const ranks = Float64Array.from(indexes, (index) => order.rank(entryAt(index)));
+    indexes.sort((a, b) => keyGroups[a] - keyGroups[b] || ranks[a] - ranks[b] || order.compare(entryAt(a), entryAt(b)) || a - b);
+  } else {
+    indexes.sort((a, b) => keyGroups[a] - keyGroups[b] || a - b);
   }
-  const indexes = Uint32Array.from(p.keyGroups.keys()).sort((a, b) => p.keyGroups[a] - p.keyGroups[b] || a - b);
   for (let i = 0; i < indexes.length; i += BLOCK) {
     const block: RawEntry[] = [];
     for (const index of indexes.subarray(i, i + BLOCK)) block.push(entryAt(index));
