@@ -29,9 +29,9 @@ describe('IncompatibleStateError', () => {
 
 describe('adviceForRole', () => {
   it("rewords a serializer's advice, written for values, for the serializer it was found in", () => {
-    const message = 'type changed; give the state a `migrate` converter (identity `(v) => v` if the values keep their shape)';
+    const message = 'type changed; give the state a `migrate` converter (identity `(v) => v` if they keep their shape)';
     expect(adviceForRole(message, 'value')).toBe(message);
-    expect(adviceForRole(message, 'key')).toBe('type changed; give the operator a `migrateKey` converter (identity `(v) => v` if the values keep their shape)');
+    expect(adviceForRole(message, 'key')).toBe('type changed; give the operator a `migrateKey` converter (identity `(v) => v` if they keep their shape)');
     expect(adviceForRole(message, 'namespace')).toContain('give the operator a `migrateNamespace` converter');
     expect(adviceForRole(message, 'mapKey')).toContain('give the map state a `migrateKey` converter');
     expect(adviceForRole('keep both fields and combine them with a `migrate` converter', 'key')).toBe('keep both fields and combine them with a `migrateKey` converter');

@@ -47,6 +47,16 @@ export function printCheck(io: Io, report: UpgradeCheck & { source?: string }): 
   const verdictColor = (v: string) => (v === 'incompatible' || v === 'not declared' ? 'red' : v === 'compatibleAsIs' || v === 'new' ? 'green' : 'yellow');
   const droppedOperators = new Set(report.operators.filter((o) => o.status === 'dropped').map((o) => o.uid));
   const read = report.scope !== 'schema';
+  // A key's or namespace's problem is the operator's: shown once above the table, referred to in its states' rows.
+  const operatorProblems = new Map<string, string[]>();
+  for (const s of report.states) {
+    for (const p of s.problems.filter(isOperatorProblem)) {
+      const list = operatorProblems.get(s.operator) ?? [];
+      operatorProblems.set(s.operator, list);
+      if (!list.includes(problemText(p))) list.push(problemText(p));
+    }
+  }
+  const rowProblem = (p: Problem) => (isOperatorProblem(p) ? `(${p.role}): the operator's, above` : problemText(p));
   const rows = report.states.map((s) => {
     const verdict = stateVerdict(s, droppedOperators.has(s.operator));
     return [
@@ -56,10 +66,13 @@ export function printCheck(io: Io, report: UpgradeCheck & { source?: string }): 
       s.converterUsed ? 'yes' : '',
       s.entriesToMigrate ? String(s.entriesToMigrate) : '',
       ...(read ? [s.entries ? paint(io, s.entries.failed ? 'red' : 'green', entriesText(s.entries)) : ''] : []),
-      safe([...s.problems.map(problemText), ...s.changes.map((c) => `${c.path || '(value)'}: ${c.message}`)].join('; ')),
+      safe([...s.problems.map(rowProblem), ...s.changes.map((c) => `${c.path || '(value)'}: ${c.message}`)].join('; ')),
     ];
   });
-  const operators = report.operators.filter((o) => o.status !== 'matched').map((o) => `  operator "${safe(o.uid)}": ${operatorText(o)}`);
+  const operators = [
+    ...report.operators.filter((o) => o.status !== 'matched').map((o) => `  operator "${safe(o.uid)}": ${operatorText(o)}`),
+    ...[...operatorProblems].flatMap(([uid, problems]) => problems.map((p) => `  operator "${safe(uid)}" ${safe(p)}`)),
+  ];
   const what = report.source === 'lsm-database' ? 'LSM database (in place)' : 'savepoint';
   io.out(`job ${safe(report.jobName)} from ${what} of ${safe(report.savepointJobName)} (maxParallelism ${report.maxParallelism.savepoint} to ${report.maxParallelism.job})\n`);
   if (report.keyGroups.partial) {
@@ -230,8 +243,13 @@ export async function check(
   return print(io, report, options.json);
 }
 
+type Problem = { role: string; path: string; message: string };
+
+/** A problem of the operator's key or namespace serializer, which every state of the operator shares. */
+const isOperatorProblem = (p: Problem) => p.role === 'key' || p.role === 'namespace';
+
 /** A problem as the table shows it: where (the field path, after the serializer when it is not the value's), then what. */
-function problemText(p: { role: string; path: string; message: string }): string {
+function problemText(p: Problem): string {
   const at = p.role === 'value' ? p.path || '(value)' : p.path ? `(${p.role}) ${p.path}` : `(${p.role})`;
   return `${at}: ${p.message}`;
 }

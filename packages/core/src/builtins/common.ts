@@ -10,7 +10,7 @@ export function kindChanged(previous: SerializerSnapshot<unknown>, next: Seriali
       path,
       message:
         `type changed from ${describeKind(previous)} to ${describeKind(next)}, which cannot read the old bytes; ` +
-        'give the state a `migrate` converter (identity `(v) => v` if the values keep their shape)',
+        'give the state a `migrate` converter (identity `(v) => v` if they keep their shape)',
     },
   ]);
 }
