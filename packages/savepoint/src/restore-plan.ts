@@ -316,13 +316,16 @@ function planOperator(declaration: OperatorDeclaration, metadata: OperatorMetada
   for (const descriptor of declaration.states) {
     if (!metadata.states.some((s) => s.name === descriptor.name)) states.push(newState(declaration.uid, descriptor));
   }
-  // An unreadable key or namespace makes every restored state of the operator unrestorable.
+  // An unreadable key or namespace makes every restored state of the operator unrestorable; a
+  // rewritten one makes each a migration, whatever its values need.
   if (operatorProblems.length) {
     for (const state of states) {
       if (state.status !== 'restored') continue;
       state.verdict = 'incompatible';
       for (const p of operatorProblems) state.problems.push(...p.problems.map((c) => ({ role: p.role, path: c.path, message: c.message })));
     }
+  } else if (key.rewrite || namespace?.rewrite) {
+    for (const state of states) if (state.status === 'restored' && state.verdict !== 'incompatible') state.verdict = 'compatibleAfterMigration';
   }
   return {
     uid: declaration.uid,
@@ -437,6 +440,14 @@ function droppedState(operator: string, metadata: StateMetadata, savepointIndex:
   };
 }
 
+/** The change a converter makes, by the serializer it converts for. */
+const CONVERTED_BY: Record<SerializerRole, string> = {
+  value: "values converted by the state's migrate function",
+  key: "keys converted by the operator's migrateKey function",
+  namespace: "namespaces converted by the operator's migrateNamespace function",
+  mapKey: "map keys converted by the map state's migrateKey function",
+};
+
 function unrestorable(role: SerializerRole, message: string): SerializerPlan {
   return { role, converter: false, rewrite: false, changes: [], problems: [{ path: '', message }] };
 }
@@ -471,7 +482,7 @@ function planSerializer(
       reader: converterReader(previous, next, converter, where),
       rewrite: true,
       changes: [
-        { path: '', message: "values converted by the state's migrate function" },
+        { path: '', message: CONVERTED_BY[role] },
         ...(result.type === 'incompatible'
           ? result.problems.map((p) => ({ path: p.path, message: 'changed incompatibly; the converter handles it' }))
           : changesOf(result)),

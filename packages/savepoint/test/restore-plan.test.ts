@@ -118,6 +118,10 @@ describe('planRestore', () => {
     const plan = planRestore(metadataOf(old), widened);
     expect(plan.ok).toBe(true);
     expect(plan.operators[0].rekey).toBe(true);
+    // Its states' values are as they were, but every entry is rewritten under its new key.
+    expect(plan.operators[0].states[0].verdict).toBe('compatibleAfterMigration');
+    const converted = defineJob({ name: 'orders', maxParallelism: 128, operators: [operator({ uid: 'k', key: string(), migrateKey: String, states: [valueState('s', string())] })] });
+    expect(planRestore(metadataOf(old), converted).operators[0].key!.changes[0].message).toBe("keys converted by the operator's migrateKey function");
     const reversed = planRestore(metadataOf(widened), old);
     expect(reversed.error).toBeInstanceOf(IncompatibleStateError);
     expect((reversed.error as IncompatibleStateError).states[0].role).toBe('key');

@@ -179,7 +179,12 @@ export async function checkUpgrade(savepoint: Savepoint, job: JobDeclaration, op
         converterUsed: s.converterUsed,
         entriesToMigrate: rewrites ? totals.entries : 0,
         bytesToMigrate: rewrites ? totals.bytes : 0,
-        changes: [...(op.key?.changes ?? []).map((c) => ({ ...c, path: `key${c.path ? `.${c.path}` : ''}` })), ...s.values.flatMap((v) => v.changes), ...(s.mapKey?.changes ?? [])],
+        changes: [
+          ...(op.key?.changes ?? []).map((c) => ({ ...c, path: `key${c.path ? `.${c.path}` : ''}` })),
+          ...(op.namespace?.changes ?? []).map((c) => ({ ...c, path: `namespace${c.path ? `.${c.path}` : ''}` })),
+          ...s.values.flatMap((v) => v.changes),
+          ...(s.mapKey?.changes ?? []),
+        ],
         problems: s.problems,
         ...(entries ? { entries } : {}),
         ...(stateRollback ? { rollback: stateRollback } : {}),
