@@ -106,7 +106,11 @@ export class OperatorCollisions {
     target.writeBytes(next.namespace);
     target.writeBytes(isMap ? next.mapKey : EMPTY);
     const bytes = target.peek();
-    new DataView(bytes.buffer, bytes.byteOffset).setUint32(0, murmur3_32(bytes.subarray(4)));
+    const hash = murmur3_32(bytes.subarray(4));
+    bytes[0] = hash >>> 24;
+    bytes[1] = hash >>> 16;
+    bytes[2] = hash >>> 8;
+    bytes[3] = hash;
     origin.reset();
     origin.writeBytes(raw.key);
     origin.writeBytes(raw.namespace);
