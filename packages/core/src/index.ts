@@ -7,7 +7,7 @@
 export { DataInput, DataOutput, MAX_DEPTH, putVarUint, utf8Length, varUintLength } from './bytes.js';
 export { Verdict, fieldPath, describeValue, isRecordValue, prefixEncodeError } from './evolution.js';
 export * from './errors.js';
-export { adviceForRole, convertersAdvice } from './converter-advice.js';
+export { adviceForRole, convertedBy, convertersAdvice } from './converter-advice.js';
 export * from './contract.js';
 export {
   registerSnapshotReader,

@@ -17,6 +17,7 @@
 import {
   adviceForRole,
   changesOf,
+  convertedBy,
   ConverterError,
   DataOutput,
   DuplicatePackageError,
@@ -440,14 +441,6 @@ function droppedState(operator: string, metadata: StateMetadata, savepointIndex:
   };
 }
 
-/** The change a converter makes, by the serializer it converts for. */
-const CONVERTED_BY: Record<SerializerRole, string> = {
-  value: "values converted by the state's migrate function",
-  key: "keys converted by the operator's migrateKey function",
-  namespace: "namespaces converted by the operator's migrateNamespace function",
-  mapKey: "map keys converted by the map state's migrateKey function",
-};
-
 function unrestorable(role: SerializerRole, message: string): SerializerPlan {
   return { role, converter: false, rewrite: false, changes: [], problems: [{ path: '', message }] };
 }
@@ -482,7 +475,7 @@ function planSerializer(
       reader: converterReader(previous, next, converter, where),
       rewrite: true,
       changes: [
-        { path: '', message: CONVERTED_BY[role] },
+        { path: '', message: convertedBy(role) },
         ...(result.type === 'incompatible'
           ? result.problems.map((p) => ({ path: p.path, message: 'changed incompatibly; the converter handles it' }))
           : changesOf(result)),
