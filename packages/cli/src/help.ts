@@ -81,8 +81,8 @@ declares) and written with its serializers. A job with another maxParallelism re
 is never modified; --out must not exist or be empty, and not be inside the source; _metadata is
 written last. --key-groups a-b writes only that range, as a partial savepoint that says so (split
 the work across processes or machines, then join the parts with stateshift merge); --workers n
-splits the range into n parts, one in this thread and the others in worker threads (more workers
-than cores only adds overhead: a warning says so).
+splits the range into n parts of about equal bytes, one in this thread and the others in worker
+threads (more workers than cores only adds overhead: a warning says so).
 --replace first removes what a migrate that never committed left at --out (a process killed
 midway: its _lock and data files), so that range is simply run again; a committed savepoint
 (_metadata) is never removed.`;

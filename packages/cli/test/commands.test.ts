@@ -6,8 +6,17 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import { openHeapBackend } from '@stateshift/backend-heap';
+import { DataOutput, keyGroupOf, string } from '@stateshift/core';
+import { openSavepoint } from '@stateshift/savepoint';
 import { loadJob } from '../src/load-job.js';
 import { fixture, ordersSavepoint, run, tempDir } from './helpers.js';
+
+/** A string key's bytes, as the operator's key serializer writes them. */
+function stringBytes(key: string): Uint8Array {
+  const out = new DataOutput();
+  string().serialize(key, out);
+  return out.toBytes();
+}
 
 describe('inspect', () => {
   test('lists operators, states, schemas and sizes', async () => {
@@ -156,6 +165,31 @@ describe('migrate', () => {
       const backend = await openHeapBackend({ job, restoreFrom: out });
       expect(await backend.operator('orders-per-user').value('last-order').get('user-7')).toEqual({ orderId: 7, userId: 'user-7', createTs: 7n, amount: 0 });
     }
+  });
+
+  test('with 2 workers, skewed data is split into parts of about equal size, not equal key groups', async () => {
+    // 900 users in key groups 0-7 and 100 in the other 56 (of 64): halves by key groups would be 900 and 100.
+    const job = await loadJob(fixture('orders.mjs'));
+    const backend = await openHeapBackend({ job });
+    const op = backend.operator<string>('orders-per-user');
+    let dense = 0;
+    let sparse = 0;
+    for (let i = 0; dense < 900 || sparse < 100; i++) {
+      const user = `user-${i}`;
+      const heavy = keyGroupOf(stringBytes(user), 64) < 8;
+      if (heavy ? dense++ >= 900 : sparse++ >= 100) continue;
+      await op.value('count').set(user, BigInt(i));
+    }
+    const sp = join(await tempDir(), 'skewed');
+    await backend.savepoint(sp);
+    await backend.close();
+    const out = join(await tempDir(), 'out');
+    const { code, stderr } = await run('migrate', sp, '--job', fixture('orders-v2.ts'), '--out', out, '--workers', '2');
+    expect(code, stderr).toBe(0);
+    const files = (await openSavepoint(out)).metadata.files;
+    expect(files).toHaveLength(2);
+    for (const f of files) expect(f.entries).toBeGreaterThan(300);
+    expect(files[0].entries + files[1].entries).toBe(1000);
   });
 
   test('more workers than cores: a warning naming the cores, and the same savepoint', async () => {

@@ -1,5 +1,6 @@
 /** Sets of key groups as sorted, disjoint, non-adjacent ranges (what a partial savepoint covers). */
 import type { KeyGroupRange } from '@stateshift/core';
+import type { DataFileMetadata } from './metadata.js';
 
 /** Sorts and joins overlapping and adjacent ranges. */
 export function normalizeRanges(ranges: readonly KeyGroupRange[]): KeyGroupRange[] {
@@ -51,4 +52,48 @@ export function isFullRange(ranges: readonly KeyGroupRange[], maxParallelism: nu
 /** "0-63, 96-127" */
 export function formatRanges(ranges: readonly KeyGroupRange[]): string {
   return ranges.length ? ranges.map((r) => (r.start === r.end ? `${r.start}` : `${r.start}-${r.end}`)).join(', ') : 'none';
+}
+
+/** Bytes of data per key group of `range` (index `kg - range.start`), from the files' key-group indexes. */
+function bytesPerKeyGroup(files: readonly DataFileMetadata[], range: KeyGroupRange): Float64Array {
+  const bytes = new Float64Array(range.end - range.start + 1);
+  for (const file of files) {
+    file.index.forEach(({ keyGroup, offset }, i) => {
+      const end = i + 1 < file.index.length ? file.index[i + 1].offset : file.size;
+      if (keyGroup >= range.start && keyGroup <= range.end) bytes[keyGroup - range.start] += end - offset;
+    });
+  }
+  return bytes;
+}
+
+/**
+ * Cuts `range` into at most `parts` consecutive ranges holding about as many bytes of the files
+ * each (by their key-group indexes), so that parts of skewed data take about as long. Every key
+ * group of `range` is in exactly one part, in order; with no data, the key groups are shared evenly.
+ */
+export function splitByData(files: readonly DataFileMetadata[], range: KeyGroupRange, parts: number): KeyGroupRange[] {
+  if (!Number.isInteger(parts) || parts < 1) throw new TypeError(`parts must be a positive integer, not ${parts}`);
+  const size = range.end - range.start + 1;
+  const n = Math.min(parts, size);
+  const bytes = bytesPerKeyGroup(files, range);
+  const total = bytes.reduce((a, b) => a + b, 0);
+  // Without data, every key group weighs the same.
+  const weight = total > 0 ? (i: number) => bytes[i] : () => 1;
+  let rest = total > 0 ? total : size;
+  const out: KeyGroupRange[] = [];
+  let start = 0;
+  for (let part = 0; part < n - 1; part++) {
+    // Each part takes the remaining parts' average share, so one heavy key group does not make the others uneven.
+    const share = rest / (n - part);
+    let i = start;
+    let sum = 0;
+    // At least one key group; and never so many that a later part would have none.
+    do sum += weight(i++);
+    while (sum < share && size - i > n - 1 - part);
+    out.push({ start: range.start + start, end: range.start + i - 1 });
+    rest -= sum;
+    start = i;
+  }
+  out.push({ start: range.start + start, end: range.end });
+  return out;
 }

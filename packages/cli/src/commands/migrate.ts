@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
-import type { KeyGroupRange, StorageOptions } from '@stateshift/core';
+import type { StorageOptions } from '@stateshift/core';
 import type { SavepointWriter } from '@stateshift/savepoint';
 import { EXIT_OK, UsageError } from '../errors.js';
 import { absoluteLocation, wholeNumber } from '../flags.js';
@@ -19,15 +19,6 @@ export interface MigrateOptions {
   replace?: boolean;
   json?: boolean;
   storage?: StorageOptions;
-}
-
-function splitRange(range: KeyGroupRange, parts: number): KeyGroupRange[] {
-  const size = range.end - range.start + 1;
-  const n = Math.min(parts, size);
-  return Array.from({ length: n }, (_, i) => ({
-    start: range.start + Math.floor((i * size) / n),
-    end: range.start + Math.floor(((i + 1) * size) / n) - 1,
-  }));
 }
 
 export async function migrate(io: Io, src: string, options: MigrateOptions): Promise<number> {
@@ -56,7 +47,7 @@ export async function migrate(io: Io, src: string, options: MigrateOptions): Pro
   const helpers = Array.from({ length: workers - 1 }, (_, i) => startHelper(task, progress(i + 1)));
   let writer: SavepointWriter | undefined;
   try {
-    const [{ parseKeyGroupRange }, { formatRanges, isFullRange, outputKeyGroups, prepareRewrite, rewritePart, SavepointWriter }, { loadJob }, { openForCli }, locations] = await Promise.all([
+    const [{ parseKeyGroupRange }, { formatRanges, isFullRange, outputKeyGroups, prepareRewrite, rewritePart, SavepointWriter, splitByData }, { loadJob }, { openForCli }, locations] = await Promise.all([
       import('@stateshift/core'),
       import('@stateshift/savepoint'),
       import('../load-job.js'),
@@ -70,8 +61,10 @@ export async function migrate(io: Io, src: string, options: MigrateOptions): Pro
     const rewrite = { job, allowNonRestoredState: options.allowNonRestoredState, allowJobNameChange: options.allowJobNameChange };
     // Decided here, in this thread: a refused upgrade fails before any part is written.
     const prepared = prepareRewrite(savepoint, rewrite);
-    // With re-keying every part reads the whole source.
-    const parts = splitRange(range, workers);
+    // A part per thread. With re-keying every part reads the whole source and keeps the new key
+    // groups of its range: even in key groups. Otherwise about equal in bytes, so that a few dense
+    // key groups do not leave one thread with most of the work.
+    const parts = splitByData(prepared.rekey.size ? [] : savepoint.metadata.files, range, workers);
     total = savepoint.metadata.files.reduce((n, f) => n + f.entries, 0) * (prepared.rekey.size ? parts.length : 1);
     const started = Date.now();
     const keyGroupRanges = outputKeyGroups(prepared, range);
