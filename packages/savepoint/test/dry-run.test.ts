@@ -115,6 +115,12 @@ describe('key collisions', () => {
     const refused = rewriteSavepoint(await savepoint(carts([...keys, 'z-1500'])), join(await tempDir(), 'x'), tiny);
     await expect(refused).rejects.toThrow(KeyCollisionError);
     await expect(refused).rejects.toThrow(/the old keys ("u1500-1500" and "z-1500"|"z-1500" and "u1500-1500") both become the new key 1500/);
+    // The deep check takes the same budget.
+    const colliding = await openSavepoint(await savepoint(carts([...keys, 'z-1500'])));
+    const deep = await checkUpgrade(colliding, rekeyed(), { deep: true, sortBufferBytes: 4096 });
+    expect(deep.states.find((s) => s.state === 'total')!.entries).toMatchObject({ read: 2001, passed: 2000, failed: 1 });
+    await expect(checkUpgrade(colliding, rekeyed(), { deep: true, sortBufferBytes: 0 })).rejects.toThrow(/sortBufferBytes must be a whole number of bytes above 0, got 0/);
+    await expect(rewriteSavepoint(colliding.dir, join(await tempDir(), 'y'), { job: rekeyed(), sortBufferBytes: 1.5 })).rejects.toThrow(TypeError);
   });
 
   test('map keys merged by a rewrite, list state merged by the deep check and a rewrite', async () => {

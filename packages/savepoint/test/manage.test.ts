@@ -65,6 +65,15 @@ test('checkUpgrade reports per operator and state, with what must migrate', asyn
   const refused = await checkUpgrade(sp, job(string() as never));
   expect(refused.ok).toBe(false);
   expect(refused.error?.name).toBe('IncompatibleStateError');
+  // A value that would migrate under a key that cannot: the state is not restored, so nothing of it migrates.
+  const rekeyedWithout = defineJob({
+    name: 'orders',
+    maxParallelism: 16,
+    operators: [operator({ uid: 'orders', key: int64(), states: [valueState('count', int64()), listState('ids', string()), mapState('byDay', string(), int32())] }), job().operators[1]],
+  });
+  const unsafe = await checkUpgrade(sp, rekeyedWithout);
+  expect(unsafe.ok).toBe(false);
+  expect(unsafe.states.find((s) => s.state === 'count')).toMatchObject({ verdict: 'incompatible', entriesToMigrate: 0, bytesToMigrate: 0 });
   const dropped = await checkUpgrade(sp, defineJob({ name: 'orders', maxParallelism: 16, operators: [job().operators[0]] }));
   expect(dropped.ok).toBe(false);
   expect(dropped.operators).toContainEqual({ uid: 'audit', status: 'missing', dropReason: 'undeclared', rekey: false });

@@ -45,6 +45,11 @@ export interface CheckUpgradeOptions extends RestoreOptions {
    * default: a job of the serializers the savepoint stores (jobOfSavepoint).
    */
   previousJob?: JobDeclaration;
+  /**
+   * Memory for finding colliding keys of a re-keyed operator in a sample or deep check: records
+   * past it are sorted in runs spilled to a temporary directory (default 32 MiB).
+   */
+  sortBufferBytes?: number;
 }
 
 /** What the check read: only the metadata, the first entries of each state, or every entry. */
@@ -117,7 +122,7 @@ export interface StateCheck {
   /** Dropped (and undeclared) states: why they are left behind. */
   dropReason?: DropReason;
   converterUsed: boolean;
-  /** Entries and value bytes a restore rewrites (migrations, converters, re-keying). */
+  /** Entries and value bytes a restore rewrites (migrations, converters, re-keying); 0 for an incompatible state. */
   entriesToMigrate: number;
   bytesToMigrate: number;
   changes: SchemaChange[];
@@ -159,16 +164,17 @@ function operatorStatus(op: OperatorPlan): OperatorCheckStatus {
  * (then it reads entries); `rollback` adds the previous version's view.
  */
 export async function checkUpgrade(savepoint: Savepoint, job: JobDeclaration, options: CheckUpgradeOptions = {}): Promise<UpgradeCheck> {
-  const { sample, deep, rollback, previousJob, onProgress, ...restore } = options;
+  const { sample, deep, rollback, previousJob, onProgress, sortBufferBytes, ...restore } = options;
   if (sample !== undefined && !(Number.isSafeInteger(sample) && sample > 0)) throw new TypeError(`checkUpgrade: sample must be a whole number of entries above 0, got ${String(sample)}`);
   const plan = planRestore(savepoint.metadata, job, restore);
   const scope: CheckScope = deep ? 'deep' : sample !== undefined ? 'sample' : 'schema';
-  const read = scope === 'schema' ? undefined : await readEntries(savepoint, plan, deep ? undefined : sample, restore.keyGroupRange, onProgress);
+  const read = scope === 'schema' ? undefined : await readEntries(savepoint, plan, deep ? undefined : sample, restore.keyGroupRange, onProgress, sortBufferBytes);
   const back = rollback || previousJob ? rollbackPlan(savepoint, job, previousJob, restore) : undefined;
   const states: StateCheck[] = plan.operators.flatMap((op) =>
     op.states.map((s) => {
       const totals = s.status === 'new' ? { entries: 0, bytes: 0 } : savepoint.stateTotals(op.previousUid ?? op.uid, s.state);
-      const rewrites = s.migrate || s.rekeyMapKeys || op.rekey;
+      // An incompatible state is not restored, so none of its entries is rewritten.
+      const rewrites = s.verdict !== 'incompatible' && (s.migrate || s.rekeyMapKeys || op.rekey);
       const entries = read?.checks.get(s);
       const stateRollback = back && op.status !== 'onlyInSavepoint' ? rollbackOf(back, op, s) : undefined;
       return {
@@ -231,6 +237,7 @@ async function readEntries(
   limit: number | undefined,
   keyGroupRange: KeyGroupRange | undefined,
   onProgress: CheckUpgradeOptions['onProgress'],
+  sortBufferBytes: number | undefined,
 ): Promise<{ checks: Map<StatePlan, EntriesCheck>; firstError?: EntryFailure['error'] }> {
   const checks = new Map<StatePlan, EntriesCheck>();
   // An unreadable key or namespace makes every state incompatible already: nothing to read.
@@ -255,7 +262,7 @@ async function readEntries(
     }
     if (!states.size) continue;
     const decode = entryDecoder(op);
-    const collisions = new OperatorCollisions(op);
+    const collisions = new OperatorCollisions(op, sortBufferBytes);
     const describe = describer(op);
     const fail = (state: StatePlan, where: Omit<EntryFailure, 'error'>, error: Error, entries = 1) => {
       const check = checks.get(state)!;

@@ -44,7 +44,9 @@ export class EntrySorter {
     private readonly maxParallelism: number,
     private readonly budgetBytes = DEFAULT_SORT_BUFFER_BYTES,
     private readonly order?: EntryOrder,
-  ) {}
+  ) {
+    if (!(Number.isSafeInteger(budgetBytes) && budgetBytes > 0)) throw new TypeError(`sortBufferBytes must be a whole number of bytes above 0, got ${String(budgetBytes)}`);
+  }
 
   /** Adds an entry of `group` (its bytes are copied); returns a promise when the buffer was spilled (await it). */
   add(group: number, entry: RawEntry): Promise<void> | undefined {
