@@ -110,7 +110,8 @@ export function progressBar(io: Io, label: string) {
     const ratio = total ? Math.min(1, done / total) : 0;
     const filled = Math.round(ratio * width);
     const rate = done / Math.max(0.001, (now - started) / 1000);
-    io.err(`\r${label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${(ratio * 100).toFixed(0)}% ${done}/${total} ${Math.round(rate)}/s`);
+    // Erase to the end of the line: a shorter line than the last would leave its tail behind.
+    io.err(`\r${label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${(ratio * 100).toFixed(0)}% ${done}/${total} ${Math.round(rate)}/s\x1b[K`);
   });
   return {
     update(done: number, total: number) {

@@ -97,6 +97,10 @@ describe('job modules', () => {
     expect(await main(['check', sp, '--job', fixture('orders-v2.ts'), '--deep'], io)).toBe(0);
     // Two states of 1500 entries: the last update counts them all.
     expect(stderr).toMatch(/checking \[#+\] 100% 3000\/3000/);
+    // Each redraw erases what a longer line before it left (rates get shorter as well as longer).
+    const draws = stderr.split('\r').filter(Boolean);
+    expect(draws.length).toBeGreaterThan(0);
+    for (const d of draws) expect(d.replace(/\n$/, '')).toMatch(/\/s\x1b\[K$/);
   });
 });
 
