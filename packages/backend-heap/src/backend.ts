@@ -27,7 +27,7 @@ import {
   checkOpenOptions,
   checkpointInDir,
   type ExportCut,
-  RekeyStage,
+  restoreRekeyed,
   restoreSource,
   type MapEntryWrite,
   type StateSlot,
@@ -261,7 +261,7 @@ export class HeapBackend<J extends JobDeclaration = JobDeclaration> extends Abst
 
   /**
    * Restores the matched operators of a savepoint: every entry decoded (and migrated) now. Operators
-   * whose keys or map keys migrate go through a RekeyStage, which refuses (or merges) collisions.
+   * whose keys or map keys migrate go through restoreRekeyed, which refuses (or merges) collisions.
    */
   async restore(location: string, options: BackendOpenOptions<J>): Promise<void> {
     const { savepoint, plan } = await this.restoreFrom(location, options);
@@ -270,21 +270,20 @@ export class HeapBackend<J extends JobDeclaration = JobDeclaration> extends Abst
     for (const opPlan of plan.operators) {
       if (opPlan.status !== 'matched') continue;
       const op = this.operatorSlot(opPlan.uid);
+      if (opPlan.rekey || opPlan.states.some((s) => s.rekeyMapKeys)) {
+        await restoreRekeyed(savepoint, opPlan, op, served, (row) => this.insert(row.slot, row.key, row.namespace, row.slot.descriptor.type === 'map' ? [[row.mapKey, row.stored[0]]] : row.stored.map((v) => [undefined, v])));
+        continue;
+      }
       const decode = entryDecoder(opPlan);
-      const stage = opPlan.rekey || opPlan.states.some((s) => s.rekeyMapKeys) ? new RekeyStage(opPlan, op, served) : undefined;
-      // Re-keyed entries may move into this range from anywhere, so then every file is read.
       // A renamed operator's entries are stored under its previous uid.
-      for await (const block of savepoint.blocks(opPlan.previousUid ?? opPlan.uid, opPlan.rekey ? {} : { range })) {
+      for await (const block of savepoint.blocks(opPlan.previousUid ?? opPlan.uid, { range })) {
         for (const raw of block) {
-          if (!opPlan.rekey && !served(raw.keyGroup)) continue;
+          if (!served(raw.keyGroup)) continue;
           const entry = decode(raw);
           if (!entry) continue;
-          const slot = op.states.get(entry.state.state)!;
-          if (stage) stage.add(slot, raw, entry);
-          else this.insert(slot, entry.key, entry.namespace, [[entry.mapKey, entry.value]]);
+          this.insert(op.states.get(entry.state.state)!, entry.key, entry.namespace, [[entry.mapKey, entry.value]]);
         }
       }
-      if (stage) for (const [slot, row] of stage.rows()) this.insert(slot, row.key, row.namespace, row.type === 'map' ? row.stored : row.type === 'list' ? row.stored.map((v) => [undefined, v]) : [[undefined, row.stored]]);
     }
   }
 

@@ -28,7 +28,7 @@ import {
   type Deserializer,
   type JobDeclaration,
 } from '@stateshift/core';
-import { AbstractStateBackend, checkOpenOptions, RekeyStage, type ExportCut, type MapEntryWrite, type OperatorSlot, type StateSlot } from '@stateshift/backend';
+import { AbstractStateBackend, checkOpenOptions, restoreRekeyed, type ExportCut, type RekeyedRow, type MapEntryWrite, type OperatorSlot, type StateSlot } from '@stateshift/backend';
 import {
   entryDecoder,
   layoutOfJob,
@@ -676,7 +676,7 @@ export class LsmBackend<J extends JobDeclaration = JobDeclaration> extends Abstr
   }
 
   /**
-   * Copies a savepoint's entries in as bytes; decodes only to re-key (through a RekeyStage, which
+   * Copies a savepoint's entries in as bytes; decodes only to re-key (through restoreRekeyed, which
    * refuses collisions). Consecutive elements of one list become one entry. Returns, per state id,
    * how many entries were copied at an older version (left for a migration).
    */
@@ -701,24 +701,16 @@ export class LsmBackend<J extends JobDeclaration = JobDeclaration> extends Abstr
 
   /** An operator whose keys migrate: every entry decoded, re-keyed, and written at the newest version. */
   private async ingestRekeyed(savepoint: Savepoint, opPlan: OperatorPlan, op: OperatorSlot, pipeline: BatchPipeline): Promise<void> {
-    const stage = new RekeyStage(opPlan, op, (kg) => keyGroupInRange(kg, this.keyGroupRange));
-    const decode = entryDecoder(opPlan);
-    for await (const block of savepoint.blocks(opPlan.previousUid ?? opPlan.uid, {})) {
-      for (const raw of block) {
-        const entry = decode(raw);
-        if (entry) stage.add(op.states.get(entry.state.state)!, raw, entry);
-      }
-    }
-    for (const [slot, row] of stage.rows()) {
+    const write = ({ slot, at, stored, mapKey }: RekeyedRow) => {
       const state = this.states[slot.index];
-      const at = op.locateUnchecked(row.key, row.namespace);
-      if (row.type === 'map') {
-        for (const [mapKey, value] of row.stored) await pipeline.put(entryKey(state.id, at.keyGroup, at.keyNs.slice(), slot.encodeMapKey(mapKey)), versioned(state.newest, slot.encodeInto([value])));
-      } else {
-        const values = row.type === 'list' ? row.stored : [row.stored];
-        await pipeline.put(entryKey(state.id, at.keyGroup, at.keyNs.slice()), versioned(state.newest, slot.encodeInto(values)));
-      }
-    }
+      const mapKeyBytes = slot.descriptor.type === 'map' ? slot.encodeMapKey(mapKey) : undefined;
+      return pipeline.put(entryKey(state.id, at.keyGroup, at.keyNs, mapKeyBytes), versioned(state.newest, slot.encodeInto(stored)));
+    };
+    // A list is written whole: a second run of one old key's elements would replace the first.
+    const uid = opPlan.previousUid ?? opPlan.uid;
+    await restoreRekeyed(savepoint, opPlan, op, (kg) => keyGroupInRange(kg, this.keyGroupRange), write, {
+      scatteredList: (slot) => scatteredList(uid, this.states[slot.index], savepoint.dir),
+    });
   }
 
   /** An operator's entries copied as stored, walked where they lie in the savepoint's blocks. */

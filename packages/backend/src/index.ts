@@ -9,5 +9,5 @@ export { AbstractStateBackend, checkOpenOptions, checkPosition, servedRange, typ
 export { OperatorSlot, StateSlot, withPlace, type KeyLocation } from './slots.js';
 export type { PrivateStateApi, MapEntryWrite } from './private-api.js';
 export { valueHandle, listHandle, mapHandle, type HandleHost } from './handles.js';
-export { RekeyStage, type RekeyedRow } from './rekey.js';
+export { restoreRekeyed, type RekeyedRow, type RekeyOptions } from './rekey.js';
 export { checkpointInDir, currentCheckpoint, restoreSource } from './checkpoint-dir.js';

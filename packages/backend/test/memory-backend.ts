@@ -5,7 +5,7 @@
  */
 import { DataInput, keyGroupInRange, supports, type BackendOpenOptions, type JobDeclaration, type TtlValue } from '@stateshift/core';
 import { entryDecoder, FIRST_VERSION, type RawEntry, type SavepointWriter } from '@stateshift/savepoint';
-import { AbstractStateBackend, checkOpenOptions, checkpointInDir, RekeyStage, restoreSource, type ExportCut, type MapEntryWrite, type StateSlot } from '../src/index.js';
+import { AbstractStateBackend, checkOpenOptions, checkpointInDir, restoreRekeyed, restoreSource, type ExportCut, type MapEntryWrite, type StateSlot } from '../src/index.js';
 
 interface Row {
   keyGroup: number;
@@ -159,20 +159,18 @@ export class MemoryBackend<J extends JobDeclaration = JobDeclaration> extends Ab
     for (const opPlan of plan.operators) {
       if (opPlan.status !== 'matched') continue;
       const op = this.operatorSlot(opPlan.uid);
+      if (opPlan.rekey || opPlan.states.some((s) => s.rekeyMapKeys)) {
+        await restoreRekeyed(savepoint, opPlan, op, served, (row) =>
+          this.insert(row.slot, row.key, row.namespace, row.slot.descriptor.type === 'map' ? [[row.mapKey, row.stored[0]]] : row.stored.map((v) => [undefined, v])),
+        );
+        continue;
+      }
       const decode = entryDecoder(opPlan);
-      const stage = opPlan.rekey || opPlan.states.some((s) => s.rekeyMapKeys) ? new RekeyStage(opPlan, op, served) : undefined;
-      for await (const raw of savepoint.entries(opPlan.uid, opPlan.rekey ? {} : { range: this.keyGroupRange })) {
+      for await (const raw of savepoint.entries(opPlan.uid, { range: this.keyGroupRange })) {
         const entry = decode(raw);
         if (!entry) continue;
         const slot = op.states.get(entry.state.state)!;
-        if (stage) stage.add(slot, raw, entry);
-        else if (served(op.locateUnchecked(entry.key, entry.namespace).keyGroup)) this.insert(slot, entry.key, entry.namespace, [[entry.mapKey, entry.value]]);
-      }
-      if (stage) {
-        for (const [slot, row] of stage.rows()) {
-          const items: [unknown, unknown][] = row.type === 'map' ? row.stored : row.type === 'list' ? row.stored.map((v) => [undefined, v]) : [[undefined, row.stored]];
-          this.insert(slot, row.key, row.namespace, items);
-        }
+        if (served(op.locateUnchecked(entry.key, entry.namespace).keyGroup)) this.insert(slot, entry.key, entry.namespace, [[entry.mapKey, entry.value]]);
       }
     }
   }

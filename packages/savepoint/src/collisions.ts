@@ -122,15 +122,22 @@ export class OperatorCollisions {
   /**
    * Every collision among the recorded entries, in the order of their new keys: each entry whose new
    * key an entry of another old key reaches too (the first old key of a new key is not one).
-   * `remedy` replaces the default advice in the errors.
+   * `remedy` replaces the default advice in the errors. With `repeated`, a record added twice (one
+   * old key reaching one new key again) throws the error it returns for the record's state, if any:
+   * for callers that record once per run of entries that must not be split.
    */
-  async *collisions(remedy?: string): AsyncGenerator<FoundCollision> {
+  async *collisions(remedy?: string, repeated?: (state: StatePlan) => Error | undefined): AsyncGenerator<FoundCollision> {
     if (!this.recorded) return;
     let first: RawEntry | undefined;
     for await (const block of this.sorter.sorted(0)) {
       for (const record of block) {
         if (first && sameBytes(first.key, record.key)) {
+          // Sorted by old key within a new key: a repeat of a later old key follows a collision.
           if (!sameBytes(first.value, record.value)) yield this.found(first, record, remedy);
+          else if (repeated) {
+            const error = repeated(this.bySavepointIndex.get(record.state)!);
+            if (error) throw error;
+          }
           continue;
         }
         first = record;

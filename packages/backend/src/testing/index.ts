@@ -23,6 +23,7 @@ import * as handles from './handles.js';
 import * as lazyMigration from './lazy-migration.js';
 import * as mixedFormats from './mixed-formats.js';
 import * as namespaces from './namespaces.js';
+import * as rekeying from './rekeying.js';
 import * as rescaling from './rescaling.js';
 import * as savepoints from './savepoints.js';
 import * as supportsManifest from './supports-manifest.js';
@@ -42,6 +43,7 @@ export const features = {
   consistentCut,
   checkpoints,
   rescaling,
+  rekeying,
   mixedFormats,
   upgradeStory,
   lazyMigration,
