@@ -121,6 +121,9 @@ describe('key collisions', () => {
     expect(deep.states.find((s) => s.state === 'total')!.entries).toMatchObject({ read: 2001, passed: 2000, failed: 1 });
     await expect(checkUpgrade(colliding, rekeyed(), { deep: true, sortBufferBytes: 0 })).rejects.toThrow(/sortBufferBytes must be a whole number of bytes above 0, got 0/);
     await expect(rewriteSavepoint(colliding.dir, join(await tempDir(), 'y'), { job: rekeyed(), sortBufferBytes: 1.5 })).rejects.toThrow(TypeError);
+    // Refused before anything is read or written: a schema-only check, an output that is taken.
+    await expect(checkUpgrade(colliding, rekeyed(), { sortBufferBytes: 0 })).rejects.toThrow(/sortBufferBytes must be a whole number/);
+    await expect(rewriteSavepoint(colliding.dir, colliding.dir, { job: rekeyed(), sortBufferBytes: -1 })).rejects.toThrow(/sortBufferBytes must be a whole number/);
   });
 
   test('map keys merged by a rewrite, list state merged by the deep check and a rewrite', async () => {

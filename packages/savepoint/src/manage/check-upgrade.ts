@@ -25,6 +25,7 @@ import {
   type StatePlan,
   type StateVerdict,
 } from '../restore-plan.js';
+import { checkSortBudget } from './entry-sorter.js';
 import { jobOfSavepoint } from './rescale.js';
 import { bytesOf } from './rewrite.js';
 
@@ -166,6 +167,7 @@ function operatorStatus(op: OperatorPlan): OperatorCheckStatus {
 export async function checkUpgrade(savepoint: Savepoint, job: JobDeclaration, options: CheckUpgradeOptions = {}): Promise<UpgradeCheck> {
   const { sample, deep, rollback, previousJob, onProgress, sortBufferBytes, ...restore } = options;
   if (sample !== undefined && !(Number.isSafeInteger(sample) && sample > 0)) throw new TypeError(`checkUpgrade: sample must be a whole number of entries above 0, got ${String(sample)}`);
+  if (sortBufferBytes !== undefined) checkSortBudget(sortBufferBytes);
   const plan = planRestore(savepoint.metadata, job, restore);
   const scope: CheckScope = deep ? 'deep' : sample !== undefined ? 'sample' : 'schema';
   const read = scope === 'schema' ? undefined : await readEntries(savepoint, plan, deep ? undefined : sample, restore.keyGroupRange, onProgress, sortBufferBytes);

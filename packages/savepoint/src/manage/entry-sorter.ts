@@ -26,6 +26,11 @@ export interface EntryOrder {
   compare(a: RawEntry, b: RawEntry): number;
 }
 
+/** Throws a TypeError for a `sortBufferBytes` that is not a whole number of bytes above 0 (callers check it before they write anything). */
+export function checkSortBudget(budgetBytes: number): void {
+  if (!(Number.isSafeInteger(budgetBytes) && budgetBytes > 0)) throw new TypeError(`sortBufferBytes must be a whole number of bytes above 0, got ${String(budgetBytes)}`);
+}
+
 /** Buffered entries of one group: packed one after another, with their offsets and key groups. */
 interface Pending {
   out: DataOutput;
@@ -45,7 +50,7 @@ export class EntrySorter {
     private readonly budgetBytes = DEFAULT_SORT_BUFFER_BYTES,
     private readonly order?: EntryOrder,
   ) {
-    if (!(Number.isSafeInteger(budgetBytes) && budgetBytes > 0)) throw new TypeError(`sortBufferBytes must be a whole number of bytes above 0, got ${String(budgetBytes)}`);
+    checkSortBudget(budgetBytes);
   }
 
   /** Adds an entry of `group` (its bytes are copied); returns a promise when the buffer was spilled (await it). */

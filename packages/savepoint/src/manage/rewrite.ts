@@ -30,7 +30,7 @@ import { openSavepoint, type Savepoint } from '../reader.js';
 import { assertRestorable, planRestore, type OperatorPlan, type RestorePlan } from '../restore-plan.js';
 import { storageFor, type SavepointLocation, type StorageOptions } from '../storage/resolve.js';
 import { SavepointWriter, type SavepointLayout } from '../writer.js';
-import { EntrySorter } from './entry-sorter.js';
+import { checkSortBudget, EntrySorter } from './entry-sorter.js';
 
 /** Changes a value on its way into the new savepoint; `undefined` drops the entry. */
 export type ValueTransform = (value: unknown, entry: { key: unknown; namespace: unknown; mapKey?: unknown }) => unknown;
@@ -70,6 +70,7 @@ export interface RewriteProgress {
 /** Decides the rewrite as a restore would (same rules), and the layout of the output. */
 export function prepareRewrite(savepoint: Savepoint, options: RewriteOptions): PreparedRewrite {
   const { job } = options;
+  if (options.sortBufferBytes !== undefined) checkSortBudget(options.sortBufferBytes);
   const renames = options.renameOperators ?? {};
   for (const from of Object.keys(renames)) {
     if (!savepoint.operator(from)) throw new TypeError(`cannot rename operator "${from}": the savepoint has no such operator`);
