@@ -30,7 +30,6 @@ import {
 } from '@stateshift/core';
 import { AbstractStateBackend, checkOpenOptions, restoreRekeyed, type ExportCut, type RekeyedRow, type MapEntryWrite, type OperatorSlot, type StateSlot } from '@stateshift/backend';
 import {
-  entryDecoder,
   layoutOfJob,
   openSavepoint,
   planRestore,
