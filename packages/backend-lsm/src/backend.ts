@@ -30,6 +30,7 @@ import {
 } from '@stateshift/core';
 import { AbstractStateBackend, checkOpenOptions, restoreRekeyed, type ExportCut, type RekeyedRow, type MapEntryWrite, type OperatorSlot, type StateSlot } from '@stateshift/backend';
 import {
+  keyGroupsInSeveralFiles,
   layoutOfJob,
   openSavepoint,
   planRestore,
@@ -714,7 +715,8 @@ export class LsmBackend<J extends JobDeclaration = JobDeclaration> extends Abstr
 
   /** An operator's entries copied as stored, walked where they lie in the savepoint's blocks. */
   private async ingestAsStored(savepoint: Savepoint, uid: string, bySavepointIndex: (LsmState | undefined)[], pipeline: BatchPipeline, copied: Map<number, number>): Promise<void> {
-    const writer = new EntryWriter(pipeline, bySavepointIndex, (state) => scatteredList(uid, state, savepoint.dir), true);
+    const shared = keyGroupsInSeveralFiles(savepoint.files(uid, this.keyGroupRange));
+    const writer = new EntryWriter(pipeline, bySavepointIndex, (state) => scatteredList(uid, state, savepoint.dir), true, shared);
     // Transient blocks: the writer keeps nothing of a block (it copies a list's elements), so the
     // savepoint's file is read into the same memory over and over.
     for await (const block of savepoint.entryBlocks(uid, this.keyGroupRange, { transient: true })) await writer.block(block);
@@ -727,7 +729,7 @@ export class LsmBackend<J extends JobDeclaration = JobDeclaration> extends Abstr
 export function scatteredList(uid: string, state: LsmState, location: string): RestoreError {
   return new RestoreError(
     `operator "${uid}" state "${state.slot.name}": the elements of one list are not stored together in ${location}; ` +
-      'rewrite the savepoint (rewriteSavepoint) or restore it with the heap backend',
+      'restore it with the heap backend (openHeapBackend), which joins them, and take a savepoint from that (backend.savepoint): it stores each list whole',
   );
 }
 

@@ -9,7 +9,7 @@
 import { DataInput, DataOutput, putVarUint, varUintLength } from '@stateshift/core';
 import { EntryCursor, type EntryBlock } from '@stateshift/savepoint';
 import type { LsmState } from './backend.js';
-import { entryKeyOf, latin1, versioned } from './layout.js';
+import { entryKeyOf, latin1, startsWith, versioned } from './layout.js';
 import type { Db } from './local-metadata.js';
 
 /** A chained batch, written with abstract-level's `_write` so that it stays open to be cleared and filled again. */
@@ -92,8 +92,19 @@ export interface CopyFilter {
 export class EntryWriter {
   private scratch = new Uint8Array(1 << 16);
   private readonly cursor = new EntryCursor();
-  private list: { key: Uint8Array; id: string; state: LsmState; parts: { version: number; bytes: Uint8Array }[] } | undefined;
-  private readonly seenLists = new Set<string>();
+  private list: { key: Uint8Array; state: LsmState; parts: { version: number; bytes: Uint8Array }[] } | undefined;
+  /**
+   * The lists begun so far, to find a list whose elements come in two runs. Entries come in
+   * key-group order within a file, so the lists of a key group are forgotten once the entries move
+   * on to another (memory stays within one key group's lists), except where `shared` says another
+   * file may hold more of the state's key group: those are kept to the end.
+   */
+  private readonly listsHere = new Set<string>();
+  private readonly listsShared = new Set<string>();
+  private listsKeyGroup = -1;
+  /** The (state, key group) pairs of `listsHere`, and those the entries moved on from. */
+  private readonly pairsHere = new Set<number>();
+  private readonly pairsLeft = new Set<number>();
   /** Entries written at an older version than their state's newest, per state (when counted). */
   readonly old = new Map<LsmState, number>();
   filter: CopyFilter | undefined;
@@ -106,6 +117,8 @@ export class EntryWriter {
     private readonly scattered: (state: LsmState) => Error,
     /** Count the entries at older versions in `old` (a restore records them for its migration). */
     private readonly countOld = false,
+    /** Per savepoint state index, the key groups that other files of the operator may also hold (keyGroupsInSeveralFiles). */
+    private readonly shared: ReadonlyMap<number, ReadonlySet<number>> = new Map(),
   ) {}
 
   async block(block: EntryBlock): Promise<void> {
@@ -134,16 +147,35 @@ export class EntryWriter {
   private async listElement(state: LsmState): Promise<void> {
     const cursor = this.cursor;
     const key = entryKeyOf(state.id, cursor.keyGroup, cursor.key(), cursor.namespace());
-    const id = latin1(key);
     const part = { version: cursor.version, bytes: cursor.value().slice() };
-    if (this.list?.id === id) {
+    if (this.list && this.list.key.length === key.length && startsWith(key, this.list.key)) {
       this.list.parts.push(part);
       return;
     }
     await this.end();
-    if (this.seenLists.has(id)) throw this.scattered(state);
-    this.seenLists.add(id);
-    this.list = { key, id, state, parts: [part] };
+    this.beginList(state, cursor.state, cursor.keyGroup, latin1(key));
+    this.list = { key, state, parts: [part] };
+  }
+
+  /** Notes a list's first run; a second run of the same list throws `scattered`. */
+  private beginList(state: LsmState, stateIndex: number, keyGroup: number, id: string): void {
+    if (keyGroup !== this.listsKeyGroup) {
+      for (const pair of this.pairsHere) this.pairsLeft.add(pair);
+      this.pairsHere.clear();
+      this.listsHere.clear();
+      this.listsKeyGroup = keyGroup;
+    }
+    let lists = this.listsShared;
+    if (!this.shared.get(stateIndex)?.has(keyGroup)) {
+      // Key groups are at most 2^15: the pair fits a number exactly.
+      const pair = stateIndex * 0x8000 + keyGroup;
+      // Back in a key group the entries had left: more of its lists could be runs of forgotten ones.
+      if (this.pairsLeft.has(pair)) throw this.scattered(state);
+      this.pairsHere.add(pair);
+      lists = this.listsHere;
+    }
+    if (lists.has(id)) throw this.scattered(state);
+    lists.add(id);
   }
 
   private write(state: LsmState, key: Uint8Array, value: Uint8Array): Promise<void> | undefined {

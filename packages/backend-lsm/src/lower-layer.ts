@@ -11,7 +11,7 @@
  * the file system, ranged GETs by a worker thread on S3. They are opened read-only and never modified.
  */
 import { CorruptSavepointError, keyGroupInRange, RestoreError, type KeyGroupRange } from '@stateshift/core';
-import { checkDataFileHeader, decodeBlocksAt, findEntriesAt, forEachBlockAt, type DataFileMetadata, type EntryBlock, type ObjectHandle, type Savepoint, type SavepointStorage, type SyncObjectReader, type SyncObjectSource } from '@stateshift/savepoint';
+import { checkDataFileHeader, decodeBlocksAt, findEntriesAt, forEachBlockAt, formatRanges, keyGroupsInSeveralFiles, normalizeRanges, type DataFileMetadata, type EntryBlock, type ObjectHandle, type Savepoint, type SavepointStorage, type SyncObjectReader, type SyncObjectSource } from '@stateshift/savepoint';
 import type { LsmState } from './backend.js';
 import { joinList } from './ingest.js';
 import { entryKeyOf, keyGroupPrefix, latin1, lowerBound, splitRest, startsWith, versioned } from './layout.js';
@@ -62,6 +62,24 @@ export interface LowerPart {
   readonly states: readonly (LsmState | undefined)[];
 }
 
+/**
+ * A read in place takes a list from the first file that holds its key (a point read stops there), so
+ * it refuses a list state whose key groups more than one data file may hold: a list split between two
+ * files would come back short. A copying restore joins such files, and refuses a split list.
+ */
+function checkListsInOneFile(savepoint: Savepoint, uid: string, byIndex: Map<number, LsmState>, range: KeyGroupRange): void {
+  const shared = keyGroupsInSeveralFiles(savepoint.files(uid, range));
+  for (const [index, state] of byIndex) {
+    const keyGroups = [...(shared.get(index) ?? [])].filter((kg) => keyGroupInRange(kg, range));
+    if (state.slot.descriptor.type !== 'list' || !keyGroups.length) continue;
+    throw new RestoreError(
+      `operator "${uid}" state "${state.slot.name}": more than one data file of ${savepoint.dir} holds this list state's key groups ` +
+        `${formatRanges(normalizeRanges(keyGroups.map((kg) => ({ start: kg, end: kg }))))}, and a restore in place reads a list from one file only; ` +
+        "restore with restore: 'copy', which joins the files' lists",
+    );
+  }
+}
+
 export class LowerLayer {
   /** Per backend state id: the files that may hold its entries. */
   private readonly filesOf = new Map<number, OpenFile[]>();
@@ -97,6 +115,7 @@ export class LowerLayer {
     const layer = new LowerLayer(savepoint.dir, source, savepoint.storage, range, options.cacheGroups ?? 256);
     try {
       for (const [uid, byIndex] of states) {
+        checkListsInOneFile(savepoint, uid, byIndex, range);
         for (const meta of savepoint.files(uid, range)) {
           const path = savepoint.storage.objectPath(meta.name);
           const reader = source.openSync(meta.name);

@@ -22,7 +22,7 @@ export {
   type KeyGroupOffset,
   keyGroupRangesOf,
 } from './metadata.js';
-export { normalizeRanges, subtractRanges, intersectRanges, isFullRange, formatRanges, splitByData } from './key-group-ranges.js';
+export { normalizeRanges, subtractRanges, intersectRanges, isFullRange, formatRanges, splitByData, keyGroupsInSeveralFiles } from './key-group-ranges.js';
 export { EntryCursor, type EntryBlock } from './entry-cursor.js';
 export { DataFileWriter, readDataFileBlocks, readVerifiedBlocks, forEachBlockAt, decodeBlocksAt, findEntriesAt, checkDataFileHeader, type EntryMatch, type DataFileWriterOptions, type RawEntry, type ReadOptions } from './data-file.js';
 export { SavepointWriter, writeFileAtomically, writeSavepointEntries, type SavepointLayout } from './writer.js';

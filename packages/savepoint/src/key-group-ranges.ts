@@ -97,3 +97,28 @@ export function splitByData(files: readonly DataFileMetadata[], range: KeyGroupR
   out.push({ start: range.start + start, end: range.end });
   return out;
 }
+
+/**
+ * Per state index, the key groups that more than one of `files` (one operator's data files) may
+ * hold entries of: a file may hold a state in a key group when it records entries of the state and
+ * its index lists the key group. This package's writers never spread one state's key group over two
+ * files (a backend writes a file per state of its own key groups; a split rewrite writes disjoint
+ * ranges), but the format allows it, so a reader that relies on it asks here first.
+ */
+export function keyGroupsInSeveralFiles(files: readonly DataFileMetadata[]): Map<number, Set<number>> {
+  const holders = new Map<number, Map<number, number>>();
+  for (const file of files) {
+    file.stateTotals.forEach(({ entries }, state) => {
+      if (!entries) return;
+      const counts = holders.get(state) ?? new Map<number, number>();
+      holders.set(state, counts);
+      for (const { keyGroup } of file.index) counts.set(keyGroup, (counts.get(keyGroup) ?? 0) + 1);
+    });
+  }
+  const shared = new Map<number, Set<number>>();
+  for (const [state, counts] of holders) {
+    const groups = new Set([...counts].filter(([, n]) => n > 1).map(([keyGroup]) => keyGroup));
+    if (groups.size) shared.set(state, groups);
+  }
+  return shared;
+}

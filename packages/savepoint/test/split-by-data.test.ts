@@ -2,7 +2,7 @@
 // per key group, so that a few heavy key groups do not leave one worker with most of the work.
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { splitByData, type DataFileMetadata } from '../src/index.js';
+import { keyGroupsInSeveralFiles, splitByData, type DataFileMetadata } from '../src/index.js';
 
 /** A file of `range` whose key group `kg` holds `sizes[kg - range.start]` bytes (none where 0). */
 function fileOf(range: { start: number; end: number }, sizes: number[]): DataFileMetadata {
@@ -81,5 +81,21 @@ describe('splitByData', () => {
         },
       ),
     );
+  });
+});
+
+// Which key groups of a state more than one data file may hold: where a reader cannot forget a key
+// group's lists once the entries move on (the LSM backend's restore).
+describe('keyGroupsInSeveralFiles', () => {
+  const holding = (sizes: number[], states: number[]) => ({ ...fileOf({ start: 0, end: sizes.length - 1 }, sizes), stateTotals: states.map((entries) => ({ entries, bytes: entries })) });
+  test('a state in key groups that two files index', () => {
+    // State 0 in both files (key groups 1 and 2 in both), state 1 only in the first, state 2 only in the second.
+    const a = holding([10, 10, 10, 0], [5, 3]);
+    const b = holding([0, 10, 10, 10], [4, 0, 2]);
+    expect(keyGroupsInSeveralFiles([a, b])).toEqual(new Map([[0, new Set([1, 2])]]));
+  });
+  test('one file per state, or disjoint ranges: none', () => {
+    expect(keyGroupsInSeveralFiles([holding([10, 10], [5]), holding([10, 10], [0, 5])]).size).toBe(0);
+    expect(keyGroupsInSeveralFiles([holding([10, 0], [5]), holding([0, 10], [5])]).size).toBe(0);
   });
 });
