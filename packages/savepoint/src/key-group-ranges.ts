@@ -101,9 +101,9 @@ export function splitByData(files: readonly DataFileMetadata[], range: KeyGroupR
 /**
  * Per state index, the key groups that more than one of `files` (one operator's data files) may
  * hold entries of: a file may hold a state in a key group when it records entries of the state and
- * its index lists the key group. This package's writers never spread one state's key group over two
- * files (a backend writes a file per state of its own key groups; a split rewrite writes disjoint
- * ranges), but the format allows it, so a reader that relies on it asks here first.
+ * its index lists the key group. Stateshift's writers never spread one state's key group over two
+ * files (a backend writes a file per state of its own key groups, a bootstrap a file per operator,
+ * a split rewrite disjoint ranges), but the format allows it: a reader that relies on it asks here.
  */
 export function keyGroupsInSeveralFiles(files: readonly DataFileMetadata[]): Map<number, Set<number>> {
   const holders = new Map<number, Map<number, number>>();
