@@ -46,6 +46,8 @@ export async function copyLowerLayer(backend: LsmBackend, lower: LowerLayer, opt
   const parts = lower.parts();
   let index = 0;
   let place: Place | undefined;
+  // Parts whose entries are all written, once the run's batches are.
+  const finished: LowerPart[] = [];
   // The next part's blocks are read while this part is copied, the two into buffers that take
   // turns (a part's buffer is read into again only once the part is done).
   const buffers = [{ bytes: new Uint8Array(0) }, { bytes: new Uint8Array(0) }];
@@ -87,10 +89,12 @@ export async function copyLowerLayer(backend: LsmBackend, lower: LowerLayer, opt
           }
           if (place.next < blocks.length) break;
           await place.writer.end();
+          finished.push(place.part);
           place = undefined;
           index++;
         }
         await pipeline.drain();
+        for (const part of finished.splice(0)) lower.copied(part);
       });
       copied += entries;
       if (options.rate) {

@@ -4,8 +4,9 @@
  * A point read that misses the write buffer and LevelDB looks the key up here: the key group's
  * blocks of the data files that hold the state are read synchronously (the file's key-group index
  * gives where they start), verified (format-2 block checksums name their file and offset), and kept
- * as a sorted table per (file, key group) in a bounded cache. Entries are keyed exactly as LevelDB
- * keys them, so the layers merge by key; a list's elements become one value, as in LevelDB.
+ * as a packed sorted table per (file, key group) in a bounded cache (a SortedGroup). Entries are
+ * keyed exactly as LevelDB keys them, so the layers merge by key; a list's elements become one
+ * value, as in LevelDB.
  *
  * The data files are read through the storage's synchronous reads (`openSyncSource`): `readSync` on
  * the file system, ranged GETs by a worker thread on S3. They are opened read-only and never modified.
@@ -14,25 +15,8 @@ import { CorruptSavepointError, keyGroupInRange, RestoreError, type KeyGroupRang
 import { checkDataFileHeader, decodeBlocksAt, findEntriesAt, forEachBlockAt, formatRanges, keyGroupsInSeveralFiles, normalizeRanges, type DataFileMetadata, type EntryBlock, type ObjectHandle, type Savepoint, type SavepointStorage, type SyncObjectReader, type SyncObjectSource } from '@stateshift/savepoint';
 import type { LsmState } from './backend.js';
 import { joinList } from './ingest.js';
-import { entryKeyOf, keyGroupPrefix, latin1, lowerBound, splitRest, startsWith, versioned } from './layout.js';
-
-/**
- * One key group of one file: its values by entry key (for point reads) and, made on the first scan
- * only (a first point read does not pay for the sort), its keys and values sorted by key.
- */
-interface Group {
-  byId: Map<string, Uint8Array>;
-  keyOf: Map<string, Uint8Array>;
-  sorted?: { keys: Uint8Array[]; values: Uint8Array[] };
-}
-
-function sortedOf(group: Group): { keys: Uint8Array[]; values: Uint8Array[] } {
-  if (!group.sorted) {
-    const ids = [...group.keyOf.keys()].sort((a, b) => Buffer.compare(group.keyOf.get(a)!, group.keyOf.get(b)!));
-    group.sorted = { keys: ids.map((id) => group.keyOf.get(id)!), values: ids.map((id) => group.byId.get(id)!) };
-  }
-  return group.sorted;
-}
+import { entryKeyOf, keyGroupPrefix, latin1, splitRest, versioned } from './layout.js';
+import { SortedGroup } from './sorted-group.js';
 
 interface OpenFile {
   meta: DataFileMetadata;
@@ -84,7 +68,7 @@ export class LowerLayer {
   /** Per backend state id: the files that may hold its entries. */
   private readonly filesOf = new Map<number, OpenFile[]>();
   private readonly files: OpenFile[] = [];
-  private readonly cache = new Map<string, Group>();
+  private readonly cache = new Map<string, SortedGroup>();
 
   private constructor(
     readonly location: string,
@@ -143,17 +127,34 @@ export class LowerLayer {
    * The first read of a key group looks for the key in the verified blocks without building the
    * group's index (so a first read does not pay for the whole group); a second one builds it.
    */
-  get(stateId: number, keyGroup: number, id: string, key: Uint8Array): Uint8Array | undefined {
+  get(stateId: number, keyGroup: number, key: Uint8Array): Uint8Array | undefined {
     const files = this.filesOf.get(stateId);
     if (!files) return undefined;
     for (const file of files) {
       const cacheKey = `${file.meta.name}:${keyGroup}`;
+      if (this.copiedParts.has(cacheKey)) continue;
       let value: Uint8Array | undefined;
-      if (this.cache.has(cacheKey) || this.peeked.has(cacheKey)) value = this.group(file, keyGroup)?.byId.get(id);
+      if (this.cache.has(cacheKey) || this.peeked.has(cacheKey)) value = this.group(file, keyGroup)?.get(key);
       else value = this.peek(file, keyGroup, stateId, key, cacheKey);
       if (value) return value;
     }
     return undefined;
+  }
+
+  /**
+   * Parts (file:key group) the copy pass has written into LevelDB. Every key they hold is there now,
+   * as a value or a tombstone, and stays there while this layer lives (only a crash's undo removes
+   * keys, and a reopen makes a new layer): point reads skip them, and their groups are let go.
+   * Scans still read them: clearing a map needs their keys, to leave tombstones that hide them.
+   */
+  private readonly copiedParts = new Set<string>();
+
+  /** Called by the copy pass once a part's entries are in LevelDB. */
+  copied(part: LowerPart): void {
+    const cacheKey = `${part.file.meta.name}:${part.keyGroup}`;
+    this.copiedParts.add(cacheKey);
+    this.cache.delete(cacheKey);
+    this.takePeeked(cacheKey);
   }
 
   /**
@@ -218,14 +219,12 @@ export class LowerLayer {
     const values: Uint8Array[] = [];
     const prefix = keyGroupPrefix(stateId, keyGroup);
     for (const file of files) {
-      const found = this.group(file, keyGroup);
+      const found = this.group(file, keyGroup)?.under(prefix);
       if (!found) continue;
-      const group = sortedOf(found);
-      // The group holds every state of the file: take this state's range of keys.
-      let i = lowerBound(group.keys, prefix);
-      for (; i < group.keys.length && startsWith(group.keys[i], prefix); i++) {
-        keys.push(group.keys[i]);
-        values.push(group.values[i]);
+      // Pushed one by one: a large group's entries would overflow a spread's arguments.
+      for (let i = 0; i < found.keys.length; i++) {
+        keys.push(found.keys[i]);
+        values.push(found.values[i]);
       }
     }
     if (files.length > 1) sortTogether(keys, values);
@@ -295,7 +294,7 @@ export class LowerLayer {
     this.peekedBytes = 0;
   }
 
-  private group(file: OpenFile, keyGroup: number): Group | undefined {
+  private group(file: OpenFile, keyGroup: number): SortedGroup | undefined {
     const cacheKey = `${file.meta.name}:${keyGroup}`;
     const cached = this.cache.get(cacheKey);
     if (cached) {
@@ -314,32 +313,32 @@ export class LowerLayer {
   }
 }
 
-/** Entries keyed as LevelDB keys them; consecutive elements of one list joined into one value. */
-function buildGroup(raw: ReturnType<typeof decodeBlocksAt>, file: OpenFile, keyGroup: number): Group {
-  const byId = new Map<string, Uint8Array>();
-  const keyOf = new Map<string, Uint8Array>();
-  const lists = new Map<string, { state: LsmState; parts: { version: number; bytes: Uint8Array }[] }>();
+/** Entries keyed as LevelDB keys them; the elements of one list joined into one value. */
+function buildGroup(raw: ReturnType<typeof decodeBlocksAt>, file: OpenFile, keyGroup: number): SortedGroup {
+  const keys: Uint8Array[] = [];
+  const values: Uint8Array[] = [];
+  const lists = new Map<string, { key: Uint8Array; state: LsmState; parts: { version: number; bytes: Uint8Array }[] }>();
   for (const entry of raw) {
     if (entry.keyGroup !== keyGroup) throw new CorruptSavepointError(`an entry of key group ${entry.keyGroup} among key group ${keyGroup}'s blocks`, file.path);
     const state = file.states.get(entry.state);
     if (!state) continue; // a state the job dropped
     const type = state.slot.descriptor.type;
     const key = entryKeyOf(state.id, keyGroup, entry.key, entry.namespace, type === 'map' ? entry.mapKey : undefined);
-    const id = latin1(key);
     if (type === 'list') {
+      const id = latin1(key);
       let list = lists.get(id);
-      if (!list) {
-        lists.set(id, (list = { state, parts: [] }));
-        keyOf.set(id, key);
-      }
+      if (!list) lists.set(id, (list = { key, state, parts: [] }));
       list.parts.push({ version: entry.version, bytes: entry.value });
     } else {
-      byId.set(id, versioned(entry.version, entry.value));
-      keyOf.set(id, key);
+      keys.push(key);
+      values.push(versioned(entry.version, entry.value));
     }
   }
-  for (const [id, { state, parts }] of lists) byId.set(id, joinList(state, parts));
-  return { byId, keyOf };
+  for (const { key, state, parts } of lists.values()) {
+    keys.push(key);
+    values.push(joinList(state, parts));
+  }
+  return SortedGroup.of(keys, values);
 }
 
 /** Where a key group's blocks lie in a data file, from its index. */

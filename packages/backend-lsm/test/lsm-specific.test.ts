@@ -160,6 +160,25 @@ test('the copy pass reads a key group again after a storage failure (of a read, 
   }
 }, 20_000);
 
+test('once the copy pass has copied a key group, point reads no longer read it from the savepoint, and its group is let go', async () => {
+  const root = await tempDir();
+  await widenedSavepoint(root);
+  const backend = await openLsmBackend({ job: v2, dir: join(root, 'v2'), restoreFrom: join(root, 'sp'), restore: 'in-place' });
+  const value = backend.operator(wideOp).value(wide);
+  // Before the pass runs: read in place (a key group's second read keeps its table).
+  for (let i = 0; i < 3000; i += 7) expect(value.get(`k${i}`)).toBe(BigInt(i));
+  expect(value.get('absent')).toBeUndefined();
+  const lower = backend.lower! as unknown as { cache: Map<string, unknown>; groupBytes: unknown };
+  expect(lower.cache.size).toBeGreaterThan(0);
+  await backend.copying!.done;
+  expect(lower.cache.size).toBe(0);
+  using reads = vi.spyOn(lower as { groupBytes(): unknown }, 'groupBytes');
+  expect(value.get('absent')).toBeUndefined();
+  expect(value.get('k2999')).toBe(2999n);
+  expect(reads).not.toHaveBeenCalled();
+  await backend.close();
+});
+
 test('the copy pass stops at once on damage or refused access (reads stay served), and resumes on the next open', async () => {
   for (const failure of [() => new CorruptSavepointError('block checksum mismatch', 'sp/op-0-31.data', 64), () => new SavepointStorageError('access', 'cannot read: access denied', 'a store')]) {
     const root = await tempDir();
