@@ -37,9 +37,19 @@ export async function migrateState(
   const list = state.slot.descriptor.type === 'list';
   // Empty values are tombstones over a savepoint read in place: nothing to migrate.
   const versionOf = (value: Uint8Array) => (value.length ? new DataInput(value).readVarUint() : state.newest);
-  // What is left, for progress: known after a restore, else counted (after a crash, part is done).
+  // What is left, for progress: known after a restore, else counted (after a crash, part is done),
+  // and only for a listener. A background pass stops counting when it is stopped (a close waits).
   let total = options.total ?? 0;
-  if (options.total === undefined) for await (const value of db.values({ gte: prefix, lt: end })) if (versionOf(value) !== state.newest) total++;
+  if (options.total === undefined && options.onProgress) {
+    const values = db.values({ gte: prefix, lt: end });
+    try {
+      for (let read = await values.nextv(BATCH); read.length && !options.control?.stopping; read = await values.nextv(BATCH)) {
+        for (const value of read) if (versionOf(value) !== state.newest) total++;
+      }
+    } finally {
+      await values.close();
+    }
+  }
   const started = Date.now();
   let done = 0;
   const report = () => {

@@ -7,7 +7,7 @@ import { expect, test, vi } from 'vitest';
 import { BackendLockedError, CorruptSavepointError, defineJob, int32, int64, listState, mapState, operator, RestoreError, SavepointStorageError, string, valueState } from '@stateshift/core';
 import { ClassicLevel } from 'classic-level';
 import { FileSystemStorage, openSavepoint } from '@stateshift/savepoint';
-import { openLsmBackend } from '../src/index.js';
+import { openLsmBackend, type MigrationProgress } from '../src/index.js';
 import { LowerLayer } from '../src/lower-layer.js';
 import { expectDamagedReads, tempDir } from './helpers.js';
 
@@ -137,6 +137,17 @@ function failingReads(times: number, failure: () => Error) {
   });
   return { failed: () => failed, [Symbol.dispose]: () => spy.mockRestore() };
 }
+
+test('a background pass reports its progress against the count of entries at older versions', async () => {
+  const root = await tempDir();
+  await widenedSavepoint(root);
+  const seen: MigrationProgress[] = [];
+  const lazy = await openLsmBackend({ job: v2, dir: join(root, 'v2'), restoreFrom: join(root, 'sp'), migration: 'lazy', backgroundMigration: { rate: 0 }, onProgress: (p) => seen.push(p) });
+  await lazy.background!.done;
+  expect(seen.length).toBeGreaterThan(1);
+  expect(seen.at(-1)).toMatchObject({ operator: 'op', state: 'v', done: 3000, total: 3000 });
+  await lazy.close();
+});
 
 test('the copy pass reads a key group again after a storage failure (of a read, or of opening the file), and copies every entry', async () => {
   const blip = () => new SavepointStorageError('io', 'cannot read: ECONNRESET', 'a store');
