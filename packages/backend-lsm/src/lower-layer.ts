@@ -47,19 +47,22 @@ export interface LowerPart {
 }
 
 /**
- * A read in place takes a list from the first file that holds its key (a point read stops there), so
- * it refuses a list state whose key groups more than one data file may hold: a list split between two
- * files would come back short. A copying restore joins such files, and refuses a split list.
+ * A read in place takes a key's value from the first file that holds it (a point read stops there),
+ * so it refuses a state whose key groups more than one data file may hold: a list split between two
+ * files would come back short, and a key stored in both would read as the first file's value, where
+ * a copying restore keeps the last file's. A copying restore joins such files (and refuses a split
+ * list).
  */
-function checkListsInOneFile(savepoint: Savepoint, uid: string, byIndex: Map<number, LsmState>, range: KeyGroupRange): void {
+function checkStatesInOneFile(savepoint: Savepoint, uid: string, byIndex: Map<number, LsmState>, range: KeyGroupRange): void {
   const shared = keyGroupsInSeveralFiles(savepoint.files(uid, range));
   for (const [index, state] of byIndex) {
     const keyGroups = [...(shared.get(index) ?? [])].filter((kg) => keyGroupInRange(kg, range));
-    if (state.slot.descriptor.type !== 'list' || !keyGroups.length) continue;
+    if (!keyGroups.length) continue;
+    const what = state.slot.descriptor.type === 'list' ? 'a list split between files would come back short' : 'a key stored in two files would read differently than after a copy';
     throw new RestoreError(
-      `operator "${uid}" state "${state.slot.name}": more than one data file of ${savepoint.dir} holds this list state's key groups ` +
-        `${formatRanges(normalizeRanges(keyGroups.map((kg) => ({ start: kg, end: kg }))))}, and a restore in place reads a list from one file only; ` +
-        "restore with restore: 'copy', which joins the files' lists",
+      `operator "${uid}" state "${state.slot.name}": more than one data file of ${savepoint.dir} holds this state's key groups ` +
+        `${formatRanges(normalizeRanges(keyGroups.map((kg) => ({ start: kg, end: kg }))))}, and a restore in place reads a key from one file only (${what}); ` +
+        "restore with restore: 'copy', which joins the files",
     );
   }
 }
@@ -99,7 +102,7 @@ export class LowerLayer {
     const layer = new LowerLayer(savepoint.dir, source, savepoint.storage, range, options.cacheGroups ?? 256);
     try {
       for (const [uid, byIndex] of states) {
-        checkListsInOneFile(savepoint, uid, byIndex, range);
+        checkStatesInOneFile(savepoint, uid, byIndex, range);
         for (const meta of savepoint.files(uid, range)) {
           const path = savepoint.storage.objectPath(meta.name);
           const reader = source.openSync(meta.name);
@@ -214,21 +217,14 @@ export class LowerLayer {
 
   /** Every entry of a state in one key group, sorted by key (as LevelDB orders them). */
   entries(stateId: number, keyGroup: number): { keys: Uint8Array[]; values: Uint8Array[] } {
-    const files = this.filesOf.get(stateId) ?? [];
-    const keys: Uint8Array[] = [];
-    const values: Uint8Array[] = [];
+    // One file at most holds a state's entries of a key group (open refuses others:
+    // checkStatesInOneFile), though other files may hold the key group for other states.
     const prefix = keyGroupPrefix(stateId, keyGroup);
-    for (const file of files) {
+    for (const file of this.filesOf.get(stateId) ?? []) {
       const found = this.group(file, keyGroup)?.under(prefix);
-      if (!found) continue;
-      // Pushed one by one: a large group's entries would overflow a spread's arguments.
-      for (let i = 0; i < found.keys.length; i++) {
-        keys.push(found.keys[i]);
-        values.push(found.values[i]);
-      }
+      if (found?.keys.length) return found;
     }
-    if (files.length > 1) sortTogether(keys, values);
-    return { keys, values };
+    return { keys: [], values: [] };
   }
 
   /** The key groups this layer may hold for a state, ascending. */
@@ -347,14 +343,6 @@ function byteRange(file: OpenFile, keyGroup: number): { start: number; end: numb
   const at = index.findIndex((e) => e.keyGroup === keyGroup);
   if (at < 0) return undefined;
   return { start: index[at].offset, end: at + 1 < index.length ? index[at + 1].offset : file.meta.size };
-}
-
-function sortTogether(keys: Uint8Array[], values: Uint8Array[]): void {
-  const order = keys.map((_, i) => i).sort((a, b) => Buffer.compare(keys[a], keys[b]));
-  const k = order.map((i) => keys[i]);
-  const v = order.map((i) => values[i]);
-  k.forEach((x, i) => (keys[i] = x));
-  v.forEach((x, i) => (values[i] = x));
 }
 
 /** A merge of LevelDB's entries (which shadow, empty values being deletions) with the layer's, by key. */
