@@ -32,10 +32,9 @@ import {
   type MapEntryWrite,
   type StateSlot,
 } from '@stateshift/backend';
-import { entryDecoder, FIRST_VERSION, type RawEntry, type SavepointWriter } from '@stateshift/savepoint';
+import { entryDecoder, FIRST_VERSION, type SavepointWriter } from '@stateshift/savepoint';
+import { writeRowsByKeyGroup, type FrameRow } from './export.js';
 import { bytesToId, keysByValue, type MapData, type Row } from './table.js';
-
-const EMPTY = new Uint8Array(0);
 
 interface HeapCut extends ExportCut {
   /** Per state slot: the rows and their data at the time of the cut. */
@@ -195,58 +194,14 @@ export class HeapBackend<J extends JobDeclaration = JobDeclaration> extends Abst
     };
   }
 
-  /** One data file per state, entries in key-group order (rows are sorted: the table keeps them in insertion order). */
+  /** One data file per state, entries in key-group order (the table keeps rows in insertion order). */
   protected async _exportState(writer: SavepointWriter, cut: ExportCut): Promise<void> {
     const { rows, data, now } = cut as HeapCut;
-    // The writer copies an entry before `append` returns, so keys and values are views of two reused
-    // outputs and one entry object serves every value: no copy of its own per value.
-    const keyOut = new DataOutput(256);
-    const valueOut = new DataOutput(256);
     for (const slot of this.slots) {
       const stateRows = rows[slot.index];
       if (!stateRows.length) continue;
-      const { keySerializer, namespaceSerializer } = slot.operator.declaration;
-      const mapKeyWriter = slot.descriptor.type === 'map' ? slot.mapKeyWriter! : undefined;
-      const order = byKeyGroup(stateRows, this.job.maxParallelism);
       const file = await writer.openDataFile(slot.uid, this.keyGroupRange, `s${slot.stateIndex}`);
-      const entry: RawEntry = { state: slot.stateIndex, keyGroup: 0, key: EMPTY, namespace: EMPTY, mapKey: EMPTY, version: FIRST_VERSION, value: EMPTY };
-      const append = (mapKey: unknown, stored: unknown): Promise<void> | undefined => {
-        if (slot.ttl && (stored as TtlValue<unknown>).timestamp + slot.ttl.ttlMs <= now) return undefined;
-        valueOut.reset();
-        mapKeyWriter?.serialize(mapKey, valueOut);
-        const mapKeyEnd = valueOut.length;
-        slot.writer.serialize(stored, valueOut);
-        const bytes = valueOut.peek();
-        entry.mapKey = bytes.subarray(0, mapKeyEnd);
-        entry.value = bytes.subarray(mapKeyEnd);
-        return file.append(entry);
-      };
-      for (const i of order) {
-        const row = stateRows[i];
-        keyOut.reset();
-        keySerializer.serialize(row.key, keyOut);
-        const keyEnd = keyOut.length;
-        namespaceSerializer?.serialize(row.namespace, keyOut);
-        const keyBytes = keyOut.peek();
-        entry.keyGroup = row.keyGroup;
-        entry.key = keyBytes.subarray(0, keyEnd);
-        entry.namespace = keyBytes.subarray(keyEnd);
-        const stored = data[slot.index][i];
-        if (slot.descriptor.type === 'value') {
-          const flushing = append(undefined, stored);
-          if (flushing) await flushing;
-        } else if (slot.descriptor.type === 'list') {
-          for (const element of stored as unknown[]) {
-            const flushing = append(undefined, element);
-            if (flushing) await flushing;
-          }
-        } else {
-          for (const [mapKey, value] of (stored as MapData).values()) {
-            const flushing = append(mapKey, value);
-            if (flushing) await flushing;
-          }
-        }
-      }
+      await writeRowsByKeyGroup(file, stateRows, data[slot.index], this.job.maxParallelism, entryFramer(slot, now));
       await writer.closeDataFile(file);
     }
   }
@@ -302,14 +257,53 @@ export class HeapBackend<J extends JobDeclaration = JobDeclaration> extends Abst
 }
 
 /** Row indexes in key-group order (stable). */
-function byKeyGroup(rows: Row[], maxParallelism: number): Uint32Array {
-  // A counting sort: key groups are small integers, and this keeps rows of one key group in order.
-  const starts = new Uint32Array(maxParallelism + 1);
-  for (const row of rows) starts[row.keyGroup + 1]++;
-  for (let kg = 1; kg <= maxParallelism; kg++) starts[kg] += starts[kg - 1];
-  const order = new Uint32Array(rows.length);
-  for (let i = 0; i < rows.length; i++) order[starts[rows[i].keyGroup]++] = i;
-  return order;
+/**
+ * Frames a row's entries as a data block holds them: its value, each list element or each map entry
+ * (expired ones left out). A row's entries share their head (state, key group, key, namespace): it
+ * is serialized for the first and copied for the others.
+ */
+function entryFramer(slot: StateSlot, now: number): FrameRow {
+  const { keySerializer, namespaceSerializer } = slot.operator.declaration;
+  const mapKeyWriter = slot.descriptor.type === 'map' ? slot.mapKeyWriter! : undefined;
+  const { ttl, stateIndex, writer } = slot;
+  // Where the current row's head lies in `out` (headEnd 0: not written yet).
+  let headStart = 0;
+  let headEnd = 0;
+  const copyHead = (bytes: Uint8Array, at: number): number => {
+    const end = at + headEnd - headStart;
+    if (end > bytes.length) return bytes.length - end;
+    bytes.copyWithin(at, headStart, headEnd);
+    return end;
+  };
+  const entry = (out: DataOutput, row: Row, mapKey: unknown, stored: unknown): void => {
+    if (ttl && (stored as TtlValue<unknown>).timestamp + ttl.ttlMs <= now) return;
+    if (headEnd) out.writeInPlace(copyHead);
+    else {
+      headStart = out.length;
+      out.writeVarUint(stateIndex);
+      out.writeVarUint(row.keyGroup);
+      lengthPrefixed(out, keySerializer, row.key);
+      lengthPrefixed(out, namespaceSerializer, row.namespace);
+      headEnd = out.length;
+    }
+    lengthPrefixed(out, mapKeyWriter, mapKey);
+    out.writeVarUint(FIRST_VERSION);
+    lengthPrefixed(out, writer, stored);
+  };
+  const type = slot.descriptor.type;
+  return (out, row, data) => {
+    headEnd = 0;
+    if (type === 'value') entry(out, row, undefined, data);
+    else if (type === 'list') for (const element of data as unknown[]) entry(out, row, undefined, element);
+    else for (const [mapKey, value] of (data as MapData).values()) entry(out, row, mapKey, value);
+  };
+}
+
+/** A varuint byte length, then `value` as `serializer` writes it (nothing without a serializer). */
+function lengthPrefixed(out: DataOutput, serializer: { serialize(value: unknown, out: DataOutput): void } | undefined, value: unknown): void {
+  const mark = out.beginLengthPrefixed();
+  serializer?.serialize(value, out);
+  out.endLengthPrefixed(mark);
 }
 
 /**

@@ -75,6 +75,7 @@ export class DataFileWriter {
   private readonly index: KeyGroupOffset[] = [];
   private readonly stateTotals: { entries: number; bytes: number }[] = [];
   private writing: Promise<void> | undefined;
+  private readonly cursor = new EntryCursor();
   /** Chunks written and released by the sink, to fill again. */
   private readonly spare: Uint8Array[] = [];
   private failure: unknown;
@@ -111,11 +112,66 @@ export class DataFileWriter {
    * writer must wait for storage; await it before the next append.
    */
   append(entry: RawEntry): Promise<void> | undefined {
+    const { state, version, key, namespace, mapKey, value } = entry;
+    if (state >>> 0 !== state || version >>> 0 !== version) throw new RangeError(`data file ${this.name}: state index ${state} and schema version ${version} must be 32-bit unsigned integers`);
+    const waiting = this.beginEntry(entry.keyGroup, 40 + key.length + namespace.length + mapKey.length + value.length);
+    const buf = this.chunk;
+    let pos = putVarUint(buf, this.pos, state);
+    pos = putVarUint(buf, pos, entry.keyGroup);
+    pos = writeBytes(buf, pos, key);
+    pos = writeBytes(buf, pos, namespace);
+    pos = writeBytes(buf, pos, mapKey);
+    pos = putVarUint(buf, pos, version);
+    pos = writeBytes(buf, pos, value);
+    this.endEntry(pos, state, value.length);
+    return waiting;
+  }
+
+  /**
+   * Adds entries given as the bytes a block holds for them, back to back in `bytes[start, end)` (the
+   * layout EntryCursor reads): a producer that frames its entries itself (the heap backend, in a
+   * buffer of its own) hands them over without a view or an object per entry. The entries are
+   * parsed, not trusted, and all of them are checked before any is added: bytes that are not whole
+   * entries give a TypeError, key groups out of range or order a RangeError, and add nothing.
+   * Returns a promise when the writer must wait for storage, as `append` does.
+   */
+  appendEncoded(bytes: Uint8Array, start: number, end: number): Promise<void> | undefined {
+    if (!(Number.isInteger(start) && Number.isInteger(end) && 0 <= start && start <= end && end <= bytes.length)) {
+      throw new RangeError(`data file ${this.name}: bytes ${start}-${end} are not within the ${bytes.length} bytes given`);
+    }
     if (this.closed || this.failure) throw this.failure ?? new TypeError(`data file ${this.name} is closed`);
-    const kg = entry.keyGroup;
+    const cursor = this.cursor;
+    let count = 0;
+    let keyGroup = this.lastKeyGroup;
+    for (let at = start; at < end; at = cursor.end, count++) {
+      try {
+        cursor.entryAt(bytes, at, end, 'the bytes given');
+      } catch (error) {
+        throw new TypeError(`data file ${this.name}: appendEncoded(bytes, ${start}, ${end}) was not given whole encoded entries (${(error as Error).message})`);
+      }
+      this.checkKeyGroup(cursor.keyGroup, keyGroup);
+      keyGroup = cursor.keyGroup;
+    }
+    let waiting: Promise<void> | undefined;
+    for (let at = start; at < end; at = cursor.end) {
+      // The cursor still holds a lone entry; several are read again.
+      if (count > 1) cursor.entryAt(bytes, at, end, 'the bytes given');
+      const n = cursor.end - at;
+      waiting = this.beginEntry(cursor.keyGroup, n) ?? waiting;
+      const buf = this.chunk;
+      const pos = this.pos;
+      if (n <= 64) for (let i = 0; i < n; i++) buf[pos + i] = bytes[at + i];
+      else buf.set(bytes.subarray(at, at + n), pos);
+      this.endEntry(pos + n, cursor.state, cursor.valueEnd - cursor.valueStart);
+    }
+    return waiting;
+  }
+
+  /** Makes room for an entry of at most `size` bytes in key group `kg`, opening a block if none is. */
+  private beginEntry(kg: number, size: number): Promise<void> | undefined {
+    if (this.closed || this.failure) throw this.failure ?? new TypeError(`data file ${this.name} is closed`);
     if (kg !== this.blockKeyGroup || this.blockEntries === 0) this.enterKeyGroup(kg);
-    const { key, namespace, mapKey, value } = entry;
-    const need = BLOCK_HEADER_SIZE + 40 + key.length + namespace.length + mapKey.length + value.length;
+    const need = BLOCK_HEADER_SIZE + size;
     let waiting: Promise<void> | undefined;
     if (this.pos + need > this.chunk.length) waiting = this.handOff(need);
     if (this.blockEntries === 0) {
@@ -126,34 +182,33 @@ export class DataFileWriter {
         this.lastKeyGroup = kg;
       }
     }
-    const buf = this.chunk;
-    const { state, version } = entry;
-    if (state >>> 0 !== state || version >>> 0 !== version) throw new RangeError(`data file ${this.name}: state index ${state} and schema version ${version} must be 32-bit unsigned integers`);
-    let pos = putVarUint(buf, this.pos, state);
-    pos = putVarUint(buf, pos, kg);
-    pos = writeBytes(buf, pos, key);
-    pos = writeBytes(buf, pos, namespace);
-    pos = writeBytes(buf, pos, mapKey);
-    pos = putVarUint(buf, pos, version);
-    pos = writeBytes(buf, pos, value);
+    return waiting;
+  }
+
+  /** Counts the entry that ends at `pos`, and ends the block once it is full. */
+  private endEntry(pos: number, state: number, valueLength: number): void {
     this.pos = pos;
     this.blockEntries++;
     this.entries++;
     const totals = this.stateTotals[state] ?? this.newTotals(state);
     totals.entries++;
-    totals.bytes += value.length;
+    totals.bytes += valueLength;
     if (pos - this.blockStart >= TARGET_BLOCK_SIZE + BLOCK_HEADER_SIZE) this.finishBlock();
-    return waiting;
   }
 
   /** Checks a key group that differs from the open block's, and ends that block. */
   private enterKeyGroup(kg: number): void {
+    this.checkKeyGroup(kg, this.lastKeyGroup);
+    if (this.blockEntries > 0) this.finishBlock();
+    this.blockKeyGroup = kg;
+  }
+
+  /** Refuses a key group outside the file's range, or one that comes after a greater one. */
+  private checkKeyGroup(kg: number, after: number): void {
     if (!keyGroupInRange(kg, this.range)) {
       throw new RangeError(`key group ${kg} is outside the range ${this.range.start}-${this.range.end} of data file ${this.name}`);
     }
-    if (kg < this.lastKeyGroup) throw new RangeError(`entries of data file ${this.name} must come in key-group order: ${kg} after ${this.lastKeyGroup}`);
-    if (this.blockEntries > 0) this.finishBlock();
-    this.blockKeyGroup = kg;
+    if (kg < after) throw new RangeError(`entries of data file ${this.name} must come in key-group order: ${kg} after ${after}`);
   }
 
   private newTotals(state: number): { entries: number; bytes: number } {

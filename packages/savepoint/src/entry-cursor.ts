@@ -38,6 +38,8 @@ export class EntryCursor {
   valueStart = 0;
   valueEnd = 0;
   private pos = 0;
+  /** Where the entries end (the payload's length, but for `entryAt`). */
+  private limit = 0;
   private left = 0;
   private path = '';
   private base = 0;
@@ -46,6 +48,7 @@ export class EntryCursor {
   /** Starts on a block: `next()` then yields its entries. */
   reset(block: EntryBlock): this {
     this.payload = block.payload;
+    this.limit = block.payload.length;
     this.left = block.count;
     this.path = block.path;
     this.base = block.offset;
@@ -54,10 +57,30 @@ export class EntryCursor {
     return this;
   }
 
+  /**
+   * Reads the entry that starts at `bytes[start]`, which must end by `end`; `end` (the getter) then
+   * says where it ends. Malformed bytes throw CorruptSavepointError naming `what` and the offset.
+   */
+  entryAt(bytes: Uint8Array, start: number, end: number, what: string): void {
+    this.payload = bytes;
+    this.limit = end;
+    this.left = 1;
+    this.path = what;
+    this.base = 0;
+    this.blockKeyGroup = -1;
+    this.pos = start;
+    this.next();
+  }
+
+  /** Where the current entry ends. */
+  get end(): number {
+    return this.pos;
+  }
+
   /** Moves to the next entry; false after the last one (having checked that the block ends there). */
   next(): boolean {
     if (this.left === 0) {
-      if (this.pos !== this.payload.length) this.fail(`${this.payload.length - this.pos} bytes after the block's last entry`, this.pos);
+      if (this.pos !== this.limit) this.fail(`${this.limit - this.pos} bytes after the block's last entry`, this.pos);
       return false;
     }
     this.left--;
@@ -99,7 +122,7 @@ export class EntryCursor {
   private bytes(): number {
     const at = this.pos;
     const n = this.varUint();
-    if (n > this.payload.length - this.pos) this.fail(`a length of ${n} bytes runs past the end of the block`, at);
+    if (n > this.limit - this.pos) this.fail(`a length of ${n} bytes runs past the end of the block`, at);
     this.last = n;
     return (this.pos += n);
   }
@@ -108,7 +131,7 @@ export class EntryCursor {
     const buf = this.payload;
     let pos = this.pos;
     // One byte: most varuints here (state, key group, lengths, versions) are small.
-    if (pos < buf.length && buf[pos] < 0x80) {
+    if (pos < this.limit && buf[pos] < 0x80) {
       this.pos = pos + 1;
       return buf[pos];
     }
@@ -116,7 +139,7 @@ export class EntryCursor {
     let value = 0;
     let scale = 1;
     for (;;) {
-      if (pos >= buf.length) this.fail('an entry runs past the end of the block', at);
+      if (pos >= this.limit) this.fail('an entry runs past the end of the block', at);
       const b = buf[pos++];
       value += (b & 0x7f) * scale;
       if (b < 0x80) break;

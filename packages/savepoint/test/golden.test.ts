@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
 import { DataFileWriter, encodeMetadata, FORMAT_VERSION, openSavepoint, type RawEntry } from '../src/index.js';
-import { sessionEntries, sessions, tempDir } from './helpers.js';
+import { encodeEntries, sessionEntries, sessions, tempDir } from './helpers.js';
 
 const goldenDir = fileURLToPath(new URL('./golden', import.meta.url));
 const versions = readdirSync(goldenDir).filter((n) => /^v\d+$/.test(n));
@@ -42,6 +42,27 @@ test('the newest golden savepoint is of the format written today, byte for byte'
     const [file] = sp.files(uid);
     const writer = await DataFileWriter.create(out, file.name, file.operator, file.range, { id: file.id });
     for (const e of entries) await writer.append(e);
+    expect(await writer.close()).toEqual(file);
+    expect(new Uint8Array(await readFile(join(out, file.name)))).toEqual(new Uint8Array(await readFile(join(dir, file.name))));
+  }
+});
+
+test('entries given encoded (appendEncoded) give the same bytes as entries given one by one', async () => {
+  const dir = join(goldenDir, `v${FORMAT_VERSION}`);
+  const sp = await openSavepoint(dir);
+  const out = await tempDir();
+  for (const { uid, entries } of sessionEntries(6)) {
+    const [file] = sp.files(uid);
+    const writer = await DataFileWriter.create(out, file.name, file.operator, file.range, { id: file.id });
+    // One, two or three entries a call, from one buffer.
+    const bytes: number[] = [0];
+    const encoded = encodeEntries(entries);
+    for (let i = 0, at = 0; i < entries.length; i++) bytes.push((at += encodeEntries([entries[i]]).length));
+    for (let i = 0; i < entries.length; ) {
+      const n = Math.min(1 + (i % 3), entries.length - i);
+      await writer.appendEncoded(encoded, bytes[i], bytes[i + n]);
+      i += n;
+    }
     expect(await writer.close()).toEqual(file);
     expect(new Uint8Array(await readFile(join(out, file.name)))).toEqual(new Uint8Array(await readFile(join(dir, file.name))));
   }
