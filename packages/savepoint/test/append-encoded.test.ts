@@ -82,3 +82,17 @@ test('bytes that are not whole entries, or whose key groups are out of range or 
   expect(got.bytes).toEqual(expected.bytes);
   expect(got.meta).toEqual(expected.meta);
 });
+
+test('an entry refused by append (state index past 32 bits) leaves nothing in the file', async () => {
+  const dir = await tempDir();
+  const e = (state: number, keyGroup: number): RawEntry => ({ state, keyGroup, key: new Uint8Array([1]), namespace: new Uint8Array(0), mapKey: new Uint8Array(0), version: 1, value: new Uint8Array([2]) });
+  const expected = await fileOf(dir, 'expected', async (w) => {
+    await w.append(e(0, 3));
+  });
+  const got = await fileOf(dir, 'got', async (w) => {
+    expect(() => w.append(e(2 ** 32, 2))).toThrow(/state index 4294967296 and schema version 1 must be 32-bit unsigned integers/);
+    await w.append(e(0, 3));
+  });
+  expect(got.bytes).toEqual(expected.bytes);
+  expect(got.meta).toEqual(expected.meta);
+});
