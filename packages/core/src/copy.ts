@@ -31,7 +31,8 @@ function cheapCopier(serializer: Serializer<unknown>): Copier | undefined {
   }
   if (serializer instanceof NullableSerializer) {
     const inner = cheapCopier(serializer.inner as Serializer<unknown>);
-    return inner && ((v) => (v === null ? null : inner(v)));
+    // The serializer writes undefined as null, so a copy of undefined is null too.
+    return inner && ((v) => (v === null || v === undefined ? null : inner(v)));
   }
   if (serializer instanceof ListSerializer) {
     const element = cheapCopier(serializer.element as Serializer<unknown>);

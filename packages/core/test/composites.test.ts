@@ -29,6 +29,7 @@ serializerSuite({
 serializerSuite({
   test, fc, name: 'tuple(string, float64, nullable(int32))', factory: () => tuple(string(), float64(), nullable(int32())),
   samples: [['', 0, null], ['x', -1.5, 7]],
+  reshaped: [['x', 1, undefined], ['x', -0, -0]],
   invalid: [['x', 1], ['x', 1, 1, 1], 'x', [1, 1, null]],
   arbitrary: (f) => {
     const c = f as typeof fc;
@@ -38,12 +39,14 @@ serializerSuite({
 serializerSuite({
   test, fc, name: 'nullable(string)', factory: () => nullable(string()),
   samples: [null, '', 'a'],
+  reshaped: [undefined],
   invalid: [1],
   arbitrary: (f) => (f as typeof fc).option((f as typeof fc).string(), { nil: null }),
 });
 serializerSuite({
   test, fc, name: 'list(map(string, list(nullable(float64))))', factory: () => list(map(string(), list(nullable(float64())))),
   samples: [[], [new Map([['k', [1, null]]])]],
+  reshaped: [[new Map([['k', [undefined, -0]]])]],
   invalid: [[new Map([['k', [1, 'x']]])]],
 });
 

@@ -3,6 +3,7 @@ import * as fc from 'fast-check';
 import { expect, test } from 'vitest';
 import {
   compatibleAfterMigration,
+  float64,
   int32,
   int64,
   string,
@@ -52,6 +53,18 @@ test('serializerSuite fails a serializer that loses information', () => {
 test('serializerSuite fails a serializer whose values do not self-delimit', () => {
   const failed = failuresOf((t) => serializerSuite({ test: t, name: 'greedy', factory: greedy, samples: ['ab', 'c'] }));
   expect(failed).toContain('greedy: values self-delimit when written back to back');
+});
+
+test('serializerSuite fails a serializer whose copy differs from its round trip', () => {
+  // float64 values are copied as they are; this one writes undefined as 0, so its copies differ.
+  const zeroing = (): Serializer<number | undefined> => ({
+    kind: 'core.float64',
+    serialize: (v: number | undefined, out: DataOutput) => out.writeFloat64(v ?? 0),
+    deserialize: (input: DataInput) => input.readFloat64(),
+    snapshot: () => float64().snapshot(),
+  });
+  const failed = failuresOf((t) => serializerSuite({ test: t, name: 'zeroing', factory: zeroing, samples: [1.5], reshaped: [undefined] }));
+  expect(failed).toEqual(['zeroing: a copy (copierOf) equals the round trip']);
 });
 
 test('serializerSuite passes a correct serializer', () => {
