@@ -26,6 +26,7 @@ import {
   AbstractStateBackend,
   checkOpenOptions,
   checkpointInDir,
+  lockDirectory,
   type ExportCut,
   restoreRekeyed,
   restoreSource,
@@ -52,6 +53,8 @@ export class HeapBackend<J extends JobDeclaration = JobDeclaration> extends Abst
   /** Savepoints being written: while any is, list and map data are replaced, not changed in place. */
   private exporting = 0;
   private readonly dir: string | undefined;
+  /** Lets go of `dir`'s lock (when this backend holds it). */
+  private unlock: (() => Promise<void>) | undefined;
 
   constructor(options: BackendOpenOptions<J>) {
     super(options);
@@ -212,6 +215,24 @@ export class HeapBackend<J extends JobDeclaration = JobDeclaration> extends Abst
 
   protected async _close(): Promise<void> {
     for (const t of this.tables) t.clear();
+    await this.unlock?.();
+  }
+
+  /**
+   * Locks `dir` (BackendLockedError when another backend has it open), then restores from
+   * `restoreFrom` or the last checkpoint there. A failed restore closes the backend, which lets
+   * the directory go. `openHeapBackend` calls this once.
+   */
+  async open(options: BackendOpenOptions<J>): Promise<this> {
+    if (this.dir) this.unlock = await lockDirectory(this.dir);
+    try {
+      const from = await restoreSource(options);
+      if (from) await this.restore(from, options);
+    } catch (error) {
+      await this.close();
+      throw error;
+    }
+    return this;
   }
 
   /**
@@ -312,8 +333,5 @@ function lengthPrefixed(out: DataOutput, serializer: { serialize(value: unknown,
  */
 export async function openHeapBackend<J extends JobDeclaration>(options: BackendOpenOptions<J>): Promise<HeapBackend<J>> {
   checkOpenOptions(options, 'openHeapBackend');
-  const backend = new HeapBackend(options);
-  const from = await restoreSource(options);
-  if (from) await backend.restore(from, options);
-  return backend;
+  return new HeapBackend(options).open(options);
 }

@@ -5,7 +5,7 @@
  */
 import { DataInput, keyGroupInRange, supports, type BackendOpenOptions, type JobDeclaration, type TtlValue } from '@stateshift/core';
 import { entryDecoder, FIRST_VERSION, type RawEntry, type SavepointWriter } from '@stateshift/savepoint';
-import { AbstractStateBackend, checkOpenOptions, checkpointInDir, restoreRekeyed, restoreSource, type ExportCut, type MapEntryWrite, type StateSlot } from '../src/index.js';
+import { AbstractStateBackend, checkOpenOptions, checkpointInDir, lockDirectory, restoreRekeyed, restoreSource, type ExportCut, type MapEntryWrite, type StateSlot } from '../src/index.js';
 
 interface Row {
   keyGroup: number;
@@ -26,6 +26,8 @@ export class MemoryBackend<J extends JobDeclaration = JobDeclaration> extends Ab
   readonly supports = supports({ persistence: true });
   private tables: Tables;
   private readonly dir: string | undefined;
+  /** Lets go of `dir`'s lock (when this backend holds it). */
+  private unlock: (() => Promise<void>) | undefined;
 
   constructor(options: BackendOpenOptions<J>) {
     super(options);
@@ -150,6 +152,20 @@ export class MemoryBackend<J extends JobDeclaration = JobDeclaration> extends Ab
 
   protected async _close(): Promise<void> {
     this.tables = [];
+    await this.unlock?.();
+  }
+
+  /** Locks `dir`, then restores from `restoreFrom` or its last checkpoint; a failed restore closes the backend. */
+  async open(options: BackendOpenOptions<J>): Promise<this> {
+    if (this.dir) this.unlock = await lockDirectory(this.dir);
+    try {
+      const from = await restoreSource(options);
+      if (from) await this.restore(from, options);
+    } catch (error) {
+      await this.close();
+      throw error;
+    }
+    return this;
   }
 
   /** Restores a savepoint through the plan: entries decoded (and migrated, re-keyed) by the shared code. */
@@ -208,8 +224,5 @@ function splitValues(slot: StateSlot, chunk: Uint8Array): Uint8Array[] {
 /** Opens the reference backend: from `restoreFrom`, else from the last checkpoint in `dir`, else empty. */
 export async function openMemoryBackend<J extends JobDeclaration>(options: BackendOpenOptions<J>): Promise<MemoryBackend<J>> {
   checkOpenOptions(options, 'openMemoryBackend');
-  const backend = new MemoryBackend(options);
-  const from = await restoreSource(options);
-  if (from) await backend.restore(from, options);
-  return backend;
+  return new MemoryBackend(options).open(options);
 }

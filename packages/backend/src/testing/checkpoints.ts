@@ -4,6 +4,7 @@
  * position. Savepoints carry the position, and a restore exposes it.
  */
 import { deepStrictEqual, equal, rejects } from 'node:assert/strict';
+import { BackendLockedError } from '@stateshift/core';
 import { openSavepoint } from '@stateshift/savepoint';
 import { collect, misuse, session, type Common } from './common.js';
 import { countsJob } from './fixtures.js';
@@ -112,6 +113,32 @@ export function all(test: Common['test'], common: Common): void {
     deepStrictEqual(r.list(events).get('k'), ['a', 'b', 'c']);
     equal(r.map(byDay).get('k', 'mon'), 1);
     equal((await collect(r.keys(count))).length, 99);
+  }));
+
+  test(`${prefix}checkpoints: a directory open in one backend is refused to a second until the first closes`, session(common, async (s) => {
+    const { job, counter, count } = countsJob();
+    const dir = await s.dir();
+    const first = await s.open({ job, dir });
+    first.operator(counter).value(count).set('k', 1n);
+    await first.checkpoint();
+    // Two writers checkpointing in one directory would lose one's state.
+    await rejects(s.open({ job, dir }), (error: Error) => error instanceof BackendLockedError && error.code === 'STATESHIFT_LOCKED' && error.message.includes(dir));
+    first.operator(counter).value(count).set('k', 2n);
+    await first.checkpoint();
+    await first.close();
+    const second = await s.open({ job, dir });
+    equal(second.operator(counter).value(count).get('k'), 2n);
+  }));
+
+  test(`${prefix}checkpoints: an open whose restore fails lets the directory go`, session(common, async (s) => {
+    const { job, counter, count } = countsJob();
+    const dir = await s.dir();
+    await rejects(s.open({ job, dir, restoreFrom: s.path('no-such-savepoint') }), (error: Error) => error.name === 'NotASavepointError');
+    const source = await s.open({ job });
+    source.operator(counter).value(count).set('k', 1n);
+    await source.savepoint(s.path('sp'));
+    const backend = await s.open({ job, dir, restoreFrom: s.path('sp') });
+    equal(backend.operator(counter).value(count).get('k'), 1n);
   }));
 
   test(`${prefix}checkpoints: a backend opened in a new directory starts empty, without a position`, session(common, async (s) => {
