@@ -39,7 +39,7 @@ const WRITER_FILE = (name: string) => name === LOCK_FILE || DATA_FILE.test(name)
  */
 export async function removeUnfinished(location: string, options: StorageOptions): Promise<number> {
   const storage = storageFor(location, options);
-  const names = (await storage.list()).map((o) => o.name);
+  const names = (await storage.list({ all: true })).map((o) => o.name);
   if (names.includes(METADATA_FILE)) {
     throw new UsageError(`--out ${safe(location)} holds a committed savepoint (${METADATA_FILE}); --replace only removes unfinished output: choose another --out, or remove it yourself`);
   }

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { availableParallelism } from 'node:os';
 import { spawnSync } from 'node:child_process';
@@ -190,6 +190,21 @@ describe('migrate', () => {
     expect(files).toHaveLength(2);
     for (const f of files) expect(f.entries).toBeGreaterThan(300);
     expect(files[0].entries + files[1].entries).toBe(1000);
+  });
+
+  test('an --out holding only a subdirectory is refused, also with --replace, and left alone', async () => {
+    const sp = await ordersSavepoint(50);
+    const out = join(await tempDir(), 'out');
+    await mkdir(join(out, 'mydata'), { recursive: true });
+    await writeFile(join(out, 'mydata', 'file'), 'precious');
+    const refused = await run('migrate', sp, '--job', fixture('orders-v2.ts'), '--out', out);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('the location is not empty (it holds "mydata/")');
+    const replaced = await run('migrate', sp, '--job', fixture('orders-v2.ts'), '--out', out, '--replace');
+    expect(replaced.code).toBe(2);
+    expect(replaced.stderr).toContain('holds mydata/, which no savepoint writer wrote; --replace leaves it alone');
+    expect(await readdir(out)).toEqual(['mydata']);
+    expect(await readFile(join(out, 'mydata', 'file'), 'utf8')).toBe('precious');
   });
 
   test('more workers than cores: a warning naming the cores, and the same savepoint', async () => {

@@ -65,10 +65,11 @@ export class SavepointWriter {
     }
     const writer = new SavepointWriter(storage, layout);
     writer.made.add(LOCK_FILE);
-    const others = (await storage.list()).filter((o) => o.name !== LOCK_FILE);
+    const others = (await storage.list({ all: true })).filter((o) => o.name !== LOCK_FILE);
     if (others.length) {
       await writer.abort();
-      const what = others.some((o) => o.name === METADATA_FILE) ? 'a savepoint is there already' : `it holds ${others.length} object(s)`;
+      const names = others.slice(0, 3).map((o) => JSON.stringify(o.name)).join(', ') + (others.length > 3 ? ` and ${others.length - 3} more` : '');
+      const what = others.some((o) => o.name === METADATA_FILE) ? 'a savepoint is there already' : `it holds ${names}`;
       throw new SavepointStorageError('not-empty', `cannot write a savepoint here: the location is not empty (${what}); choose a new location`, storage.location);
     }
     return writer;

@@ -141,6 +141,14 @@ describe('savepoints on S3 (s3rver on 127.0.0.1)', () => {
     expect(await s3.keys('wrongcreds')).toEqual([]);
   });
 
+  test('a prefix holding only objects under a deeper prefix is not empty: the writer refuses it', async () => {
+    await s3.put('nested/mydata/file', new TextEncoder().encode('precious'));
+    const error = await SavepointWriter.create(`s3://${BUCKET}/nested`, layoutOfJob(counts), { s3: s3.options }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ reason: 'not-empty' });
+    expect(String(error)).toMatch(/it holds "mydata\/"/);
+    expect(await s3.keys('nested/')).toEqual(['nested/mydata/file']);
+  });
+
   test('a second writer on one prefix fails at once; the first commits unharmed', async () => {
     const location = `s3://${BUCKET}/two-writers`;
     const first = await SavepointWriter.create(location, layoutOfJob(counts), { s3: s3.options });

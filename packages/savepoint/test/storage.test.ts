@@ -173,6 +173,17 @@ describe('a savepoint location has one writer', () => {
     expect(await readEverything(dir)).toBe(200);
   });
 
+  test('a directory holding only a subdirectory is not empty: the writer refuses it and leaves it alone', async () => {
+    const dir = await tempDir();
+    await mkdir(join(dir, 'mydata'));
+    await writeFile(join(dir, 'mydata', 'file'), 'precious');
+    const error = await SavepointWriter.create(dir, layoutOfJob(counts)).catch((e: unknown) => e);
+    expect((error as SavepointStorageError).reason).toBe('not-empty');
+    expect(String(error)).toMatch(/the location is not empty \(it holds "mydata\/"\); choose a new location/);
+    expect(await readdir(dir)).toEqual(['mydata']);
+    expect(await readFile(join(dir, 'mydata', 'file'), 'utf8')).toBe('precious');
+  });
+
   test('a writer killed before its commit leaves no savepoint, and its lock keeps the next writer out', async () => {
     const dir = join(await tempDir(), 'killed');
     const child = spawn(process.execPath, [fileURLToPath(new URL('./fixtures/slow-writer.mjs', import.meta.url)), dir, 'http://127.0.0.1:1'], { stdio: ['ignore', 'pipe', 'inherit'] });

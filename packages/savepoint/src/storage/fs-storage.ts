@@ -35,7 +35,7 @@ export class FileSystemStorage implements SavepointStorage {
     return join(this.location, name);
   }
 
-  async list(): Promise<{ name: string; size: number }[]> {
+  async list(options: { all?: boolean } = {}): Promise<{ name: string; size: number }[]> {
     let names: string[];
     try {
       names = await readdir(this.location);
@@ -47,6 +47,7 @@ export class FileSystemStorage implements SavepointStorage {
     for (const name of names.sort()) {
       const stats = await lstat(join(this.location, name)).catch(() => undefined);
       if (stats?.isFile()) out.push({ name, size: stats.size });
+      else if (options.all) out.push({ name: stats?.isDirectory() ? `${name}/` : name, size: 0 });
     }
     return out;
   }

@@ -117,7 +117,7 @@ export class S3Storage implements SavepointStorage {
     return this.prefix ? `${this.prefix}/${name}` : name;
   }
 
-  async list(): Promise<{ name: string; size: number }[]> {
+  async list(options: { all?: boolean } = {}): Promise<{ name: string; size: number }[]> {
     const out: { name: string; size: number }[] = [];
     const start = this.prefix ? `${this.prefix}/` : '';
     let token: string | undefined;
@@ -127,6 +127,7 @@ export class S3Storage implements SavepointStorage {
         'list the objects',
       );
       for (const o of page.Contents ?? []) if (o.Key && o.Key !== start) out.push({ name: o.Key.slice(start.length), size: o.Size ?? 0 });
+      if (options.all) for (const p of page.CommonPrefixes ?? []) if (p.Prefix) out.push({ name: p.Prefix.slice(start.length), size: 0 });
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
     return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));

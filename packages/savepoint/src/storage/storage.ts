@@ -63,8 +63,12 @@ export interface SavepointStorage {
   readonly location: string;
   /** How errors name one object: a file path or an object URL. */
   objectPath(name: string): string;
-  /** Names and sizes of the objects directly at the location (none when it does not exist). */
-  list(): Promise<{ name: string; size: number }[]>;
+  /**
+   * Names and sizes of the objects directly at the location (none when it does not exist). With
+   * `all`, also what is there but is not an object: subdirectories (file system) and common
+   * prefixes (S3), named with a trailing `/`, and other entries such as links, with size 0.
+   */
+  list(options?: { all?: boolean }): Promise<{ name: string; size: number }[]>;
   /**
    * Opens an object for reading; undefined when there is none. Anything but a regular file (a link,
    * a directory, a FIFO) is refused with CorruptSavepointError.
