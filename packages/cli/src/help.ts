@@ -39,7 +39,8 @@ Prints a keyed state's entries as JSON lines: {"key", "namespace", "mapKey", "va
 Values are decoded with the snapshots stored in the savepoint (every format the CLI ships with, and
 any adapter installed in the current project, is loaded as the savepoint names it), or read through
 the job module's declaration (--job: migrated as a restore would). bigint values print as
-{"$bigint": "12"}, bytes as {"$bytes": base64}, Map as {"$map": [[k, v]]}, Set as {"$set": [...]}.`;
+{"$bigint": "12"}, bytes as {"$bytes": base64}, Map as {"$map": [[k, v]]}, Set as {"$set": [...]},
+NaN, Infinity, -Infinity and -0 as {"$number": "NaN"} (and so on).`;
 
 export const checkHelp = `stateshift check <savepoint | lsm-database-dir> --job <module> [--sample n | --deep]
     [--rollback] [--previous-job <module>] [--allow-non-restored-state] [--allow-job-name-change]

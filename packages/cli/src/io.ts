@@ -51,9 +51,11 @@ export function paint(io: Io, style: Style, text: string): string {
 
 /**
  * Values as JSON: bigint as {"$bigint": "12"}, bytes as {"$bytes": base64}, Map as {"$map": [[k, v]]},
- * Set as {"$set": [...]}; everything else as JSON.stringify does.
+ * Set as {"$set": [...]}, numbers JSON has no literal for (NaN, ±Infinity, -0) as {"$number": "NaN"}
+ * (JSON.stringify would print null and 0); everything else as JSON.stringify does.
  */
 export function toJson(value: unknown): unknown {
+  if (typeof value === 'number') return Number.isFinite(value) && !Object.is(value, -0) ? value : { $number: Object.is(value, -0) ? '-0' : String(value) };
   if (typeof value === 'bigint') return { $bigint: value.toString() };
   if (value instanceof Uint8Array) return { $bytes: Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64') };
   if (value instanceof Map) return { $map: [...value].map(([k, v]) => [toJson(k), toJson(v)]) };

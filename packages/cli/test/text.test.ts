@@ -39,3 +39,11 @@ test('JSON output escapes C1 controls and bidirectional overrides too', () => {
   expect(text).not.toMatch(/[\u001b\u009b\u202e]/);
   expect(JSON.parse(text)).toEqual({ name: 'a\u009b2J\u202e\u001b' });
 });
+
+test('JSON output keeps numbers JSON has no literal for: NaN, ±Infinity and -0 are tagged, not null or 0', () => {
+  const text = json({ values: [Number.NaN, Infinity, -Infinity, -0, 0, 1.5, null], map: new Map([['k', Number.NaN]]) });
+  expect(JSON.parse(text)).toEqual({
+    values: [{ $number: 'NaN' }, { $number: 'Infinity' }, { $number: '-Infinity' }, { $number: '-0' }, 0, 1.5, null],
+    map: { $map: [['k', { $number: 'NaN' }]] },
+  });
+});
