@@ -4,7 +4,7 @@
  * check as done only when the report arrives, so a module that exits, hangs or never finishes
  * loading cannot pass for a safe upgrade.
  */
-import type { StorageOptions } from '@stateshift/core';
+import { StateshiftError, type StorageOptions } from '@stateshift/core';
 import { errorMessage } from './describe-error.js';
 import { everyTenthSecond } from './io.js';
 import { loadJob } from './load-job.js';
@@ -15,7 +15,7 @@ export type CheckMessage =
   | { type: 'loaded' }
   | { type: 'progress'; read: number; total: number }
   | { type: 'report'; report: CheckReport }
-  | { type: 'error'; name: string; message: string };
+  | { type: 'error'; name: string; message: string; code?: string };
 
 export interface CheckTask {
   dir: string;
@@ -39,6 +39,7 @@ if (process.send && process.argv[2]) {
     reply({ type: 'report', report: await checkReport(task.dir, job, task.options, task.storage, previousJob, progress) } satisfies CheckMessage);
   } catch (error) {
     // Sent already made safe (the parent does not know this process's savepoint).
-    reply({ type: 'error', name: (error as Error)?.name ?? 'Error', message: errorMessage(error) } satisfies CheckMessage);
+    const code = error instanceof StateshiftError ? { code: error.code } : {};
+    reply({ type: 'error', name: (error as Error)?.name ?? 'Error', message: errorMessage(error), ...code } satisfies CheckMessage);
   }
 }

@@ -51,5 +51,7 @@ export function isObjectStore(location: string): boolean {
 
 /** A location as a child process or worker gets it: a directory made absolute, a URL as it is. */
 export function absoluteLocation(location: string): string {
-  return isObjectStore(location) ? location : path.resolve(location);
+  // A location with a scheme goes on as it is: s3:// and file:// are opened, others (gs://) refused
+  // by the storage as such, never turned into a path under the working directory.
+  return /^[A-Za-z][A-Za-z0-9+.-]+:/.test(location) ? location : path.resolve(location);
 }

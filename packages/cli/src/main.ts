@@ -125,7 +125,9 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
     io.err(`stateshift ${command}: ${describeError(error)}\n`);
     if (values.json) {
       // The stable code of a stateshift error (STATESHIFT_...), for scripts that act on the kind of failure.
-      const code = error instanceof StateshiftError ? { code: error.code } : {};
+      // An error rebuilt from a check's child process carries the code without the class.
+      const carried = (error as { code?: unknown })?.code;
+      const code = error instanceof StateshiftError ? { code: error.code } : typeof carried === 'string' && carried.startsWith('STATESHIFT_') ? { code: carried } : {};
       io.out(json({ error: { name: (error as Error).name, ...code, message: errorMessage(error) } }));
     }
     return EXIT_USAGE;

@@ -5,6 +5,7 @@
  */
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { StorageOptions } from '@stateshift/core';
 import { decodeMetadata, encodeMetadata, METADATA_FILE, openSavepoint, Savepoint, storageFor } from '@stateshift/savepoint';
 import { loadAdapters } from './adapters.js';
@@ -17,15 +18,17 @@ const LSM_FILES = ['CURRENT', 'LOCK'];
 /** Why `dir` (a directory or an `s3://` location) is not a savepoint, or undefined when it has a `_metadata` file. */
 export async function notASavepoint(dir: string, options: StorageOptions = {}): Promise<string | undefined> {
   const shown = safe(dir);
+  // Refuses a scheme no savepoint can be stored in (gs://, http://) as such, not as a missing directory.
+  const storage = storageFor(dir, options);
   if (isObjectStore(dir)) {
-    const storage = storageFor(dir, options);
     if ((await storage.list()).some((o) => o.name === METADATA_FILE)) return undefined;
     return `${shown} is not a savepoint: ${safe(await storage.describe())}`;
   }
-  const info = await stat(dir).catch(() => undefined);
+  const local = /^file:/i.test(dir) ? fileURLToPath(dir) : dir;
+  const info = await stat(local).catch(() => undefined);
   if (!info) return `${shown} does not exist`;
   if (!info.isDirectory()) return `${shown} is a file, not a savepoint (a savepoint is a directory holding ${METADATA_FILE} and data files)`;
-  const names = await readdir(dir);
+  const names = await readdir(local);
   if (names.includes(METADATA_FILE)) return undefined;
   if (LSM_FILES.every((n) => names.includes(n))) {
     return `${shown} is an LSM database directory (@stateshift/backend-lsm), not a savepoint: \`check\` reads it as it is; take a savepoint of it (backend.savepoint(dir)) for the other commands`;

@@ -48,6 +48,24 @@ describe('inspect', () => {
   });
 });
 
+test('check --json gives the error of its child process with its stable code', async () => {
+  const sp = await ordersSavepoint(50);
+  const metadata = await readFile(join(sp, '_metadata'));
+  metadata[30] ^= 0xff;
+  await writeFile(join(sp, '_metadata'), metadata);
+  const { code, stdout, stderr } = await run('check', sp, '--job', fixture('orders-v2.ts'), '--json');
+  expect(code, stderr).toBe(2);
+  expect(JSON.parse(stdout).error).toMatchObject({ name: 'CorruptSavepointError', code: 'STATESHIFT_CORRUPT_SAVEPOINT' });
+});
+
+test('a location of a scheme no savepoint is stored in is refused as such by every command, never made a path', async () => {
+  for (const args of [['inspect', 'gs://bucket/sp'], ['dump', 'gs://bucket/sp', '--operator', 'o', '--state', 's'], ['check', 'gs://bucket/sp', '--job', fixture('orders-v2.ts')]]) {
+    const { code, stderr } = await run(...args);
+    expect(code).toBe(2);
+    expect(stderr).toContain('"gs://bucket/sp" names a location of scheme "gs:", which stateshift cannot store savepoints in');
+  }
+});
+
 describe('errors of worker threads', () => {
   test('a damaged block only a worker reads: the typed error, its code and the file and offset, and nothing written, with 1 or 2 workers', async () => {
     const sp = await ordersSavepoint(300);

@@ -189,7 +189,8 @@ function runChild(task: CheckTask, timeoutMs: number, io: Io): Promise<CheckRepo
       finish(() => {
         child.kill();
         if (m.type === 'report') resolve(m.report);
-        else reject(Object.assign(new Error(m.message), { name: m.name }));
+        // The child's error, with its name and stable code (main prints the code in --json output).
+        else reject(Object.assign(new Error(m.message), { name: m.name, ...(m.code ? { code: m.code } : {}) }));
       });
     });
     child.on('error', (error) => finish(() => reject(error)));
