@@ -4,7 +4,7 @@ import { EXIT_OK, EXIT_USAGE, UsageError } from './errors.js';
 import { storageFlags, storageOptions } from './flags.js';
 import { checkHelp, demoHelp, dumpHelp, inspectHelp, mergeHelp, migrateHelp, storageHelp, usage } from './help.js';
 import { json, processIo, type Io } from './io.js';
-import { safe } from './text.js';
+import { safe, safeLines } from './text.js';
 import { version } from './version.js';
 
 const helps: Record<string, string> = { inspect: inspectHelp, dump: dumpHelp, check: checkHelp, migrate: migrateHelp, merge: mergeHelp, demo: demoHelp };
@@ -42,7 +42,8 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
   try {
     parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
   } catch (error) {
-    io.err(`stateshift: ${safe((error as Error).message)}\n\n${usage}`);
+    // Node's message may run over lines: kept as lines, other control characters escaped.
+    io.err(`stateshift: ${safeLines((error as Error).message)}\n\n${usage}`);
     return EXIT_USAGE;
   }
   const { values, positionals } = parsed;

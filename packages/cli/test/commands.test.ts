@@ -66,6 +66,15 @@ test('a location of a scheme no savepoint is stored in is refused as such by eve
   }
 });
 
+test('bad flag values are usage errors, and a message over several lines is printed as lines', async () => {
+  const demo = await run('demo', '--orders', 'abc');
+  expect(demo.code).toBe(2);
+  expect(demo.stderr).toContain('stateshift demo: UsageError: --orders must be a whole number');
+  const dash = await run('dump', 'x', '--limit', '-1');
+  expect(dash.code).toBe(2);
+  expect(dash.stderr).toContain("argument is ambiguous.\nDid you forget");
+});
+
 describe('errors of worker threads', () => {
   test('a damaged block only a worker reads: the typed error, its code and the file and offset, and nothing written, with 1 or 2 workers', async () => {
     const sp = await ordersSavepoint(300);

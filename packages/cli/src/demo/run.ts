@@ -8,6 +8,7 @@ import { checkWith } from '../commands/check.js';
 import { inspect } from '../commands/inspect.js';
 import { paint, progressBar, type Io } from '../io.js';
 import { EXIT_OK, EXIT_UNSAFE } from '../errors.js';
+import { wholeNumber } from '../flags.js';
 import { ordersV1, ordersV2, ordersV2Converted, USERS, type Order, type OrdersJob } from './jobs.js';
 
 
@@ -40,8 +41,7 @@ async function processOrders(backend: StateBackend<OrdersJob>, from: number, cou
 }
 
 export async function demo(io: Io, options: { orders?: string; keep?: boolean }): Promise<number> {
-  const n = options.orders === undefined ? 20_000 : Number(options.orders);
-  if (!Number.isInteger(n) || n < 1) throw new TypeError(`--orders must be a whole number above 0, got ${options.orders}`);
+  const n = wholeNumber('orders', options.orders, 1) ?? 20_000;
   const dir = await mkdtemp(path.join(tmpdir(), 'stateshift-demo-'));
   const started = Date.now();
   const timings: [string, number][] = [];
