@@ -26,10 +26,8 @@ import {
   AbstractStateBackend,
   checkOpenOptions,
   checkpointInDir,
-  lockDirectory,
   type ExportCut,
   restoreRekeyed,
-  restoreSource,
   type MapEntryWrite,
   type StateSlot,
 } from '@stateshift/backend';
@@ -53,8 +51,6 @@ export class HeapBackend<J extends JobDeclaration = JobDeclaration> extends Abst
   /** Savepoints being written: while any is, list and map data are replaced, not changed in place. */
   private exporting = 0;
   private readonly dir: string | undefined;
-  /** Lets go of `dir`'s lock (when this backend holds it). */
-  private unlock: (() => Promise<void>) | undefined;
 
   constructor(options: BackendOpenOptions<J>) {
     super(options);
@@ -215,23 +211,11 @@ export class HeapBackend<J extends JobDeclaration = JobDeclaration> extends Abst
 
   protected async _close(): Promise<void> {
     for (const t of this.tables) t.clear();
-    await this.unlock?.();
   }
 
-  /**
-   * Locks `dir` (BackendLockedError when another backend has it open), then restores from
-   * `restoreFrom` or the last checkpoint there. A failed restore closes the backend, which lets
-   * the directory go. `openHeapBackend` calls this once.
-   */
+  /** Locks `dir` and restores (see restoreOnOpen); `openHeapBackend` calls this once. */
   async open(options: BackendOpenOptions<J>): Promise<this> {
-    if (this.dir) this.unlock = await lockDirectory(this.dir);
-    try {
-      const from = await restoreSource(options);
-      if (from) await this.restore(from, options);
-    } catch (error) {
-      await this.close();
-      throw error;
-    }
+    await this.restoreOnOpen(options, (from) => this.restore(from, options));
     return this;
   }
 

@@ -10,6 +10,7 @@ import fc from 'fast-check';
 import { afterAll, expect, test } from 'vitest';
 import { DataOutput } from '@stateshift/core';
 import { DataFileWriter, type RawEntry } from '@stateshift/savepoint';
+import { encodeEntries } from '@stateshift/savepoint/testing';
 import { writeRowsByKeyGroup } from '../src/export.js';
 import type { Row } from '../src/table.js';
 
@@ -24,17 +25,7 @@ const entriesOf = (row: Row, values: Uint8Array[]): RawEntry[] =>
   values.map((value) => ({ state: 0, keyGroup: row.keyGroup, key: new Uint8Array([row.key as number]), namespace: new Uint8Array(0), mapKey: new Uint8Array(0), version: 1, value }));
 
 function frameRow(out: DataOutput, row: Row, data: unknown): void {
-  for (const e of entriesOf(row, data as Uint8Array[])) {
-    out.writeVarUint(e.state);
-    out.writeVarUint(e.keyGroup);
-    for (const part of [e.key, e.namespace, e.mapKey]) {
-      out.writeVarUint(part.length);
-      out.writeRaw(part);
-    }
-    out.writeVarUint(e.version);
-    out.writeVarUint(e.value.length);
-    out.writeRaw(e.value);
-  }
+  encodeEntries(entriesOf(row, data as Uint8Array[]), out);
 }
 
 async function fileBytes(name: string, write: (file: DataFileWriter) => Promise<void>): Promise<Uint8Array> {

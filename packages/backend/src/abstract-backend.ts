@@ -35,6 +35,8 @@ import {
   type Savepoint,
   type SavepointLayout,
 } from '@stateshift/savepoint';
+import { restoreSource } from './checkpoint-dir.js';
+import { lockDirectory } from './directory-lock.js';
 import { listHandle, mapHandle, valueHandle, type HandleHost } from './handles.js';
 import type { MapEntryWrite } from './private-api.js';
 import { checkOpen, OperatorSlot, StateSlot } from './slots.js';
@@ -89,6 +91,8 @@ export abstract class AbstractStateBackend<J extends JobDeclaration = JobDeclara
   private readonly handleCache = new Map<string, AnyOperatorStateHandle>();
   private readonly clock: () => number;
   private closed = false;
+  /** Lets go of the directory `restoreOnOpen` locked. */
+  private unlockDirectory: (() => Promise<void>) | undefined;
 
   protected constructor(options: BackendOpenOptions<J>) {
     this.job = options.job;
@@ -224,7 +228,28 @@ export abstract class AbstractStateBackend<J extends JobDeclaration = JobDeclara
     if (this.closed) return;
     this.closed = true;
     this.handleCache.clear();
-    await this._close();
+    try {
+      await this._close();
+    } finally {
+      await this.unlockDirectory?.();
+    }
+  }
+
+  /**
+   * The open of a backend whose state lives in memory and whose checkpoints live in `options.dir`:
+   * locks the directory (BackendLockedError when another backend has it; `close` lets it go), then
+   * restores from `restoreFrom` or the last checkpoint there through `restore`. A failed restore
+   * closes the backend, so the directory is free again.
+   */
+  protected async restoreOnOpen(options: BackendOpenOptions<J>, restore: (location: string) => Promise<void>): Promise<void> {
+    if (options.dir) this.unlockDirectory = await lockDirectory(options.dir);
+    try {
+      const from = await restoreSource(options);
+      if (from) await restore(from);
+    } catch (error) {
+      await this.close();
+      throw error;
+    }
   }
 
   /**

@@ -5,7 +5,7 @@
  */
 import { DataInput, keyGroupInRange, supports, type BackendOpenOptions, type JobDeclaration, type TtlValue } from '@stateshift/core';
 import { entryDecoder, FIRST_VERSION, type RawEntry, type SavepointWriter } from '@stateshift/savepoint';
-import { AbstractStateBackend, checkOpenOptions, checkpointInDir, lockDirectory, restoreRekeyed, restoreSource, type ExportCut, type MapEntryWrite, type StateSlot } from '../src/index.js';
+import { AbstractStateBackend, checkOpenOptions, checkpointInDir, restoreRekeyed, type ExportCut, type MapEntryWrite, type StateSlot } from '../src/index.js';
 
 interface Row {
   keyGroup: number;
@@ -26,8 +26,6 @@ export class MemoryBackend<J extends JobDeclaration = JobDeclaration> extends Ab
   readonly supports = supports({ persistence: true });
   private tables: Tables;
   private readonly dir: string | undefined;
-  /** Lets go of `dir`'s lock (when this backend holds it). */
-  private unlock: (() => Promise<void>) | undefined;
 
   constructor(options: BackendOpenOptions<J>) {
     super(options);
@@ -152,19 +150,11 @@ export class MemoryBackend<J extends JobDeclaration = JobDeclaration> extends Ab
 
   protected async _close(): Promise<void> {
     this.tables = [];
-    await this.unlock?.();
   }
 
-  /** Locks `dir`, then restores from `restoreFrom` or its last checkpoint; a failed restore closes the backend. */
+  /** Locks `dir` and restores (see restoreOnOpen). */
   async open(options: BackendOpenOptions<J>): Promise<this> {
-    if (this.dir) this.unlock = await lockDirectory(this.dir);
-    try {
-      const from = await restoreSource(options);
-      if (from) await this.restore(from, options);
-    } catch (error) {
-      await this.close();
-      throw error;
-    }
+    await this.restoreOnOpen(options, (from) => this.restore(from, options));
     return this;
   }
 

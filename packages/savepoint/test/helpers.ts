@@ -101,18 +101,4 @@ export function sessionEntries(n: number): { uid: string; entries: RawEntry[] }[
   ];
 }
 
-/** Entries as a data block holds them, back to back (what `DataFileWriter.appendEncoded` takes). */
-export function encodeEntries(entries: readonly RawEntry[], out = new DataOutput(256)): Uint8Array {
-  for (const e of entries) {
-    out.writeVarUint(e.state);
-    out.writeVarUint(e.keyGroup);
-    for (const part of [e.key, e.namespace, e.mapKey]) {
-      out.writeVarUint(part.length);
-      out.writeRaw(part);
-    }
-    out.writeVarUint(e.version);
-    out.writeVarUint(e.value.length);
-    out.writeRaw(e.value);
-  }
-  return out.toBytes();
-}
+export { encodeEntries } from '../src/testing/index.js';

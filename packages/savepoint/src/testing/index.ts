@@ -1,14 +1,16 @@
 /**
  * `@stateshift/savepoint/testing`: the corruption cases of a savepoint (every byte flipped, every
  * truncation) and a runner that puts each through any reader (the offline reader, a backend's
- * restore) and checks that each gives a typed stateshift error or the original values.
+ * restore) and checks that each gives a typed stateshift error or the original values; and entries framed
+ * as a data block holds them (`encodeEntries`), for tests of `DataFileWriter.appendEncoded`.
  *
  * @module @stateshift/savepoint/testing
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
-import { CorruptSavepointError, DataInput, StateshiftError, type KeyGroupRange } from '@stateshift/core';
+import { CorruptSavepointError, DataInput, DataOutput, StateshiftError, type KeyGroupRange } from '@stateshift/core';
+import type { RawEntry } from '../data-file.js';
 import { openSavepoint } from '../reader.js';
 import type { SavepointLocation, StorageOptions } from '../storage/resolve.js';
 
@@ -155,4 +157,20 @@ export async function readStoredValues(location: SavepointLocation, options: Sto
     }
   }
   return out;
+}
+
+/** Entries as a data block holds them, back to back (what `DataFileWriter.appendEncoded` takes), written into `out`. */
+export function encodeEntries(entries: readonly RawEntry[], out = new DataOutput(256)): Uint8Array {
+  for (const e of entries) {
+    out.writeVarUint(e.state);
+    out.writeVarUint(e.keyGroup);
+    for (const part of [e.key, e.namespace, e.mapKey]) {
+      out.writeVarUint(part.length);
+      out.writeRaw(part);
+    }
+    out.writeVarUint(e.version);
+    out.writeVarUint(e.value.length);
+    out.writeRaw(e.value);
+  }
+  return out.toBytes();
 }
