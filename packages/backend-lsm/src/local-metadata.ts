@@ -6,6 +6,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { isRunning } from '@stateshift/backend';
 import { RestoreError } from '@stateshift/core';
 import { decodeMetadata, encodeMetadata, type SavepointMetadata } from '@stateshift/savepoint';
 import type { ClassicLevel } from 'classic-level';
@@ -123,15 +124,6 @@ export async function markRestoring(dir: string, location: string): Promise<void
   await syncDir(dirname(dir));
 }
 
-/** Whether the process `pid` runs on this machine (a signal 0 is only checked, never sent). */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /**
  * Removes the staging directories beside `dir` of restores killed between making one and renaming
@@ -142,7 +134,7 @@ async function removeAbandonedStaging(dir: string): Promise<void> {
   const names = await readdir(dirname(dir)).catch(() => [] as string[]);
   for (const name of names) {
     const pid = name.startsWith(prefix) ? Number(name.slice(prefix.length).split('-')[0]) : NaN;
-    if (Number.isInteger(pid) && pid !== process.pid && !alive(pid)) await rm(join(dirname(dir), name), { recursive: true, force: true });
+    if (Number.isInteger(pid) && pid !== process.pid && !isRunning(pid)) await rm(join(dirname(dir), name), { recursive: true, force: true });
   }
 }
 

@@ -57,12 +57,12 @@ async function readHolder(path: string): Promise<Holder | undefined> {
   }
 }
 
-function isRunning(pid: number): boolean {
+/** Whether process `pid` runs on this host (signal 0 is only checked, never sent; EPERM: it runs as another user). */
+export function isRunning(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
   } catch (error) {
-    // EPERM: it runs, as another user.
     return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
