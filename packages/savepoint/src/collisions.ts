@@ -5,6 +5,7 @@
  * unless the state gives `mergeOnCollision`.
  */
 import { ConverterError, DataInput, DataOutput, EncodeError, KeyCollisionError, formatKey, murmur3_32, type Serializer, type TtlValue } from '@stateshift/core';
+import { compareBytes, sameBytes } from './byte-order.js';
 import type { RawEntry } from './data-file.js';
 import { describeKeyBytes, type DecodedEntry } from './decode-entries.js';
 import { EntrySorter, type EntryOrder } from './manage/entry-sorter.js';
@@ -29,8 +30,6 @@ export function keyCollisionError(operator: string, state: string, what: 'key' |
   );
 }
 
-const sameBytes = (a: Uint8Array, b: Uint8Array) => a.byteLength === b.byteLength && compareBytes(a, b) === 0;
-
 /** An entry's key, namespace and map key as the new job writes them. */
 export interface RekeyedBytes {
   key: Uint8Array;
@@ -44,13 +43,6 @@ export interface FoundCollision {
   /** The colliding entry's old key, namespace and map key. */
   old: Pick<RawEntry, 'key' | 'namespace' | 'mapKey'>;
   error: KeyCollisionError;
-}
-
-/** Byte strings in lexicographic order; in JS, as the arrays are short (a call into Buffer.compare costs more). */
-function compareBytes(a: Uint8Array, b: Uint8Array): number {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i] - b[i];
-  return a.length - b.length;
 }
 
 /**

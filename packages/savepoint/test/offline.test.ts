@@ -1,8 +1,9 @@
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { ConverterError, CorruptSavepointError, defineJob, int32, int64, JobDefinitionError, listState, mapState, operator, RestoreError, string, valueState } from '@stateshift/core';
+import { ConverterError, CorruptSavepointError, defineJob, int32, int64, JobDefinitionError, KeyCollisionError, listState, mapState, operator, RestoreError, string, valueState } from '@stateshift/core';
 import {
   bootstrapSavepoint,
   checkUpgrade,
@@ -20,6 +21,7 @@ import {
   SavepointWriter,
   type SavepointMetadata,
 } from '../src/index.js';
+import { refuseDuplicates } from '../src/manage/bootstrap.js';
 import { counts, countsJob, sampleEntries, tempDir } from './helpers.js';
 
 async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
@@ -270,4 +272,95 @@ describe('bounded memory', () => {
     expect(byKey(after)).toEqual(byKey(before));
     expect(after.every((e) => e.keyGroup < 16)).toBe(true);
   });
+});
+
+describe('bootstrap refuses two values for one key', () => {
+  const job = defineJob({
+    name: 'dups',
+    maxParallelism: 16,
+    operators: [operator({ uid: 'op', key: string(), states: [valueState('v', int32()), listState('l', int32()), mapState('m', string(), int32())] })],
+  });
+  const values = (n: number) => Array.from({ length: n }, (_, i) => ({ operator: 'op', state: 'v', key: `k${i}`, value: i }));
+
+  test.each([
+    ['in memory', undefined],
+    ['across spilled runs', 2_000],
+  ])('a value state given one key twice (%s): KeyCollisionError naming it, nothing written', async (_, sortBufferBytes) => {
+    const dir = join(await tempDir(), 'sp');
+    const data = [...values(3000), { operator: 'op', state: 'v', key: 'k1234', value: -1 }];
+    const error = await bootstrapSavepoint(dir, job, data, { sortBufferBytes }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(KeyCollisionError);
+    expect(error).toMatchObject({ code: 'STATESHIFT_KEY_COLLISION', operator: 'op', state: 'v' });
+    expect((error as Error).message).toContain('value state "v" has two values for key "k1234"');
+    expect(existsSync(join(dir, '_metadata'))).toBe(false);
+  });
+
+  test('a map state given one map key twice is refused; other map keys of the key are kept', async () => {
+    const entry = (mapKey: string, value: number) => ({ operator: 'op', state: 'm', key: 'u', mapKey, value });
+    const ok = join(await tempDir(), 'ok');
+    await bootstrapSavepoint(ok, job, [entry('a', 1), entry('b', 2), entry('c', 3)]);
+    expect((await collect(readState(await openSavepoint(ok), 'op', 'm'))).map((e) => [e.mapKey, e.value]).sort()).toEqual([
+      ['a', 1],
+      ['b', 2],
+      ['c', 3],
+    ]);
+    const error = await bootstrapSavepoint(join(await tempDir(), 'bad'), job, [entry('a', 1), entry('b', 2), entry('a', 3)]).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(KeyCollisionError);
+    expect((error as Error).message).toContain('key "u", map key "a"');
+  });
+
+  test('list elements of one key are not duplicates, and keep their order among other keys', async () => {
+    const dir = join(await tempDir(), 'sp');
+    const data = Array.from({ length: 5000 }, (_, i) => ({ operator: 'op', state: 'l', key: `k${i % 7}`, value: i }));
+    await bootstrapSavepoint(dir, job, [...data, ...values(3000)], { sortBufferBytes: 5_000 });
+    const read = await collect(readState(await openSavepoint(dir), 'op', 'l'));
+    expect(read.filter((e) => e.key === 'k3').map((e) => e.value)).toEqual(data.filter((e) => e.key === 'k3').map((e) => e.value));
+    expect(read).toHaveLength(5000);
+  });
+
+  test('the same key in two states, or two keys, is no duplicate', async () => {
+    const dir = join(await tempDir(), 'sp');
+    await bootstrapSavepoint(dir, job, [
+      { operator: 'op', state: 'v', key: 'a', value: 1 },
+      { operator: 'op', state: 'm', key: 'a', mapKey: 'a', value: 2 },
+      { operator: 'op', state: 'v', key: 'b', value: 3 },
+    ]);
+    expect((await collect(readState(await openSavepoint(dir), 'op', 'v'))).map((e) => [e.key, e.value]).sort()).toEqual([
+      ['a', 1],
+      ['b', 3],
+    ]);
+  });
+});
+
+test('bootstrap is refused exactly when a value-state key repeats, wherever the repeat falls (blocks, runs)', async () => {
+  const job = defineJob({ name: 'p', maxParallelism: 4, operators: [operator({ uid: 'op', key: int32(), states: [valueState('v', int32())] })] });
+  await fc.assert(
+    fc.asyncProperty(fc.array(fc.integer({ min: 0, max: 60_000 }), { minLength: 1, maxLength: 9_000 }), fc.constantFrom(undefined, 3_000, 40_000), async (keys, sortBufferBytes) => {
+      const dir = join(await tempDir(), 'sp');
+      const refused = await bootstrapSavepoint(dir, job, keys.map((key, i) => ({ operator: 'op', state: 'v', key, value: i })), { sortBufferBytes }).then(
+        () => false,
+        (e: unknown) => (e instanceof KeyCollisionError ? true : Promise.reject(e)),
+      );
+      expect(refused).toBe(new Set(keys).size < keys.length);
+    }),
+    { numRuns: 25 },
+  );
+});
+
+test('refuseDuplicates finds a repeat across a block boundary, after the first block was reused', async () => {
+  const job = defineJob({ name: 'p', maxParallelism: 4, operators: [operator({ uid: 'op', key: string(), states: [valueState('v', int32()), listState('l', int32())] })] });
+  const key = new Uint8Array([1, 0x61]); // "a"
+  const entry = (state: number, k: Uint8Array) => ({ state, keyGroup: 0, key: k, namespace: new Uint8Array(0), mapKey: new Uint8Array(0), version: 1, value: new Uint8Array([0]) });
+  const run = async (blocks: ReturnType<typeof entry>[][]) => {
+    const seen: number[] = [];
+    for await (const block of refuseDuplicates(job.operators[0], (async function* () {
+      for (const b of blocks) {
+        yield b;
+        b[b.length - 1].key.fill(9); // the producer reuses its buffer once the block is taken
+      }
+    })())) seen.push(block.length);
+    return seen;
+  };
+  await expect(run([[entry(0, new Uint8Array([1, 0x62])), entry(0, key.slice())], [entry(0, key.slice())]])).rejects.toThrow(/value state "v" has two values for key "a"/);
+  expect(await run([[entry(1, key.slice())], [entry(1, key.slice())]])).toEqual([1, 1]);
 });

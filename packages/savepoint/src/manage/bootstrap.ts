@@ -2,12 +2,26 @@
  * A new savepoint from data (Flink's State Processor API "bootstrap"): entries for a job's states,
  * each key assigned to its key group. Entries stream in any order and are sorted in bounded memory
  * (sorted runs spilled to a temporary directory, then merged), so the input may be larger than memory.
+ * Two values for one key of a value state (or one map key of a map state) are refused: a restore
+ * would keep one of them.
  */
-import { DataOutput, keyGroupOf, storedValueSerializer, type JobDeclaration, type TtlValue } from '@stateshift/core';
+import {
+  DataOutput,
+  KeyCollisionError,
+  keyGroupOf,
+  murmur3_32,
+  storedValueSerializer,
+  type JobDeclaration,
+  type OperatorDeclaration,
+  type TtlValue,
+} from '@stateshift/core';
+import { compareBytes, sameBytes } from '../byte-order.js';
+import type { RawEntry } from '../data-file.js';
+import { describeKeyBytes } from '../decode-entries.js';
 import { FIRST_VERSION, layoutOfJob } from '../layout.js';
 import type { SavepointMetadata } from '../metadata.js';
 import { SavepointWriter } from '../writer.js';
-import { EntrySorter } from './entry-sorter.js';
+import { EntrySorter, type EntryOrder } from './entry-sorter.js';
 
 export interface BootstrapEntry {
   operator: string;
@@ -34,14 +48,15 @@ export async function bootstrapSavepoint(
   options: BootstrapOptions = {},
 ): Promise<SavepointMetadata> {
   const now = options.now ?? Date.now();
-  const sorter = new EntrySorter(job.maxParallelism, options.sortBufferBytes);
+  const sorter = new EntrySorter(job.maxParallelism, options.sortBufferBytes, byStateAndKey);
   try {
     await sortEntries(sorter, job, data, now);
     const writer = await SavepointWriter.create(dir, layoutOfJob(job));
     try {
       for (const group of sorter.groups()) {
-        const file = await writer.openDataFile(job.operators[group].uid, { start: 0, end: job.maxParallelism - 1 });
-        for await (const block of sorter.sorted(group)) {
+        const op = job.operators[group];
+        const file = await writer.openDataFile(op.uid, { start: 0, end: job.maxParallelism - 1 });
+        for await (const block of refuseDuplicates(op, sorter.sorted(group))) {
           for (const entry of block) {
             const flushing = file.append(entry);
             if (flushing) await flushing;
@@ -57,6 +72,52 @@ export async function bootstrapSavepoint(
   } finally {
     await sorter.dispose();
   }
+}
+
+/**
+ * Within a key group: by state, then key, namespace and map key (a hash ranks them; ties keep the
+ * order entries came in, so list elements stay in order). Entries for one key of a state are adjacent.
+ */
+const byStateAndKey: EntryOrder = {
+  rank: (e) => e.state * 2 ** 32 + murmur3_32(e.mapKey, murmur3_32(e.namespace, murmur3_32(e.key))),
+  compare: (a, b) => compareBytes(a.key, b.key) || compareBytes(a.namespace, b.namespace) || compareBytes(a.mapKey, b.mapKey),
+};
+
+/**
+ * `blocks` (one operator's entries, sorted by `byStateAndKey`) passed through, after a KeyCollisionError
+ * for the first two entries of one key of a value state, or one map key of a map state.
+ */
+export async function* refuseDuplicates(op: OperatorDeclaration, blocks: AsyncIterable<RawEntry[]>): AsyncGenerator<RawEntry[]> {
+  // The last entry of the previous block, copied (a block's entries are views).
+  let previous: RawEntry | undefined;
+  for await (const block of blocks) {
+    for (let i = 0; i < block.length; i++) {
+      const entry = block[i];
+      const before = i > 0 ? block[i - 1] : previous;
+      if (before && op.states[entry.state].type !== 'list' && sameEntryKey(before, entry)) throw duplicateError(op, entry);
+    }
+    const last = block[block.length - 1];
+    if (last) previous = { ...last, key: last.key.slice(), namespace: last.namespace.slice(), mapKey: last.mapKey.slice() };
+    yield block;
+  }
+}
+
+const sameEntryKey = (a: RawEntry, b: RawEntry) => a.state === b.state && sameBytes(a.key, b.key) && sameBytes(a.namespace, b.namespace) && sameBytes(a.mapKey, b.mapKey);
+
+function duplicateError(op: OperatorDeclaration, entry: RawEntry): KeyCollisionError {
+  const state = op.states[entry.state];
+  const where = [
+    `key ${describeKeyBytes(op.keySerializer, entry.key)}`,
+    ...(op.namespaceSerializer ? [`namespace ${describeKeyBytes(op.namespaceSerializer, entry.namespace)}`] : []),
+    ...(state.type === 'map' ? [`map key ${describeKeyBytes(state.keySerializer, entry.mapKey)}`] : []),
+  ].join(', ');
+  return new KeyCollisionError(
+    op.uid,
+    state.name,
+    `bootstrap: operator "${op.uid}" ${state.type} state "${state.name}" has two values for ${where}, and a savepoint holds one: ` +
+      `a restore would keep one and lose the other. Give bootstrapSavepoint one entry per ${state.type === 'map' ? 'map key' : 'key'} (merge the values first)` +
+      `${state.type === 'value' ? ', or declare a list state for several values per key' : ''}.`,
+  );
 }
 
 async function sortEntries(sorter: EntrySorter, job: JobDeclaration, data: AsyncIterable<BootstrapEntry> | Iterable<BootstrapEntry>, now: number): Promise<void> {

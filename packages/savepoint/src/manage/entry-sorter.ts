@@ -14,6 +14,7 @@ import type { DataFileMetadata } from '../metadata.js';
 /** Default memory for buffered entries (their bytes, packed, plus a few bytes of index each). */
 export const DEFAULT_SORT_BUFFER_BYTES = 32 * 1024 * 1024;
 const INDEX_BYTES = 16;
+const RANK_BYTES = 8;
 
 /**
  * A finer order of entries within a key group (runs are data files, which hold key groups in
@@ -31,11 +32,12 @@ export function checkSortBudget(budgetBytes: number): void {
   if (!(Number.isSafeInteger(budgetBytes) && budgetBytes > 0)) throw new TypeError(`sortBufferBytes must be a whole number of bytes above 0, got ${String(budgetBytes)}`);
 }
 
-/** Buffered entries of one group: packed one after another, with their offsets and key groups. */
+/** Buffered entries of one group: packed one after another, with their offsets, key groups and ranks (with an order). */
 interface Pending {
   out: DataOutput;
   offsets: number[];
   keyGroups: number[];
+  ranks: number[];
 }
 
 export class EntrySorter {
@@ -56,10 +58,12 @@ export class EntrySorter {
   /** Adds an entry of `group` (its bytes are copied); returns a promise when the buffer was spilled (await it). */
   add(group: number, entry: RawEntry): Promise<void> | undefined {
     let p = this.pending.get(group);
-    if (!p) this.pending.set(group, (p = { out: new DataOutput(64 * 1024), offsets: [], keyGroups: [] }));
+    if (!p) this.pending.set(group, (p = { out: new DataOutput(64 * 1024), offsets: [], keyGroups: [], ranks: [] }));
     const before = p.out.length;
     p.offsets.push(before);
     p.keyGroups.push(entry.keyGroup);
+    // Ranked now, while the entry is at hand: ranking at sort time would decode every entry again.
+    if (this.order) p.ranks.push(this.order.rank(entry));
     const out = p.out;
     out.writeVarUint(entry.state);
     out.writeBytes(entry.key);
@@ -67,7 +71,7 @@ export class EntrySorter {
     out.writeBytes(entry.mapKey);
     out.writeVarUint(entry.version);
     out.writeBytes(entry.value);
-    this.buffered += out.length - before + INDEX_BYTES;
+    this.buffered += out.length - before + INDEX_BYTES + (this.order ? RANK_BYTES : 0);
     return this.buffered >= this.budgetBytes ? this.spill() : undefined;
   }
 
@@ -172,9 +176,9 @@ function* sortedBlocks(p: Pending, order?: EntryOrder): Generator<RawEntry[]> {
   const indexes = Uint32Array.from(p.keyGroups.keys());
   const { keyGroups } = p;
   if (order) {
-    // Entries are decoded for their rank and again on a tie, never all held at once: a buffer's worth
-    // of decoded entries (views) would take many times the budget.
-    const ranks = Float64Array.from(indexes, (index) => order.rank(entryAt(index)));
+    // Entries are decoded on a tie only, never all held at once: a buffer's worth of decoded entries
+    // (views) would take many times the budget.
+    const { ranks } = p;
     indexes.sort((a, b) => keyGroups[a] - keyGroups[b] || ranks[a] - ranks[b] || order.compare(entryAt(a), entryAt(b)) || a - b);
   } else {
     indexes.sort((a, b) => keyGroups[a] - keyGroups[b] || a - b);
