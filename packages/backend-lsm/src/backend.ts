@@ -45,6 +45,7 @@ import {
   type StatePlan,
 } from '@stateshift/savepoint';
 import { existsSync } from 'node:fs';
+import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ClassicLevel } from 'classic-level';
 import { entryKey, entryKeyOf, latin1, lowerBound, startsWith, MAX_STATE_ID, parseKey, prefixEnd, splitRest, statePrefix, versioned } from './layout.js';
@@ -809,6 +810,9 @@ export async function openLsmBackend<J extends JobDeclaration>(options: LsmOpenO
     throw new TypeError('openLsmBackend(): writeBufferSize must be a positive whole number of entries');
   }
   // A restore is marked before LevelDB creates anything, so an interrupted one is always detected.
+  // Into a directory that was absent or empty, a failed restore leaves it so again: a savepoint that
+  // is missing or refused must not leave a marker that every later open has to deal with.
+  const fresh = options.restoreFrom !== undefined ? await absentOrEmpty(options.dir) : false;
   if (options.restoreFrom !== undefined) await markRestoringUnlessHeld(options.dir, options.restoreFrom);
   const db: Db = new ClassicLevel<Uint8Array, Uint8Array>(options.dir, { keyEncoding: 'view', valueEncoding: 'view' });
   try {
@@ -826,8 +830,24 @@ export async function openLsmBackend<J extends JobDeclaration>(options: LsmOpenO
     return backend;
   } catch (error) {
     await db.close();
+    if (fresh) await leaveAsFound(options.dir, fresh);
     throw error;
   }
+}
+
+async function absentOrEmpty(dir: string): Promise<'absent' | 'empty' | false> {
+  try {
+    return (await readdir(dir)).length === 0 ? 'empty' : false;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 'absent';
+    throw error;
+  }
+}
+
+/** After a failed restore: the directory removed if the open made it, else emptied (it may be a mount point). */
+async function leaveAsFound(dir: string, found: 'absent' | 'empty'): Promise<void> {
+  if (found === 'absent') await rm(dir, { recursive: true, force: true });
+  else for (const name of await readdir(dir)) await rm(join(dir, name), { recursive: true, force: true });
 }
 
 /** Whether a state's stored versions differ from its newest in having a TTL. */

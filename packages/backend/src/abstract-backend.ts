@@ -35,6 +35,8 @@ import {
   type Savepoint,
   type SavepointLayout,
 } from '@stateshift/savepoint';
+import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { restoreSource } from './checkpoint-dir.js';
 import { lockDirectory } from './directory-lock.js';
 import { listHandle, mapHandle, valueHandle, type HandleHost } from './handles.js';
@@ -239,15 +241,17 @@ export abstract class AbstractStateBackend<J extends JobDeclaration = JobDeclara
    * The open of a backend whose state lives in memory and whose checkpoints live in `options.dir`:
    * locks the directory (BackendLockedError when another backend has it; `close` lets it go), then
    * restores from `restoreFrom` or the last checkpoint there through `restore`. A failed restore
-   * closes the backend, so the directory is free again.
+   * closes the backend, so the directory is free again (and removed, if this open made it).
    */
   protected async restoreOnOpen(options: BackendOpenOptions<J>, restore: (location: string) => Promise<void>): Promise<void> {
+    const made = options.dir !== undefined && !existsSync(options.dir);
     if (options.dir) this.unlockDirectory = await lockDirectory(options.dir);
     try {
       const from = await restoreSource(options);
       if (from) await restore(from);
     } catch (error) {
       await this.close();
+      if (made) await rm(options.dir!, { recursive: true, force: true });
       throw error;
     }
   }

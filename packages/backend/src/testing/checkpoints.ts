@@ -4,7 +4,8 @@
  * position. Savepoints carry the position, and a restore exposes it.
  */
 import { deepStrictEqual, equal, rejects } from 'node:assert/strict';
-import { BackendLockedError } from '@stateshift/core';
+import { existsSync, readdirSync } from 'node:fs';
+import { BackendLockedError, defineJob } from '@stateshift/core';
 import { openSavepoint } from '@stateshift/savepoint';
 import { collect, misuse, session, type Common } from './common.js';
 import { countsJob } from './fixtures.js';
@@ -139,6 +140,24 @@ export function all(test: Common['test'], common: Common): void {
     await source.savepoint(s.path('sp'));
     const backend = await s.open({ job, dir, restoreFrom: s.path('sp') });
     equal(backend.operator(counter).value(count).get('k'), 1n);
+  }));
+
+  test(`${prefix}checkpoints: a refused restore leaves an empty or absent directory as it found it: a plain open then starts empty`, session(common, async (s) => {
+    const { job, counter, count } = countsJob();
+    const source = await s.open({ job });
+    source.operator(counter).value(count).set('k', 1n);
+    await source.savepoint(s.path('sp'));
+    const otherJob = defineJob({ ...job, name: 'not-counts' });
+    const empty = await s.dir();
+    const absent = s.path('absent');
+    for (const dir of [empty, absent]) {
+      await rejects(s.open({ job, dir, restoreFrom: s.path('no-such-savepoint') }), (error: Error) => error.name === 'NotASavepointError');
+      await rejects(s.open({ job: otherJob, dir, restoreFrom: s.path('sp') }), (error: Error) => error.name === 'RestoreError' && /not-counts/.test(error.message));
+      deepStrictEqual(existsSync(dir) ? readdirSync(dir) : 'absent', dir === empty ? [] : 'absent');
+      const backend = await s.open({ job, dir });
+      equal(backend.operator(counter).value(count).get('k'), undefined);
+      await backend.close();
+    }
   }));
 
   test(`${prefix}checkpoints: a backend opened in a new directory starts empty, without a position`, session(common, async (s) => {
