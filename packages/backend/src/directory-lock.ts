@@ -9,6 +9,7 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { BackendLockedError } from '@stateshift/core';
+import { isRunning } from '@stateshift/savepoint';
 
 const LOCK = 'LOCK';
 
@@ -54,15 +55,5 @@ async function readHolder(path: string): Promise<Holder | undefined> {
   } catch {
     // Gone since, or being written: treated as held.
     return undefined;
-  }
-}
-
-/** Whether process `pid` runs on this host (signal 0 is only checked, never sent; EPERM: it runs as another user). */
-export function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

@@ -11,4 +11,5 @@ export type { PrivateStateApi, MapEntryWrite } from './private-api.js';
 export { valueHandle, listHandle, mapHandle, type HandleHost } from './handles.js';
 export { restoreRekeyed, type RekeyedRow, type RekeyOptions } from './rekey.js';
 export { checkpointInDir, currentCheckpoint, restoreSource } from './checkpoint-dir.js';
-export { isRunning, lockDirectory } from './directory-lock.js';
+export { lockDirectory } from './directory-lock.js';
+export { isRunning } from '@stateshift/savepoint';

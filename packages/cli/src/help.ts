@@ -86,7 +86,8 @@ splits the range into n parts of about equal bytes, one in this thread and the o
 threads (more workers than cores only adds overhead: a warning says so).
 --replace first removes what a migrate that never committed left at --out (a process killed
 midway: its _lock and data files), so that range is simply run again; a committed savepoint
-(_metadata) is never removed.`;
+(_metadata) is never removed, nor the output of a writer still running on this host.
+Ctrl-C removes what the migration had written, then exits with 130.`;
 
 export const mergeHelp = `stateshift merge <savepoint>... --out <dir> [--allow-gaps] [--drop-position] [--replace] [--json]
 
@@ -98,7 +99,8 @@ files are copied and verified; the parts are never modified; _metadata is writte
 application position the parts carry is kept when they all carry the same one; parts with different
 positions (one per instance) are refused unless --drop-position (the result records none).
 --replace first removes what a merge that never committed left at --out (a process killed
-midway: its _lock and data files), never a committed savepoint.`;
+midway: its _lock and data files), never a committed savepoint nor the output of a writer still
+running on this host. Ctrl-C removes what the merge had written, then exits with 130.`;
 
 export const demoHelp = `stateshift demo [--orders n] [--keep]
 

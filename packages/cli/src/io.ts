@@ -1,5 +1,6 @@
 /** Where commands write, and how: colour and progress only on a terminal, JSON in a documented form. */
 import { once } from 'node:events';
+import { watchInterruptions } from './interrupt.js';
 
 export interface Io {
   /** Returns false when the output is full: await `drain` before writing more. */
@@ -13,22 +14,9 @@ export interface Io {
   color: boolean;
 }
 
-let pipeWatched = false;
-
-/** A reader that went away (`stateshift inspect ... | head`) ends the command quietly. */
-function endQuietlyOnClosedPipe(): void {
-  if (pipeWatched) return;
-  pipeWatched = true;
-  for (const stream of [process.stdout, process.stderr]) {
-    stream.on('error', (error: NodeJS.ErrnoException) => {
-      if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-      throw error;
-    });
-  }
-}
-
+/** The process's own output; Ctrl-C and a reader that goes away (`stateshift inspect ... | head`) end the command as interrupt.ts says. */
 export function processIo(): Io {
-  endQuietlyOnClosedPipe();
+  watchInterruptions();
   const tty = !!process.stdout.isTTY;
   return {
     out: (t) => process.stdout.write(t),

@@ -1,4 +1,5 @@
 /** Loading a job module: a JS or TS file exporting a `defineJob` result (default export, or `job`). */
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import Module, { createRequire } from 'node:module';
 import path from 'node:path';
@@ -73,6 +74,36 @@ async function importDeclaringOnly(file: string, shown: string): Promise<Record<
   }
 }
 
+/**
+ * Where a syntax error that stopped a module from loading is (`path:line:column`, the column from 1)
+ * and what it is, or undefined. TypeScript (esbuild, through tsx) says so in its message, with a
+ * column from 0; Node puts `path:line`, the line and a caret atop a CommonJS module's stack, but
+ * nowhere for an ES module (Node 20), so then `node --check` (which only parses) is asked.
+ */
+function syntaxError(error: unknown, file: string): { at: string; what: string } | undefined {
+  const message = error instanceof Error ? error.message : '';
+  const esbuild = /^(.+):(\d+):(\d+): ERROR: (.+)$/m.exec(message);
+  if (esbuild) {
+    // tsx names x.mts and x.cts x.ts to esbuild (x.mjs x.js): the module is named as it was given.
+    const stem = (p: string) => p.replace(/\.[cm]?[jt]sx?$/, '');
+    const where = stem(esbuild[1]) === stem(file) ? file : esbuild[1];
+    return { at: `${where}:${esbuild[2]}:${Number(esbuild[3]) + 1}`, what: esbuild[4] };
+  }
+  // tsx's loader (registered for a TypeScript job) reports an ES module that does not parse as a "Parse error" at 1:1.
+  if (!(error instanceof SyntaxError) && !message.startsWith('Parse error')) return undefined;
+  const atop = (text: string) => /^(.+):(\d+)\n.*\n( *)\^/.exec(text);
+  let found = atop(error instanceof Error ? (error.stack ?? '') : '');
+  let what = message;
+  if (!found) {
+    const check = spawnSync(process.execPath, ['--check', file], { encoding: 'utf8', timeout: 30_000 });
+    found = atop(check.stderr ?? '');
+    what = /^SyntaxError: (.+)$/m.exec(check.stderr ?? '')?.[1] ?? message;
+  }
+  if (!found) return undefined;
+  const where = found[1].startsWith('file:') ? fileURLToPath(found[1]) : found[1];
+  return { at: `${where}:${found[2]}:${found[3].length + 1}`, what };
+}
+
 export async function loadJob(modulePath: string): Promise<JobDeclaration> {
   const file = path.resolve(modulePath);
   if (!existsSync(file)) throw new UsageError(`job module ${safe(modulePath)} does not exist`);
@@ -85,6 +116,8 @@ export async function loadJob(modulePath: string): Promise<JobDeclaration> {
     module = await importDeclaringOnly(file, modulePath);
   } catch (error) {
     if (error instanceof UsageError) throw error;
+    const syntax = syntaxError(error, file);
+    if (syntax) throw new UsageError(`cannot load job module ${safe(modulePath)}: a syntax error at ${safe(syntax.at)}: ${syntax.what}; fix it and run the command again`);
     throw new UsageError(`cannot load job module ${safe(modulePath)}: ${(error as Error).message}`);
   }
   // A CommonJS-shaped module (or TypeScript compiled as one) nests its exports under default.

@@ -2,9 +2,10 @@
  * Savepoint locations on the command line: directories, or `s3://bucket/prefix` URLs reached with
  * the `--s3-*` flags every command takes (credentials come from the AWS SDK's standard chain).
  */
+import { hostname } from 'node:os';
 import path from 'node:path';
 import { SavepointStorageError, type StorageOptions } from '@stateshift/core';
-import { LOCK_FILE, METADATA_FILE, parseS3Url, storageFor } from '@stateshift/savepoint';
+import { isRunning, LOCK_FILE, METADATA_FILE, parseS3Url, storageFor, writerLockHolder } from '@stateshift/savepoint';
 import { UsageError } from './errors.js';
 import { isObjectStore } from './flags.js';
 import { safe } from './text.js';
@@ -34,8 +35,9 @@ const WRITER_FILE = (name: string) => name === LOCK_FILE || DATA_FILE.test(name)
 /**
  * `--replace`: removes what a writer that never committed left at `location` (a process killed
  * midway), so the same output can be written again. A committed savepoint (`_metadata`) is never
- * removed, nor a location holding anything a savepoint writer does not write. Returns how many
- * objects it removed.
+ * removed, nor a location holding anything a savepoint writer does not write, nor one whose lock
+ * is held by a process still running on this host (one on another host cannot be checked).
+ * Returns how many objects it removed.
  */
 export async function removeUnfinished(location: string, options: StorageOptions): Promise<number> {
   const storage = storageFor(location, options);
@@ -47,6 +49,14 @@ export async function removeUnfinished(location: string, options: StorageOptions
   if (foreign.length) {
     throw new UsageError(
       `--out ${safe(location)} holds ${foreign.slice(0, 3).map((n) => safe(n)).join(', ')}${foreign.length > 3 ? ` and ${foreign.length - 3} more` : ''}, which no savepoint writer wrote; --replace leaves it alone: choose another --out`,
+    );
+  }
+  const holder = names.includes(LOCK_FILE) ? await writerLockHolder(storage) : undefined;
+  if (holder && holder.host === hostname() && isRunning(holder.pid)) {
+    throw new UsageError(
+      `--out ${safe(location)} is being written by process ${holder.pid} on this host (since ${safe(holder.since)}; it holds ${safe(storage.objectPath(LOCK_FILE))}), which is still running; ` +
+        `--replace only removes what a writer that is gone left: wait for that process to finish, or stop it (kill ${holder.pid}) and run again with --replace. ` +
+        `If process ${holder.pid} is not a stateshift writer (its pid was reused), remove ${safe(storage.objectPath(LOCK_FILE))} and run again`,
     );
   }
   // The lock last: until it goes, no other writer starts here.

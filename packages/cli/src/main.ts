@@ -1,6 +1,6 @@
 /** The `stateshift` command: argument parsing, dispatch, and exit codes. */
 import { parseArgs } from 'node:util';
-import { EXIT_OK, EXIT_USAGE, UsageError } from './errors.js';
+import { EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, InterruptedError, UsageError } from './errors.js';
 import { storageFlags, storageOptions } from './flags.js';
 import { checkHelp, demoHelp, dumpHelp, inspectHelp, mergeHelp, migrateHelp, storageHelp, usage } from './help.js';
 import { json, processIo, type Io } from './io.js';
@@ -122,6 +122,12 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
       }
     }
   } catch (error) {
+    if (error instanceof InterruptedError) {
+      // One line after Ctrl-C; nothing at all once the reader of the output has gone.
+      if (error.quiet) return EXIT_OK;
+      io.err(`stateshift ${command}: ${error.message}\n`);
+      return EXIT_INTERRUPTED;
+    }
     const [{ describeError, errorMessage }, { StateshiftError }] = await Promise.all([import('./describe-error.js'), import('@stateshift/core')]);
     io.err(`stateshift ${command}: ${describeError(error)}\n`);
     if (values.json) {

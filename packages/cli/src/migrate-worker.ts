@@ -7,6 +7,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { KeyGroupRange, StorageOptions } from '@stateshift/core';
 import { openSavepoint, prepareRewrite, rewritePart, storageFor, type DataFileMetadata } from '@stateshift/savepoint';
 import { loadAdapters } from './adapters.js';
+import { InterruptedError } from './errors.js';
 import { everyTenthSecond } from './io.js';
 import { loadJob } from './load-job.js';
 
@@ -18,6 +19,8 @@ export interface WorkerTask {
   allowJobNameChange: boolean;
   /** How `s3://` locations are reached (from the --s3-* flags). */
   storage: StorageOptions;
+  /** Set to 1 by the main thread on Ctrl-C: the part stops at its next progress report and removes what it wrote. */
+  stop: Int32Array;
 }
 
 /** Sent by the main thread once it has decided the upgrade: the key groups to rewrite, and a name for its files. */
@@ -60,7 +63,11 @@ if (parentPort && workerData) {
     (async () => {
       const prepared = await preparing;
       // A message per thousand entries would cost the worker time.
-      const progress = everyTenthSecond((done) => port.postMessage({ type: 'progress', done } satisfies WorkerReply));
+      const report = everyTenthSecond((done) => port.postMessage({ type: 'progress', done } satisfies WorkerReply));
+      const progress = (done: number) => {
+        if (Atomics.load(task.stop, 0)) throw new InterruptedError('interrupted');
+        report(done);
+      };
       const files = await rewritePart(prepared, storageFor(task.out, task.storage), range, label, progress);
       port.postMessage({ type: 'done', files } satisfies WorkerReply);
     })().catch(fail);

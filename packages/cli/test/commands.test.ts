@@ -1,13 +1,13 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, hostname } from 'node:os';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import { openHeapBackend } from '@stateshift/backend-heap';
 import { DataOutput, keyGroupOf, string } from '@stateshift/core';
-import { openSavepoint } from '@stateshift/savepoint';
+import { openSavepoint, SavepointWriter } from '@stateshift/savepoint';
 import { loadJob } from '../src/load-job.js';
 import { fixture, ordersSavepoint, run, tempDir } from './helpers.js';
 
@@ -176,6 +176,25 @@ describe('check', () => {
     expect(missing.stderr).toContain('does not exist');
     expect((await run('check', sp)).code).toBe(2);
   });
+
+  test('a job module with a syntax error: the message names its file, line and column', async () => {
+    const sp = await ordersSavepoint(5);
+    const dir = await tempDir();
+    // The built command, in its own process: a test runner would load the module its own way.
+    const bin = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
+    for (const name of ['job.mjs', 'job.ts', 'job.cjs']) {
+      const file = join(dir, name);
+      await writeFile(file, `// a job\nconst answer = 42;\nconst broken = {;\nexport default broken;\n`);
+      const migrate = spawnSync(process.execPath, [bin, 'migrate', sp, '--job', file, '--out', join(dir, 'out')], { encoding: 'utf8' });
+      expect(migrate.status).toBe(2);
+      expect(migrate.stderr).toContain(`cannot load job module ${file}: a syntax error at ${file}:3:17: `);
+      expect(migrate.stderr).toContain('fix it and run the command again');
+    }
+    // check loads the job in a child process: the same message comes back.
+    const check = spawnSync(process.execPath, [bin, 'check', sp, '--job', join(dir, 'job.mjs')], { encoding: 'utf8' });
+    expect(check.status).toBe(2);
+    expect(check.stderr).toContain(`a syntax error at ${join(dir, 'job.mjs')}:3:17: Unexpected token ';'`);
+  });
 });
 
 describe('migrate', () => {
@@ -232,6 +251,42 @@ describe('migrate', () => {
     expect(replaced.stderr).toContain('holds mydata/, which no savepoint writer wrote; --replace leaves it alone');
     expect(await readdir(out)).toEqual(['mydata']);
     expect(await readFile(join(out, 'mydata', 'file'), 'utf8')).toBe('precious');
+  });
+
+  test('--replace refuses an --out whose writer still runs on this host, naming it; that of a writer that is gone is removed', async () => {
+    const sp = await ordersSavepoint(50);
+    const out = join(await tempDir(), 'out');
+    // A writer at work, in this process.
+    const writer = await SavepointWriter.create(out, { jobName: 'other', maxParallelism: 64, operators: [] });
+    for (const command of [['migrate', sp, '--job', fixture('orders-v2.ts')], ['merge', sp]]) {
+      const refused = await run(...command, '--out', out, '--replace');
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toContain(`--out ${out} is being written by process ${process.pid} on this host (since `);
+      expect(refused.stderr).toContain(`wait for that process to finish, or stop it (kill ${process.pid}) and run again with --replace`);
+      expect(await readdir(out)).toEqual(['_lock']);
+    }
+    await writer.abort();
+    // What a killed writer left: its process is gone.
+    const gone = spawnSync(process.execPath, ['-e', '']).pid;
+    await mkdir(out, { recursive: true });
+    await writeFile(join(out, '_lock'), `stateshift savepoint writer: pid ${gone} on ${hostname()} since 2026-01-01T00:00:00.000Z`);
+    await writeFile(join(out, 'op0-kg0-63-w0f0.dat'), 'unfinished');
+    const replaced = await run('migrate', sp, '--job', fixture('orders-v2.ts'), '--out', out, '--replace');
+    expect(replaced.code, replaced.stderr).toBe(0);
+    expect((await openSavepoint(out)).metadata.files.length).toBeGreaterThan(0);
+  });
+
+  test('an --out that is a file is refused as such (not as held by another writer), also with --replace, and left alone', async () => {
+    const sp = await ordersSavepoint(5);
+    const file = join(await tempDir(), 'afile');
+    await writeFile(file, 'precious');
+    for (const command of [['migrate', sp, '--job', fixture('orders-v2.ts')], ['migrate', sp, '--job', fixture('orders-v2.ts'), '--replace'], ['merge', sp]]) {
+      const refused = await run(...command, '--out', file);
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toContain(`${file}: cannot write a savepoint here: it is a file, not a directory; choose another location (stateshift migrate and merge: another --out)`);
+      expect(refused.stderr).not.toContain('another savepoint writer');
+    }
+    expect(await readFile(file, 'utf8')).toBe('precious');
   });
 
   test('more workers than cores: a warning naming the cores, and the same savepoint', async () => {

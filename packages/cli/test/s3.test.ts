@@ -106,7 +106,7 @@ describe('commands on s3:// locations', () => {
     const sp = await ordersOnS3(20);
     const job = fixture('orders-v2.ts');
     const out = fresh('killed');
-    await s3.put(`${out}/_lock`, new TextEncoder().encode('stateshift savepoint writer: pid 1 on elsewhere'));
+    await s3.put(`${out}/_lock`, new TextEncoder().encode('stateshift savepoint writer: pid 1 on elsewhere since 2026-01-01T00:00:00.000Z'));
     await s3.put(`${out}/op0-kg0-63-pf0.dat`, new Uint8Array([1, 2, 3]));
     const refused = await run('migrate', sp, '--job', job, '--out', url(out), ...flags());
     expect(refused.code).toBe(2);
@@ -132,11 +132,11 @@ describe('commands on s3:// locations', () => {
   test('merge --replace runs a killed merge again', async () => {
     const parts = [await ordersOnS3(10)];
     const out = fresh('merge-killed');
-    await s3.put(`${out}/_lock`, new TextEncoder().encode('stateshift savepoint writer: pid 1 on elsewhere'));
+    await s3.put(`${out}/_lock`, new TextEncoder().encode('stateshift savepoint writer: pid 1 on elsewhere since 2026-01-01T00:00:00.000Z'));
     await s3.put(`${out}/m0-op0-kg0-63.dat`, new Uint8Array([1, 2, 3]));
     const refused = await run('merge', ...parts, '--out', url(out), ...flags());
     expect(refused.code).toBe(2);
-    expect(refused.stderr).toContain('another savepoint writer holds');
+    expect(refused.stderr).toContain('another savepoint writer (process 1 on elsewhere, since 2026-01-01T00:00:00.000Z) holds');
     expect(refused.stderr).toContain('A merge killed midway is run again with --replace');
     const again = await run('merge', ...parts, '--out', url(out), '--replace', ...flags());
     expect(again.code, again.stderr).toBe(0);

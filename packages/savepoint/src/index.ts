@@ -26,6 +26,7 @@ export { normalizeRanges, subtractRanges, intersectRanges, isFullRange, formatRa
 export { EntryCursor, type EntryBlock } from './entry-cursor.js';
 export { DataFileWriter, readDataFileBlocks, readVerifiedBlocks, forEachBlockAt, decodeBlocksAt, findEntriesAt, checkDataFileHeader, type EntryMatch, type DataFileWriterOptions, type RawEntry, type ReadOptions } from './data-file.js';
 export { SavepointWriter, writeFileAtomically, writeSavepointEntries, type SavepointLayout } from './writer.js';
+export { isRunning, writerLockHolder, type WriterLockHolder } from './writer-lock.js';
 export { Savepoint, openSavepoint, type EntryFilter } from './reader.js';
 export { layoutOfJob, operatorMetadataOf, stateMetadataOf, FIRST_VERSION } from './layout.js';
 export {

@@ -4,7 +4,6 @@
  * location is not a savepoint. A writer holds the location's `_lock` from `create` until its
  * commit or abort, so a second writer fails at once; an abort removes only what this writer made.
  */
-import { hostname } from 'node:os';
 import { checkMaxParallelism, SavepointStorageError, type KeyGroupRange } from '@stateshift/core';
 import { DataFileWriter, type RawEntry } from './data-file.js';
 import { dataFileName, LOCK_FILE, METADATA_FILE } from './format.js';
@@ -12,6 +11,7 @@ import { normalizeRanges } from './key-group-ranges.js';
 import { encodeMetadata, type DataFileMetadata, type OperatorMetadata, type SavepointMetadata } from './metadata.js';
 import { storageFor, type SavepointLocation, type StorageOptions } from './storage/resolve.js';
 import type { SavepointStorage } from './storage/storage.js';
+import { writerLockHolder, writerLockText } from './writer-lock.js';
 
 export { writeFileAtomically } from './storage/fs-storage.js';
 
@@ -55,11 +55,12 @@ export class SavepointWriter {
       uids.add(op.uid);
     }
     const storage = storageFor(location, options);
-    const owner = `stateshift savepoint writer: pid ${process.pid} on ${hostname()} since ${new Date().toISOString()}`;
-    if (!(await storage.createExclusive(LOCK_FILE, new TextEncoder().encode(owner)))) {
+    if (!(await storage.createExclusive(LOCK_FILE, new TextEncoder().encode(writerLockText())))) {
+      const holder = await writerLockHolder(storage).catch(() => undefined);
       throw new SavepointStorageError(
         'in-use',
-        `another savepoint writer holds ${storage.objectPath(LOCK_FILE)}; wait for it, or if none is running (a writer was killed), remove the location and write again`,
+        `another savepoint writer${holder ? ` (process ${holder.pid} on ${holder.host}, since ${holder.since})` : ''} holds ${storage.objectPath(LOCK_FILE)}; ` +
+          'wait for it, or if none is running (a writer was killed), remove the location and write again',
         storage.location,
       );
     }

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -133,6 +133,36 @@ describe('partial savepoints', () => {
     await expect(mergeSavepoints([parts[0], parts[2]], join(await tempDir(), 'x'))).rejects.toThrow(/3-5 are in none of them/);
     const gappy = await mergeSavepoints([parts[0], parts[2]], join(await tempDir(), 'x'), { allowGaps: true });
     expect(gappy.keyGroupRanges).toEqual([{ start: 0, end: 2 }, { start: 6, end: 7 }]);
+  });
+
+  test('merge stopped by its signal fails with the reason and leaves nothing, at any chunk', async () => {
+    const src = join(await tempDir(), 'src');
+    await filePerState(src, 400);
+    const parts = [];
+    for (const range of [{ start: 0, end: 3 }, { start: 4, end: 7 }]) {
+      const dir = join(await tempDir(), `p${range.start}`);
+      await rewriteSavepoint(src, dir, { job: counts, keyGroups: range });
+      parts.push(dir);
+    }
+    for (const after of [0, 1, 3, 5]) {
+      const out = join(await tempDir(), `out-${after}`);
+      const controller = new AbortController();
+      let chunks = 0;
+      const reason = new Error('stop');
+      // Aborted once `after` checks have passed: the signal is read before each chunk is copied or verified.
+      const signal = new Proxy(controller.signal, {
+        get(target, property) {
+          if (property === 'throwIfAborted') return () => (chunks++ >= after ? (controller.abort(reason), target.throwIfAborted()) : undefined);
+          const value = Reflect.get(target, property);
+          return typeof value === 'function' ? value.bind(target) : value;
+        },
+      });
+      await expect(mergeSavepoints(parts, out, { signal })).rejects.toBe(reason);
+      expect(existsSync(out) ? readdirSync(out) : []).toEqual([]);
+    }
+    const whole = join(await tempDir(), 'whole');
+    await mergeSavepoints(parts, whole, { signal: new AbortController().signal });
+    expect(await contents(whole)).toEqual(await contents(src));
   });
 
   test('rewrites keep the application position; merge keeps a shared one and refuses differing ones', async () => {

@@ -4,7 +4,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { CorruptSavepointError, NotASavepointError, SavepointStorageError } from '@stateshift/core';
 import { layoutOfJob, openSavepoint, readDataFileBlocks, SavepointWriter, writeSavepointEntries, type RawEntry } from '../src/index.js';
-import { BUCKET, startS3, type TestS3 } from './s3-server.js';
+import { BUCKET, CREDENTIALS, startS3, type TestS3 } from './s3-server.js';
 import { counts, sampleEntries, sessionEntries, sessions } from './helpers.js';
 
 let s3: TestS3;
@@ -139,6 +139,31 @@ describe('savepoints on S3 (s3rver on 127.0.0.1)', () => {
     expect((denied as SavepointStorageError).reason).toBe('access');
     expect(await s3.keys('nocreds')).toEqual([]);
     expect(await s3.keys('wrongcreds')).toEqual([]);
+  });
+
+  test('no region in the options, AWS_REGION or the profile: a typed error saying where to set one, and nothing written', async () => {
+    const saved = { AWS_REGION: process.env.AWS_REGION, AWS_DEFAULT_REGION: process.env.AWS_DEFAULT_REGION };
+    delete process.env.AWS_REGION;
+    delete process.env.AWS_DEFAULT_REGION;
+    // A client of the user's for this server, made without a region (the SDK's "Region is missing").
+    const client = new S3Client({ endpoint: s3.endpoint, forcePathStyle: true, credentials: CREDENTIALS });
+    try {
+      const error = await SavepointWriter.create(`s3://${BUCKET}/no-region`, layoutOfJob(counts), { s3: { client } }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(SavepointStorageError);
+      expect(String(error)).toMatch(/s3:\/\/stateshift-test\/no-region: cannot .*: no AWS region is configured; set AWS_REGION, give the region in the options \(\{ s3: \{ region \} \}, stateshift's --s3-region\)/);
+      // Storage options without a region (nor an endpoint, which defaults it to us-east-1).
+      await expect(openSavepoint(`s3://${BUCKET}/no-region`, { s3: { credentials: CREDENTIALS } })).rejects.toThrow(/no AWS region is configured/);
+      // AWS_DEFAULT_REGION alone is not read by the SDK: the message says so.
+      process.env.AWS_DEFAULT_REGION = 'eu-west-1';
+      await expect(openSavepoint(`s3://${BUCKET}/no-region`, { s3: { credentials: CREDENTIALS, forcePathStyle: true } })).rejects.toThrow(/AWS_DEFAULT_REGION is set, but the AWS SDK for JavaScript reads AWS_REGION/);
+      expect(await s3.keys('no-region')).toEqual([]);
+    } finally {
+      client.destroy();
+      for (const [name, value] of Object.entries(saved)) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+    }
   });
 
   test('a prefix holding only objects under a deeper prefix is not empty: the writer refuses it', async () => {

@@ -154,7 +154,7 @@ describe('a savepoint location has one writer', () => {
     const error = await SavepointWriter.create(dir, layoutOfJob(counts)).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(SavepointStorageError);
     expect((error as SavepointStorageError).reason).toBe('in-use');
-    expect(String(error)).toMatch(/another savepoint writer holds .*_lock/);
+    expect(String(error)).toMatch(/another savepoint writer \(process \d+ on .*, since .*\) holds .*_lock/);
     await expect(writeSavepointEntries(dir, layoutOfJob(counts), { start: 0, end: 7 }, [{ uid: 'counter', entries: sampleEntries(3) }])).rejects.toThrow(SavepointStorageError);
     expect((await readdir(dir)).sort()).toEqual(['_lock', 'op0-kg0-7.dat']);
     await first.commit();
@@ -182,6 +182,19 @@ describe('a savepoint location has one writer', () => {
     expect(String(error)).toMatch(/the location is not empty \(it holds "mydata\/"\); choose a new location/);
     expect(await readdir(dir)).toEqual(['mydata']);
     expect(await readFile(join(dir, 'mydata', 'file'), 'utf8')).toBe('precious');
+  });
+
+  test('a location that is a file (or under one) is refused as such, not as held by another writer, and left alone', async () => {
+    const file = join(await tempDir(), 'afile');
+    await writeFile(file, 'precious');
+    for (const location of [file, join(file, 'sp')]) {
+      const error = await SavepointWriter.create(location, layoutOfJob(counts)).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(SavepointStorageError);
+      expect((error as SavepointStorageError).reason).toBe('not-empty');
+      expect(String(error)).not.toMatch(/another savepoint writer/);
+      expect(String(error)).toMatch(location === file ? /afile: cannot write a savepoint here: it is a file, not a directory; choose another location/ : /a part of its path is a file, not a directory/);
+    }
+    expect(await readFile(file, 'utf8')).toBe('precious');
   });
 
   test('a writer killed before its commit leaves no savepoint, and its lock keeps the next writer out', async () => {

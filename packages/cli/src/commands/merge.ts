@@ -2,6 +2,7 @@ import type { StorageOptions } from '@stateshift/core';
 import { formatBytes, json, type Io } from '../io.js';
 import { EXIT_OK, NotASavepointError, UsageError } from '../errors.js';
 import { formatRanges, isFullRange, mergeSavepoints } from '@stateshift/savepoint';
+import { interruptible } from '../interrupt.js';
 import { notASavepoint } from '../open.js';
 import { safe } from '../text.js';
 import { checkOutside, removeUnfinished, withReplaceHint } from '../locations.js';
@@ -24,7 +25,12 @@ export async function merge(io: Io, parts: string[], options: MergeCommandOption
     if (why) throw new NotASavepointError(why);
   }
   if (options.replace) await removeUnfinished(options.out, storage);
-  const metadata = await mergeSavepoints(parts, options.out, { allowGaps: options.allowGaps, ...(options.dropPosition ? { position: null } : {}), storage }).catch((error: unknown) => {
+  const out = options.out;
+  // Ctrl-C stops the copy at its next chunk; the merge's writer then aborts, as on any failure.
+  const what = `the merge was interrupted; nothing was kept (what it had written to ${safe(out)} was removed)`;
+  const metadata = await interruptible(what, (signal) =>
+    mergeSavepoints(parts, out, { allowGaps: options.allowGaps, ...(options.dropPosition ? { position: null } : {}), storage, signal }),
+  ).catch((error: unknown) => {
     throw withReplaceHint(error, 'merge');
   });
   const entries = metadata.files.reduce((n, f) => n + f.entries, 0);

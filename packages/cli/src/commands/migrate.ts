@@ -4,6 +4,7 @@ import type { StorageOptions } from '@stateshift/core';
 import type { SavepointWriter } from '@stateshift/savepoint';
 import { EXIT_OK, UsageError } from '../errors.js';
 import { absoluteLocation, wholeNumber } from '../flags.js';
+import { interruptible } from '../interrupt.js';
 import { formatBytes, json, progressBar, type Io } from '../io.js';
 import { startHelper } from '../migrate-threads.js';
 import type { WorkerTask } from '../migrate-worker.js';
@@ -22,10 +23,17 @@ export interface MigrateOptions {
 }
 
 export async function migrate(io: Io, src: string, options: MigrateOptions): Promise<number> {
-  if (!options.job || !options.out) throw new UsageError('migrate needs --job <module> and --out <dir>');
+  const { job, out } = options;
+  if (!job || !out) throw new UsageError('migrate needs --job <module> and --out <dir>');
   const workers = wholeNumber('workers', options.workers, 1, 64) ?? 1;
   const cores = availableParallelism();
   if (workers > cores) io.err(`stateshift migrate: warning: --workers ${workers} is more than this machine's ${cores} core${cores > 1 ? 's' : ''}; the extra workers only add overhead (use --workers ${cores})\n`);
+  const what = `the migration was interrupted; nothing was kept (what it had written to ${safe(out)} was removed)`;
+  return interruptible(what, (signal) => migrateParts(io, src, { ...options, job, out }, workers, signal));
+}
+
+/** The migration; Ctrl-C stops each part at its next progress report (a part removes what it wrote), then the writer aborts. */
+async function migrateParts(io: Io, src: string, options: MigrateOptions & { job: string; out: string }, workers: number, signal: AbortSignal): Promise<number> {
   const { storage = {} } = options;
   const done = new Array<number>(workers).fill(0);
   let total = 0;
@@ -43,7 +51,9 @@ export async function migrate(io: Io, src: string, options: MigrateOptions): Pro
     jobModule: path.resolve(options.job),
     allowNonRestoredState: !!options.allowNonRestoredState,
     allowJobNameChange: !!options.allowJobNameChange,
+    stop: new Int32Array(new SharedArrayBuffer(4)),
   };
+  signal.addEventListener('abort', () => Atomics.store(task.stop, 0, 1));
   const helpers = Array.from({ length: workers - 1 }, (_, i) => startHelper(task, progress(i + 1)));
   let writer: SavepointWriter | undefined;
   try {
@@ -68,6 +78,7 @@ export async function migrate(io: Io, src: string, options: MigrateOptions): Pro
     total = savepoint.metadata.files.reduce((n, f) => n + f.entries, 0) * (prepared.rekey.size ? parts.length : 1);
     const started = Date.now();
     const keyGroupRanges = outputKeyGroups(prepared, range);
+    signal.throwIfAborted();
     if (options.replace) await locations.removeUnfinished(options.out, storage);
     writer = await SavepointWriter.create(options.out, { ...prepared.layout, keyGroupRanges }, storage).catch((error: unknown) => {
       throw locations.withReplaceHint(error, 'migrate');
@@ -75,20 +86,21 @@ export async function migrate(io: Io, src: string, options: MigrateOptions): Pro
     // This thread migrates the first part itself while the workers take the others. Every part
     // settles before an error is thrown, so the abort below finds no writer still at work.
     const results = await Promise.allSettled([
-      rewritePart(prepared, writer.storage, parts[0], 'w0', progress(0)),
+      rewritePart(prepared, writer.storage, parts[0], 'w0', (d) => {
+        signal.throwIfAborted();
+        progress(0)(d);
+      }),
       ...parts.slice(1).map((part, i) => helpers[i].run({ range: part, label: `w${i + 1}` })),
     ]);
     const files = results.flatMap((r) => (r.status === 'fulfilled' ? r.value : []));
+    // Recorded first: when a part failed, or Ctrl-C came, the abort below removes the files of the parts that finished with the rest.
+    for (const f of files) writer.addFile(f);
     const failed = results.find((r) => r.status === 'rejected');
-    if (failed) {
-      // The parts that finished wrote files: recorded, the abort below removes them with the rest.
-      for (const f of files) writer.addFile(f);
-      throw failed.reason;
-    }
+    if (failed) throw failed.reason;
+    signal.throwIfAborted();
     // Every part is done; the workers' last progress may not have arrived (sent at most every 100 ms).
     bar.update(total, total);
     bar.done();
-    for (const f of files) writer.addFile(f);
     const metadata = await writer.commit();
     const seconds = (Date.now() - started) / 1000;
     const entries = metadata.files.reduce((n, f) => n + f.entries, 0);

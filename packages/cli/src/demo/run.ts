@@ -9,6 +9,7 @@ import { inspect } from '../commands/inspect.js';
 import { paint, progressBar, type Io } from '../io.js';
 import { EXIT_OK, EXIT_UNSAFE } from '../errors.js';
 import { wholeNumber } from '../flags.js';
+import { interruptible } from '../interrupt.js';
 import { ordersV1, ordersV2, ordersV2Converted, USERS, type Order, type OrdersJob } from './jobs.js';
 
 
@@ -20,7 +21,7 @@ export const ordersIn = (position: Uint8Array | undefined) => (position ? Number
  * The job's loop: per order, count it, keep it as the user's last order and keep the user's last 10
  * order ids; a checkpoint with the position every 1000 orders. State access is synchronous.
  */
-async function processOrders(backend: StateBackend<OrdersJob>, from: number, count: number, makeOrder: (i: number) => unknown, onProgress?: (done: number) => void): Promise<void> {
+async function processOrders(backend: StateBackend<OrdersJob>, from: number, count: number, makeOrder: (i: number) => unknown, signal: AbortSignal, onProgress?: (done: number) => void): Promise<void> {
   const op = backend.operator('orders-per-user');
   const counts = op.value('count');
   const last = op.value('last-order');
@@ -36,16 +37,24 @@ async function processOrders(backend: StateBackend<OrdersJob>, from: number, cou
     if ((i + 1 - from) % 1000 === 0 || i + 1 === from + count) {
       await backend.checkpoint({ position: positionOf(i + 1) });
       onProgress?.(i + 1 - from);
+      signal.throwIfAborted();
     }
   }
 }
 
 export async function demo(io: Io, options: { orders?: string; keep?: boolean }): Promise<number> {
   const n = wholeNumber('orders', options.orders, 1) ?? 20_000;
+  // Ctrl-C, or a reader that goes away (`stateshift demo | head`), stops it at its next step; the directory goes with it.
+  const what = options.keep ? 'the demo was interrupted; its directory is kept (--keep)' : 'the demo was interrupted; its temporary directory was removed';
+  return interruptible(what, (signal) => demoSteps(io, n, !!options.keep, signal));
+}
+
+async function demoSteps(io: Io, n: number, keep: boolean, signal: AbortSignal): Promise<number> {
   const dir = await mkdtemp(path.join(tmpdir(), 'stateshift-demo-'));
   const started = Date.now();
   const timings: [string, number][] = [];
   const timed = async <T>(label: string, fn: () => Promise<T>): Promise<T> => {
+    signal.throwIfAborted();
     const t = Date.now();
     const result = await fn();
     timings.push([label, (Date.now() - t) / 1000]);
@@ -57,7 +66,7 @@ export async function demo(io: Io, options: { orders?: string; keep?: boolean })
     say('1. Version 1 runs', `An orders job on the LSM backend (${dir}) counts orders per user and keeps each user's last order:\nOrder { orderId: string, userId: string, createTs: int64 }. It processes ${n} generated orders.\n`);
     const v1 = await openLsmBackend({ job: ordersV1, dir: path.join(dir, 'db-v1') });
     const bar = progressBar(io, 'orders');
-    await timed(`v1 processes ${n} orders`, () => processOrders(v1, 0, n, v1Order, (d) => bar.update(d, n)));
+    await timed(`v1 processes ${n} orders`, () => processOrders(v1, 0, n, v1Order, signal, (d) => bar.update(d, n)));
     bar.done();
     io.out(`joha has ${v1.operator('orders-per-user').value('count').get('joha')} orders; last: ${JSON.stringify(v1.operator('orders-per-user').value('last-order').get('joha') as object, (_k, v) => (typeof v === 'bigint' ? `${v}n` : v))}\n`);
 
@@ -90,8 +99,8 @@ export async function demo(io: Io, options: { orders?: string; keep?: boolean })
     io.out(`read in place from the savepoint's files, through the same converter: ${JSON.stringify(inPlaceRead, (_k, v) => (typeof v === 'bigint' ? `${v}n` : v))}\n`);
     await inPlace.close();
     io.out(`nina's last order, read lazily through the converter: ${JSON.stringify(firstRead, (_k, v) => (typeof v === 'bigint' ? `${v}n` : v))}\n`);
-    await timed('v2 processes 1000 more orders (eager)', () => processOrders(eager, ordersIn(eager.position), 1000, v2Order));
-    await timed('v2 processes 1000 more orders (lazy)', () => processOrders(lazy, ordersIn(lazy.position), 1000, v2Order));
+    await timed('v2 processes 1000 more orders (eager)', () => processOrders(eager, ordersIn(eager.position), 1000, v2Order, signal));
+    await timed('v2 processes 1000 more orders (lazy)', () => processOrders(lazy, ordersIn(lazy.position), 1000, v2Order, signal));
     io.out(`after ${n + 1000} orders, joha has ${eager.operator('orders-per-user').value('count').get('joha')} (eager) and ${lazy.operator('orders-per-user').value('count').get('joha')} (lazy) orders.\n`);
     const savepoint2 = path.join(dir, 'savepoint-2');
     await eager.savepoint(savepoint2);
@@ -106,7 +115,7 @@ export async function demo(io: Io, options: { orders?: string; keep?: boolean })
     io.out(`${'total'.padEnd(42)} ${((Date.now() - started) / 1000).toFixed(2)} s\n`);
     return EXIT_OK;
   } finally {
-    if (options.keep) io.out(`\nkept ${dir}\n`);
+    if (keep) io.out(`\nkept ${dir}\n`);
     else await rm(dir, { recursive: true, force: true });
   }
 }

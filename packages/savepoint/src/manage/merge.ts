@@ -23,6 +23,8 @@ export interface MergeOptions {
   position?: Uint8Array | null;
   /** How the parts and the output are reached when they are on object storage. */
   storage?: StorageOptions;
+  /** Stops the merge at its next chunk once aborted: it fails with the signal's reason and removes what it wrote. */
+  signal?: AbortSignal;
 }
 
 function layoutBytes(metadata: SavepointMetadata): string {
@@ -83,13 +85,16 @@ export function planMerge(parts: Savepoint[], options: MergeOptions = {}): KeyGr
 }
 
 /** Streams object `name` of `from` into a new object `as` of `to`. */
-async function copyObject(from: SavepointStorage, name: string, to: SavepointStorage, as: string): Promise<void> {
+async function copyObject(from: SavepointStorage, name: string, to: SavepointStorage, as: string, signal?: AbortSignal): Promise<void> {
   const handle = await from.open(name);
   if (!handle) throw new CorruptSavepointError('the data file is missing (the savepoint lists it)', from.objectPath(name), 0);
   try {
     const sink = await to.create(as);
     try {
-      for await (const chunk of handle.read(0, handle.size)) await sink.write(chunk);
+      for await (const chunk of handle.read(0, handle.size)) {
+        signal?.throwIfAborted();
+        await sink.write(chunk);
+      }
       await sink.close();
     } catch (error) {
       await sink.abort();
@@ -110,6 +115,7 @@ export async function mergeSavepoints(sources: SavepointLocation[], out: Savepoi
   const position = options.position === undefined ? parts[0].metadata.position : (options.position ?? undefined);
   const writer = await SavepointWriter.create(out, { ...parts[0].metadata, keyGroupRanges, position }, options.storage);
   try {
+    options.signal?.throwIfAborted();
     for (const [i, part] of parts.entries()) {
       const ranges = keyGroupRangesOf(part.metadata);
       for (const file of part.metadata.files) {
@@ -117,12 +123,10 @@ export async function mergeSavepoints(sources: SavepointLocation[], out: Savepoi
           throw new RestoreError(`${part.storage.objectPath(file.name)} holds key groups ${formatRanges([file.range])}, but the savepoint says it holds only ${formatRanges(ranges)}`);
         }
         const copy = { ...file, name: `m${i}-${file.name}` };
-        await copyObject(part.storage, file.name, writer.storage, copy.name);
+        await copyObject(part.storage, file.name, writer.storage, copy.name, options.signal);
         writer.addFile(copy);
         // Reading the copy checks its size, every block, its entry count and its checksum.
-        for await (const _block of readDataFileBlocks(writer.storage, copy)) {
-          // reading is the check
-        }
+        for await (const _block of readDataFileBlocks(writer.storage, copy)) options.signal?.throwIfAborted();
       }
     }
     return await writer.commit();

@@ -117,10 +117,18 @@ export class FileSystemStorage implements SavepointStorage {
 
   async createExclusive(name: string, bytes: Uint8Array): Promise<boolean> {
     checkPlainName(name);
-    let handle: FileHandle;
     try {
       const made = await mkdir(this.location, { recursive: true });
       if (made !== undefined) this.created = true;
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      // EEXIST: the location is there, and not a directory; ENOTDIR: so is a directory above it.
+      if (code !== 'EEXIST' && code !== 'ENOTDIR') throw this.failed(error, `create ${name}`);
+      const what = code === 'EEXIST' ? 'it is a file, not a directory' : 'a part of its path is a file, not a directory';
+      throw new SavepointStorageError('not-empty', `cannot write a savepoint here: ${what}; choose another location (stateshift migrate and merge: another --out)`, this.location, { cause: error });
+    }
+    let handle: FileHandle;
+    try {
       handle = await open(this.objectPath(name), CREATE_FLAGS, 0o644);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;

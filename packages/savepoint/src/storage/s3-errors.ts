@@ -20,6 +20,16 @@ export function s3StorageError(error: unknown, what: string, location: string, b
       { cause: error },
     );
   }
+  // Thrown by the SDK before any request when neither the options, AWS_REGION nor the profile name a region.
+  if (status === undefined && e.message === 'Region is missing') {
+    const unread = process.env.AWS_DEFAULT_REGION && !process.env.AWS_REGION ? ' (AWS_DEFAULT_REGION is set, but the AWS SDK for JavaScript reads AWS_REGION)' : '';
+    return new SavepointStorageError(
+      'credentials',
+      `cannot ${what}: no AWS region is configured${unread}; set AWS_REGION, give the region in the options ({ s3: { region } }, stateshift's --s3-region), or a profile with a region (AWS_PROFILE)`,
+      location,
+      { cause: error },
+    );
+  }
   if (e.name === 'NoSuchBucket') return new SavepointStorageError('bucket', `cannot ${what}: bucket "${bucket}" does not exist`, location, { cause: error });
   if (status === 403 || e.name === 'AccessDenied' || e.name === 'InvalidAccessKeyId' || e.name === 'SignatureDoesNotMatch') {
     return new SavepointStorageError('access', `cannot ${what}: access denied (${e.name}); check the credentials and the bucket policy`, location, { cause: error });
