@@ -17,7 +17,10 @@ import { valueType, type AvroType } from './types.js';
 export interface AvroCodec {
   write(value: unknown, out: DataOutput): void;
   read(input: DataInput): unknown;
-  /** Whether a value has this type's shape (shallowly): picks the branch of a union on write. */
+  /**
+   * Whether a value has this type's shape (shallowly; a record: a plain object with no field it does
+   * not declare): picks the branch of a union on write.
+   */
   accepts(value: unknown): boolean;
   /** The least bytes one value takes. */
   minBytes: number;
@@ -34,6 +37,18 @@ const INT32_MIN = -0x80000000;
 const INT32_MAX = 0x7fffffff;
 const LONG_MIN = -(1n << 63n);
 const LONG_MAX = (1n << 63n) - 1n;
+/** The largest finite float32. */
+const FLOAT_MAX = 3.4028234663852886e38;
+
+/**
+ * Rounding to the nearest float32 is what "float" means; a finite number float32 would round to
+ * ±Infinity is refused. Called only beyond FLOAT_MAX (and kept out of the write, which stays small).
+ */
+function refuseFloatOverflow(v: number): void {
+  if (Number.isFinite(v) && !Number.isFinite(Math.fround(v))) {
+    throw new EncodeError(`${describeValue(v)} is beyond float's range (±${FLOAT_MAX}) and would be written as ${Math.fround(v)}; use "double" for this field`);
+  }
+}
 
 const typeName = (type: AvroType): string => (type as unknown as { typeName: string }).typeName;
 const nameOf = (type: AvroType): string | undefined => (type as { name?: string }).name;
@@ -148,19 +163,26 @@ function compile(type: AvroType): AvroCodec {
       };
     }
     case 'float':
-    case 'double': {
-      const double = kindOf(type) === 'double';
       return {
-        minBytes: double ? 8 : 4,
+        minBytes: 4,
         accepts: (v) => typeof v === 'number',
         write: (v, out) => {
           if (typeof v !== 'number') throw wrong('a number', v);
-          if (double) out.writeFloat64LE(v);
-          else out.writeFloat32LE(v);
+          if (v > FLOAT_MAX || v < -FLOAT_MAX) refuseFloatOverflow(v);
+          out.writeFloat32LE(v);
         },
-        read: (input) => (double ? input.readFloat64LE() : input.readFloat32LE()),
+        read: (input) => input.readFloat32LE(),
       };
-    }
+    case 'double':
+      return {
+        minBytes: 8,
+        accepts: (v) => typeof v === 'number',
+        write: (v, out) => {
+          if (typeof v !== 'number') throw wrong('a number', v);
+          out.writeFloat64LE(v);
+        },
+        read: (input) => input.readFloat64LE(),
+      };
     case 'string':
       return {
         minBytes: 1,
@@ -311,6 +333,7 @@ function unionCodec(type: AvroType): AvroCodec {
   const nullable = nullIndex >= 0 && branches.length === 2;
   const floatIndex = branches.findIndex((b) => kindOf(valueType(b)) === 'float');
   const doubleIndex = branches.findIndex((b) => kindOf(valueType(b)) === 'double');
+  const recordIndex = branches.findIndex((b) => kindOf(valueType(b)) === 'record');
   return {
     minBytes: 1,
     accepts: () => true,
@@ -327,9 +350,10 @@ function unionCodec(type: AvroType): AvroCodec {
       // A number a float branch would round goes into a double branch if the union has one.
       if (i === floatIndex && doubleIndex >= 0 && Math.fround(v as number) !== v) i = doubleIndex;
       if (i < 0) {
-        // No branch has the value's shape: report the closest branch's own error.
-        i = all.length === 2 && nullIndex >= 0 ? 1 - nullIndex : -1;
-        if (i < 0) throw wrong(`a value of one of the union branches (${names()})`, v);
+        // No branch has the value's shape. An object with a field no record branch declares: the
+        // first record branch refuses it, naming the field.
+        if (recordIndex >= 0 && isRecordValue(v)) i = recordIndex;
+        else throw wrong(`a value of one of the union branches (${names()})`, v);
       }
       out.writeVarInt(i);
       all[i].write(v, out);
@@ -357,6 +381,23 @@ function recordCodec(type: AvroType): AvroCodec {
   const parts = list.map((f) => codecOf(f.type));
   codec.minBytes = parts.reduce((sum, p) => sum + (p === codec ? 0 : p.minBytes), 0);
   const key = (name: string) => JSON.stringify(name);
+  // An own key the record does not declare (its value not undefined) would be lost: write refuses it,
+  // accepts says no (so a union picks a branch that declares it). A for-in with a switch on the
+  // declared names costs no lookups; inherited keys are looked at only on the rare undeclared path.
+  const declared = names.length ? `${names.map((n) => `case ${key(n)}:`).join(' ')} break;` : ''; // a record may have no fields
+  const record = `record ${unqualified(nameOf(type))}`;
+  const unknown = (v: Record<string, unknown>, k: string): void => {
+    if (!Object.hasOwn(v, k)) return;
+    throw new EncodeError(
+      `${record} has no field "${k}"; its fields are ${names.join(', ')}. Declare "${k}" in the Avro schema or remove it from the value before update`,
+      k,
+    );
+  };
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval
+  codec.accepts = new Function(
+    'isRecord',
+    `return function accepts(v) {\nif (!isRecord(v)) return false;\nfor (const k in v) switch (k) { ${declared} default: if (v[k] !== undefined && Object.hasOwn(v, k)) return false; }\nreturn true;\n}`,
+  )(isRecordValue) as AvroCodec['accepts'];
   // Straight-line code per record, as avsc generates: one object literal, fields in order.
   // eslint-disable-next-line @typescript-eslint/no-implied-eval
   codec.read = new Function('P', `return function read(input) {\ninput.enter();\nconst o = {${names.map((n, i) => `${key(n)}: P[${i}].read(input)`).join(', ')}};\ninput.leave();\nreturn o;\n}`)(parts) as AvroCodec['read'];
@@ -367,10 +408,11 @@ function recordCodec(type: AvroType): AvroCodec {
     'isRecord',
     'refuse',
     'nest',
-    `return function write(v, out) {\nif (!isRecord(v)) refuse(v);\nlet i = 0;\ntry {\n${names.map((n, i) => `i = ${i}; P[${i}].write(v[${key(n)}], out);`).join('\n')}\n} catch (error) {\nthrow nest(error, N[i]);\n}\n}`,
+    'unknown',
+    `return function write(v, out) {\nif (!isRecord(v)) refuse(v);\nfor (const k in v) switch (k) { ${declared} default: if (v[k] !== undefined) unknown(v, k); }\nlet i = 0;\ntry {\n${names.map((n, i) => `i = ${i}; P[${i}].write(v[${key(n)}], out);`).join('\n')}\n} catch (error) {\nthrow nest(error, N[i]);\n}\n}`,
   )(parts, names, isRecordValue, (v: unknown) => {
-    throw wrong(`a plain object with the fields of record ${unqualified(nameOf(type))}`, v);
-  }, nest) as AvroCodec['write'];
+    throw wrong(`a plain object with the fields of ${record}`, v);
+  }, nest, unknown) as AvroCodec['write'];
   codec.write = write;
   return codec;
 }

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import * as fc from 'fast-check';
 import { expect, test } from 'vitest';
 import { DataInput, EncodeError, SchemaError, type CompatibilityType } from '@stateshift/core';
-import { encode, goldenSuite, serializerSuite, upgradeSuite, type UpgradeSpec } from '@stateshift/core/testing';
+import { decode, encode, goldenSuite, serializerSuite, upgradeSuite, type UpgradeSpec } from '@stateshift/core/testing';
 import { avro } from '../src/index.js';
 
 const fixture = (name: string) => new URL(`./fixtures/${name}`, import.meta.url);
@@ -59,6 +59,51 @@ test('records written by Debian python3-avro read back', () => {
 test('an invalid value names where it is invalid', () => {
   expect(() => encode(avro(orderSchema), { ...order(1), items: [{ sku: 's', qty: 'x' }] })).toThrow(EncodeError);
   expect(() => encode(avro(orderSchema), { ...order(1), items: [{ sku: 's', qty: 'x' }] })).toThrow(/Order\.items\[0\]\.qty/);
+});
+
+test('a field the record does not declare is refused, naming it, not dropped', () => {
+  const s = avro(orderSchema);
+  expect(() => encode(s, { ...order(1), qty: 3 })).toThrow(EncodeError);
+  expect(() => encode(s, { ...order(1), qty: 3 })).toThrow(
+    /^Order\.qty: record Order has no field "qty"; its fields are orderId, userId, createTs, amount, status, items, tags, note, checksum\. Declare "qty" in the Avro schema or remove it from the value before update$/,
+  );
+  // null is a value too (only undefined counts as absent).
+  expect(() => encode(s, { ...order(1), qty: null })).toThrow(/^Order\.qty: record Order has no field "qty"/);
+  // Nested, in an array and in an optional field: the path leads to it.
+  expect(() => encode(s, { ...order(1), items: [{ sku: 's', qty: 1 }, { sku: 's', qty: 1, price: 2 }] })).toThrow(/^Order\.items\[1\]\.price: record Item has no field "price"; its fields are sku, qty\./);
+  const child = avro({ type: 'record', name: 'Outer', fields: [{ name: 'inner', type: ['null', { type: 'record', name: 'Inner', fields: [{ name: 'x', type: 'int' }] }] }] } as never);
+  expect(() => encode(child, { inner: { x: 1, y: 2 } })).toThrow(/^Outer\.inner\.y: record Inner has no field "y"; its fields are x\./);
+});
+
+test('an undeclared key set to undefined, and inherited enumerable keys, are not fields: written without them', () => {
+  const s = avro(orderSchema);
+  expect(decode(s, encode(s, { ...order(1), qty: undefined }))).toEqual(order(1));
+  const inherited = Object.assign(Object.create({ qty: 3 }) as object, order(1));
+  expect(decode(s, encode(s, inherited))).toEqual(order(1));
+});
+
+test('a union of records picks the branch that declares every field of the value, else refuses naming the field', () => {
+  const a = { type: 'record', name: 'A', fields: [{ name: 'x', type: 'int' }] };
+  const b = { type: 'record', name: 'B', fields: [{ name: 'x', type: 'int' }, { name: 'y', type: 'int' }] };
+  const s = avro({ type: 'record', name: 'R', fields: [{ name: 'u', type: ['string', a, b] }] } as never);
+  // Branch B (index 2), not A with y dropped.
+  expect(encode(s, { u: { x: 1, y: 2 } })).toEqual(new Uint8Array([4, 2, 4]));
+  expect(decode(s, encode(s, { u: { x: 1, y: 2 } }))).toEqual({ u: { x: 1, y: 2 } });
+  expect(decode(s, encode(s, { u: { x: 1 } }))).toEqual({ u: { x: 1 } });
+  expect(() => encode(s, { u: { x: 1, z: 3 } })).toThrow(/^R\.u\.z: record A has no field "z"; its fields are x\./);
+});
+
+test('float: a number beyond its range is refused (it would be Infinity); rounding within it is what float means', () => {
+  const s = avro({ type: 'record', name: 'M', fields: [{ name: 'f', type: 'float' }] } as never);
+  expect(() => encode(s, { f: 1e40 })).toThrow(EncodeError);
+  expect(() => encode(s, { f: 1e40 })).toThrow(/^M\.f: 1e\+40 \(number\) is beyond float's range \(±3\.4028234663852886e\+38\) and would be written as Infinity; use "double" for this field$/);
+  expect(() => encode(s, { f: -1e40 })).toThrow(/would be written as -Infinity/);
+  expect(() => encode(avro('"float"'), 3.5e38)).toThrow(/3\.5e\+38 \(number\) is beyond float's range/);
+  expect(decode(s, encode(s, { f: 3.4e38 }))).toEqual({ f: Math.fround(3.4e38) });
+  expect(decode(s, encode(s, { f: 1.1 }))).toEqual({ f: Math.fround(1.1) });
+  for (const f of [Infinity, -Infinity, NaN, 3.4028234663852886e38, -0]) expect(decode(s, encode(s, { f }))).toEqual({ f });
+  // A union with a double branch takes it instead.
+  expect(decode(avro('["float", "double"]'), encode(avro('["float", "double"]'), 1e40))).toBe(1e40);
 });
 
 test('an invalid schema is a SchemaError; JSON text works as well as objects', () => {

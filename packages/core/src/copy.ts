@@ -1,7 +1,7 @@
 /**
  * Copies of values, for backends' copy semantics: a value handed to `set` or returned by `get`
  * shares nothing mutable with the state. A copy must equal what a round trip through the serializer
- * gives (undeclared fields gone, -0 as the format writes it), so every backend returns the same value
+ * gives (a key holding undefined gone, -0 as the format writes it), so every backend returns the same value
  * for the same `set`. Copy only values the serializer has just written (they are valid).
  */
 import { DataInput, DataOutput } from './bytes.js';

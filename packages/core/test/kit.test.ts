@@ -124,6 +124,7 @@ test('valuesSuite fails a serializer that accepts wrong shapes without an error'
   expect(failed).toContain('lenient: values: a plain object where a map is declared is an EncodeError naming scores');
   expect(failed).toContain('lenient: values: a Map where a record is declared is an EncodeError naming the value');
   expect(failed).toContain('lenient: values: a string with a lone surrogate is an EncodeError naming name');
+  expect(failed).toContain('lenient: values: a field the nested record does not declare is an EncodeError naming child');
   expect(failed).toContain('lenient: values: empty and absent values read back in the shared value model');
   expect(failed).not.toContain('lenient: values: ordinary values read back in the shared value model');
 });

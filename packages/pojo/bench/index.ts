@@ -1,7 +1,7 @@
 /**
  * pojo against the raw codec doing the same work: the same fields written with `DataOutput` calls
- * by hand (what the pojo serializer does per field, without its declarations) into the same shared
- * output, and read back with `DataInput` calls into an object literal; migration through
+ * by hand (what the pojo serializer does per field, without its declarations, and the same refusal
+ * of keys Order does not declare, a for-in over the value's keys) into the same shared output, and read back with `DataInput` calls into an object literal; migration through
  * readPrevious (a field added, a field widened) against a plain read.
  * Runs the compiled code (tsconfig.bench.json), interleaved, printing min and median ratios.
  */
@@ -21,6 +21,17 @@ const raw = new DataOutput(64 * 1024);
 const writeRaw = () => {
   raw.reset();
   for (const o of orders) {
+    for (const k in o) {
+      switch (k) {
+        case 'orderId':
+        case 'userId':
+        case 'createTs':
+        case 'qty':
+          break;
+        default:
+          if ((o as Record<string, unknown>)[k] !== undefined) throw new Error(`Order has no field "${k}"`);
+      }
+    }
     raw.writeString(o.orderId);
     raw.writeString(o.userId);
     raw.writeVarInt64(o.createTs);

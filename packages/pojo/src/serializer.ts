@@ -72,8 +72,18 @@ function compileFields<T>(
     const message = error.path ? error.message.slice(error.path.length + 2) : error.message;
     return new EncodeError(v[name] === undefined ? `field is missing (${message})` : message, joinPath(`${typeName}.${name}`, error.path), { cause: error });
   };
+  // An own key the pojo does not declare (its value not undefined) is refused, not dropped: a for-in
+  // with a switch on the declared names costs no lookups; inherited keys are looked at only there.
+  const unknown = (v: Record<string, unknown>, k: string): void => {
+    if (!Object.hasOwn(v, k)) return;
+    throw new EncodeError(
+      `pojo ${typeName} has no field "${k}"; its fields are ${fields.map((f) => f.name).join(', ')}. Declare "${k}" in pojo('${typeName}', ...) or remove it from the value before update`,
+      `${typeName}.${k}`,
+    );
+  };
+  const check = `for (const k in v) switch (k) { ${fields.map((f) => `case ${key(f.name)}:`).join(' ')} break; default: if (v[k] !== undefined) unknown(v, k); }`;
   // eslint-disable-next-line @typescript-eslint/no-implied-eval
-  const write = new Function('S', 'fail', `return function write(v, out) {\nlet i = 0, x;\ntry {\n${fields.map((f, i) => `i = ${i}; ${plans[i] ? `x = v[${key(f.name)}]; ${plans[i]!.write('x', i)}` : `S[${i}].serialize(v[${key(f.name)}], out);`}`).join('\n')}\n} catch (error) {\nthrow fail(error, i, v);\n}\n}`)(S, fail);
+  const write = new Function('S', 'fail', 'unknown', `return function write(v, out) {\n${check}\nlet i = 0, x;\ntry {\n${fields.map((f, i) => `i = ${i}; ${plans[i] ? `x = v[${key(f.name)}]; ${plans[i]!.write('x', i)}` : `S[${i}].serialize(v[${key(f.name)}], out);`}`).join('\n')}\n} catch (error) {\nthrow fail(error, i, v);\n}\n}`)(S, fail, unknown);
   return { read, write };
 }
 
@@ -103,7 +113,10 @@ export class PojoSerializer<T extends object> implements Serializer<T> {
     this.copiers = fields.map((f) => copierOf(f.serializer));
   }
 
-  /** A copy with the declared fields only, as a round trip would give. */
+  /**
+   * A copy with the declared fields only, as a round trip would give. Backends copy a value after
+   * `serialize` took it, which refuses undeclared fields, so none is lost here.
+   */
   copy(value: T): T {
     const record = value as Record<string, unknown>;
     const out = this.create();

@@ -18,7 +18,7 @@ import {
   string,
   type Serializer,
 } from '@stateshift/core';
-import { encode, goldenSuite, serializerSuite, upgradeSuite } from '@stateshift/core/testing';
+import { decode, encode, goldenSuite, serializerSuite, upgradeSuite } from '@stateshift/core/testing';
 import { pojo } from '../src/index.js';
 
 // Flink's PojoSerializer upgrade scenarios use a Person type written as ("Gordon", 27).
@@ -162,6 +162,38 @@ test('a missing or wrong field is an EncodeError naming Type.field', () => {
   expect(() => encode(order(), { orderId: 'o', userId: 'u', createTs: 0n, items: [{ sku: 's', qty: 'x' }], tags: new Map(), note: null, status: 'NEW' } as never)).toThrow(
     /Order\.items\[0\]\.Item\.qty/,
   );
+});
+
+test('a field the pojo does not declare is refused, naming it, not dropped', () => {
+  const s = pojo('Order', { orderId: string() });
+  expect(() => encode(s, { orderId: 'a', qty: 3 } as never)).toThrow(EncodeError);
+  expect(() => encode(s, { orderId: 'a', qty: 3 } as never)).toThrow(
+    /^Order\.qty: pojo Order has no field "qty"; its fields are orderId\. Declare "qty" in pojo\('Order', \.\.\.\) or remove it from the value before update$/,
+  );
+  // null is a value too (only undefined counts as absent).
+  expect(() => encode(s, { orderId: 'a', qty: null } as never)).toThrow(/Order\.qty: pojo Order has no field "qty"/);
+  // Nested: the path leads to it.
+  const nested = { orderId: 'o', userId: 'u', createTs: 0n, items: [{ sku: 's', qty: 1, price: 2 }], tags: new Map(), note: null, status: 'NEW' };
+  expect(() => encode(order(), nested as never)).toThrow(/^Order\.items\[0\]\.Item\.price: pojo Item has no field "price"; its fields are sku, qty\./);
+  const inner = pojo('Outer', { inner: nullable(pojo('Inner', { x: int32() })) });
+  expect(() => encode(inner, { inner: { x: 1, y: 2 } } as never)).toThrow(/^Outer\.inner\.Inner\.y: pojo Inner has no field "y"/);
+});
+
+test('an undeclared key set to undefined, and inherited enumerable keys, are not fields: written without them', () => {
+  const s = pojo('Order', { orderId: string() });
+  expect(decode(s, encode(s, { orderId: 'a', qty: undefined } as never))).toEqual({ orderId: 'a' });
+  const inherited = Object.assign(Object.create({ qty: 3 }) as object, { orderId: 'a' });
+  expect(decode(s, encode(s, inherited as never))).toEqual({ orderId: 'a' });
+});
+
+test('class option: an own property of an instance the pojo does not declare is refused', () => {
+  class Person {
+    name = '';
+    age = 0;
+    cache = new Map();
+  }
+  const serializer = pojo<Person>('Person', { name: string(), age: int32() }, { class: Person });
+  expect(() => encode(serializer, Object.assign(new Person(), gordon))).toThrow(/^Person\.cache: pojo Person has no field "cache"; its fields are name, age\./);
 });
 
 test('class option: values read back as instances of the class', () => {

@@ -33,6 +33,19 @@ export function compiledOf(type: Type): Compiled {
 }
 
 
+/** The largest finite float32. */
+const FLOAT_MAX = 3.4028234663852886e38;
+
+/**
+ * Rounding to the nearest float32 is what "float" means; a finite number float32 would round to
+ * ±Infinity is refused. Called only beyond FLOAT_MAX (and kept out of the write, which stays small).
+ */
+function refuseFloatOverflow(v: number): void {
+  if (Number.isFinite(v) && !Number.isFinite(Math.fround(v))) {
+    throw new EncodeError(`${describeValue(v)} is beyond float's range (±${FLOAT_MAX}) and would be written as ${Math.fround(v)}; use "double" for this field`);
+  }
+}
+
 const WIRE_OF: Record<string, number> = { ...(protobuf.types.basic as Record<string, number>) };
 
 /** Skips an unknown field's value by its wire type. */
@@ -130,6 +143,7 @@ function scalarWriter(plan: FieldPlan, type: string): (out: DataOutput, v: unkno
     case 'float':
       return (out, v) => {
         if (typeof v !== 'number') throw wrong('a number', v);
+        if (v > FLOAT_MAX || v < -FLOAT_MAX) refuseFloatOverflow(v);
         out.writeFloat32LE(v);
       };
     case 'bool':
@@ -357,7 +371,7 @@ function compile(type: Type): Compiled {
   const template = defaults(type);
   dec.push('input.enter();', `const o = into || ${defaultsLiteral(type)};`, 'while (input.offset < end) {', 'const t = input.readVarint32() >>> 0;', 'switch (t) {');
   // Keys the message does not declare are refused, not dropped (a switch on constants: no lookups).
-  enc.push(`for (const k in v) switch (k) { ${plan.fields.map((f) => `case ${key(f.name)}:`).join(' ')} break; default: if (v[k] !== undefined) H.unknown(k); }`, 'let i = 0, x;', 'try {');
+  enc.push(`for (const k in v) switch (k) { ${plan.fields.map((f) => `case ${key(f.name)}: `).join('')}${plan.fields.length ? 'break; ' : ''}default: if (v[k] !== undefined) H.unknown(k); }`, 'let i = 0, x;', 'try {');
   C.forEach((c, i) => {
     const f = c.plan;
     const name = key(f.name);

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import * as fc from 'fast-check';
 import { expect, test } from 'vitest';
 import { DataInput, DataOutput, EncodeError, SchemaError, type CompatibilityType } from '@stateshift/core';
-import { encode, goldenSuite, serializerSuite, upgradeSuite, type UpgradeSpec } from '@stateshift/core/testing';
+import { decode, encode, goldenSuite, serializerSuite, upgradeSuite, type UpgradeSpec } from '@stateshift/core/testing';
 import { protobuf } from '../src/index.js';
 
 const fixture = (name: string) => new URL(`./fixtures/${name}`, import.meta.url);
@@ -93,6 +93,19 @@ test('bad definitions and values fail clearly', () => {
   expect(() => encode(order(), { ...base, orderId: 'o-1' })).toThrow(/Order has no field "orderId"; its fields are order_id/);
 });
 
+test('float: a number beyond its range is refused (it would be Infinity); rounding within it is what float means', () => {
+  const s = protobuf('syntax = "proto3"; message M { float f = 1; repeated float r = 2; map<string, float> m = 3; }', 'M');
+  const none = { r: [], m: new Map() };
+  expect(() => encode(s, { f: 1e40 })).toThrow(EncodeError);
+  expect(() => encode(s, { f: 1e40 })).toThrow(/^M\.f: 1e\+40 \(number\) is beyond float's range \(±3\.4028234663852886e\+38\) and would be written as Infinity; use "double" for this field$/);
+  expect(() => encode(s, { f: -1e40 })).toThrow(/would be written as -Infinity/);
+  expect(() => encode(s, { r: [1, 3.5e38] })).toThrow(/^M\.r\[1\]: 3\.5e\+38 \(number\) is beyond float's range/);
+  expect(() => encode(s, { m: new Map([['k', 1e39]]) })).toThrow(/^M\.m.*1e\+39 \(number\) is beyond float's range/);
+  expect(decode(s, encode(s, { f: 3.4e38 }))).toEqual({ f: Math.fround(3.4e38), ...none });
+  expect(decode(s, encode(s, { f: 1.1 }))).toEqual({ f: Math.fround(1.1), ...none });
+  for (const f of [Infinity, -Infinity, NaN, 3.4028234663852886e38, -0]) expect(decode(s, encode(s, { f }))).toEqual({ f, ...none });
+});
+
 const p3 = (body: string, name = 'M') => `syntax = "proto3"; message ${name} { ${body} }`;
 function spec(name: string, before: string, samples: unknown[], after: string, expect: CompatibilityType, more: Partial<UpgradeSpec> = {}, typeName = 'M'): UpgradeSpec {
   return { name, previous: () => protobuf(before, 'M'), samples, next: () => protobuf(after, typeName), expect, ...more };
@@ -165,4 +178,12 @@ goldenSuite({
   test,
   dir: fileURLToPath(new URL('./golden', import.meta.url)),
   cases: { 'protobuf-order': { serializer: order, samples: [{ ...base, order_id: 'o-1', create_ts: 5n, items: [{ sku: 'a', qty: 1 }], card: 'c' }] } },
+});
+
+test('an empty message (and one holding it) writes and reads; a key it does not declare is refused', () => {
+  const empty = protobuf('syntax = "proto3"; message Empty {}', 'Empty');
+  expect(decode(empty, encode(empty, {}))).toEqual({});
+  expect(() => encode(empty, { x: 1 })).toThrow(/Empty has no field "x"/);
+  const outer = protobuf('syntax = "proto3"; message Empty {} message M { Empty e = 1; int32 n = 2; }', 'M');
+  expect(decode(outer, encode(outer, { e: {}, n: 3 }))).toEqual({ e: {}, n: 3 });
 });

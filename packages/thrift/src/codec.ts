@@ -111,6 +111,8 @@ export abstract class Codec {
   writeStruct(out: DataOutput, struct: ThriftStruct, value: unknown): void {
     if (!isRecordValue(value)) throw new EncodeError(`expected a plain object with the fields of ${struct.name}, got ${describeValue(value)}`);
     const record = value;
+    // A key the struct does not declare would be lost: refused.
+    struct.refuseUndeclared(record);
     if (struct.union) {
       const set = struct.fields.filter((f) => record[f.name] !== undefined && record[f.name] !== null);
       if (set.length !== 1) throw new EncodeError(`union ${struct.name} needs exactly one field set (the others null), got ${set.length}`);

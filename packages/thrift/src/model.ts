@@ -1,6 +1,6 @@
 /** A Thrift IDL parsed into the types the codec walks: structs, unions, enums, typedefs resolved. */
 import { parse } from '@creditkarma/thrift-parser';
-import { SchemaError } from '@stateshift/core';
+import { EncodeError, SchemaError } from '@stateshift/core';
 
 export type ThriftType =
   | { kind: 'bool' | 'i8' | 'i16' | 'i32' | 'i64' | 'double' | 'string' | 'binary' }
@@ -23,6 +23,11 @@ export interface ThriftStruct {
   union: boolean;
   fields: ThriftField[];
   byId: Map<number, ThriftField>;
+  /**
+   * Throws an `EncodeError` for an own key of a value (its value not undefined) that the struct does
+   * not declare: written, it would be lost.
+   */
+  refuseUndeclared(value: Record<string, unknown>): void;
 }
 
 export interface ThriftModel {
@@ -143,9 +148,27 @@ export function parseIdl(idl: string): ThriftModel {
         ...(f.defaultValue ? { default: constValue(f.defaultValue, type) } : {}),
       };
     });
-    structs.set(def.name.value, { name: def.name.value, union: def.type === 'UnionDefinition', fields, byId: new Map(fields.map((f) => [f.id, f])) });
+    const struct = { name: def.name.value, union: def.type === 'UnionDefinition', fields, byId: new Map(fields.map((f) => [f.id, f])) };
+    structs.set(struct.name, { ...struct, refuseUndeclared: undeclaredCheck(struct) });
   }
   return { structs, enums };
+}
+
+/**
+ * A for-in with a switch on the declared names (no lookups per key, the cheapest check there is);
+ * inherited keys are looked at only on the rare undeclared path.
+ */
+function undeclaredCheck(struct: Omit<ThriftStruct, 'refuseUndeclared'>): ThriftStruct['refuseUndeclared'] {
+  const refuse = (v: Record<string, unknown>, k: string): void => {
+    if (!Object.hasOwn(v, k)) return;
+    throw new EncodeError(
+      `${struct.union ? 'union' : 'struct'} ${struct.name} has no field "${k}"; its fields are ${struct.fields.map((f) => f.name).join(', ')}. Declare "${k}" in the IDL or remove it from the value before update`,
+      k,
+    );
+  };
+  const declared = struct.fields.length ? `${struct.fields.map((f) => `case ${JSON.stringify(f.name)}:`).join(' ')} break;` : ''; // a struct may have no fields
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval
+  return new Function('refuse', `return function refuseUndeclared(v) {\nfor (const k in v) switch (k) { ${declared} default: if (v[k] !== undefined) refuse(v, k); }\n}`)(refuse) as ThriftStruct['refuseUndeclared'];
 }
 
 export function structOf(model: ThriftModel, name: string): ThriftStruct {

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import * as fc from 'fast-check';
 import { expect, test } from 'vitest';
 import { DataInput, EncodeError, SchemaError, type CompatibilityType } from '@stateshift/core';
-import { encode, goldenSuite, serializerSuite, upgradeSuite, type UpgradeSpec } from '@stateshift/core/testing';
+import { decode, encode, goldenSuite, serializerSuite, upgradeSuite, type UpgradeSpec } from '@stateshift/core/testing';
 import thriftLib from 'thrift';
 import { thrift } from '../src/index.js';
 
@@ -121,6 +121,32 @@ test('bad IDL, names and values fail clearly', () => {
   expect(() => encode(order('binary')(), { orderId: 'x', items: [{ qty: 1 }] })).toThrow(EncodeError);
   expect(() => encode(order('binary')(), { orderId: 'x', items: [{ qty: 1 }] })).toThrow(/Order\.items\[0\]\.sku: required field is missing/);
 });
+
+for (const protocol of ['binary', 'compact'] as const) {
+  test(`a field the struct, union or exception does not declare is refused, naming it, not dropped (${protocol})`, () => {
+    const serializer = order(protocol)();
+    expect(() => encode(serializer, { ...minimal, qty: 3 })).toThrow(EncodeError);
+    expect(() => encode(serializer, { ...minimal, qty: 3 })).toThrow(
+      /^Order\.qty: struct Order has no field "qty"; its fields are orderId, userId, createTs, amount, status, items, tags, flags, checksum, payment, gift, priority\. Declare "qty" in the IDL or remove it from the value before update$/,
+    );
+    // null is a value too (only undefined counts as absent).
+    expect(() => encode(serializer, { ...minimal, qty: null })).toThrow(/^Order\.qty: struct Order has no field "qty"/);
+    // Nested: the path leads to it.
+    expect(() => encode(serializer, { ...minimal, items: [{ sku: 'a' }, { sku: 'b', price: 2 }] })).toThrow(/^Order\.items\[1\]\.price: struct Item has no field "price"; its fields are sku, qty\./);
+    expect(() => encode(serializer, { ...minimal, payment: { card: 'x', cash: 5 } })).toThrow(/^Order\.payment\.cash: union Payment has no field "cash"; its fields are card, voucher\./);
+    expect(() => encode(serializer, { ...minimal, payment: { cash: 5 } })).toThrow(/^Order\.payment\.cash: union Payment has no field "cash"/);
+    const more = thrift('exception Oops { 1: string why } struct I { 1: i32 q } struct S { 1: Oops oops, 2: map<string, I> byName }', 'S', { protocol });
+    expect(() => encode(more, { oops: { why: 'w', when: 1 } })).toThrow(/^S\.oops\.when: struct Oops has no field "when"; its fields are why\./);
+    expect(() => encode(more, { byName: new Map([['k', { q: 1, r: 2 }]]) })).toThrow(/^S\.byName\{value\}\.r: struct I has no field "r"; its fields are q\./);
+  });
+
+  test(`an undeclared key set to undefined, and inherited enumerable keys, are not fields: written without them (${protocol})`, () => {
+    const serializer = order(protocol)();
+    expect(decode(serializer, encode(serializer, { ...fromPython, qty: undefined }))).toEqual(fromPython);
+    const inherited = Object.assign(Object.create({ qty: 3 }) as object, fromPython);
+    expect(decode(serializer, encode(serializer, inherited))).toEqual(fromPython);
+  });
+}
 
 const s = (body: string, name = 'S') => `enum E { A = 0, B = 1 } struct ${name} { ${body} }`;
 function spec(name: string, before: string, samples: unknown[], after: string, expect: CompatibilityType, more: Partial<UpgradeSpec> = {}, protocols: ['binary' | 'compact', 'binary' | 'compact'] = ['binary', 'binary'], structName = 'S'): UpgradeSpec {

@@ -3,7 +3,7 @@
  * cannot write. Every write is all or nothing, and what `set` accepts is what `get` returns.
  */
 import { deepStrictEqual, equal, ok, rejects, throws } from 'node:assert/strict';
-import { int32, int64, operator, string, valueState } from '@stateshift/core';
+import { EncodeError, int32, int64, operator, string, valueState } from '@stateshift/core';
 import { coded, collect, misuse, session, type Common } from './common.js';
 import { countsJob, valuesJob } from './fixtures.js';
 
@@ -105,13 +105,16 @@ export function all(test: Common['test'], common: Common): void {
     equal(map.get('u', 'a'), 1);
   }));
 
-  test(`${prefix}bad input: what set accepts is what get returns (extra fields dropped, -0 as 0)`, session(common, async (s) => {
+  test(`${prefix}bad input: a field the type does not declare is refused, never dropped; what set accepts is what get returns (-0 as 0)`, session(common, async (s) => {
     const { job, users, profile, small, ints, intsByName, history } = valuesJob();
     const op = (await s.open({ job })).operator(users);
-    op.value(profile).set('u', { name: 'n', tags: ['t'], extra: 'dropped' } as never);
-    deepStrictEqual(op.value(profile).get('u'), { name: 'n', tags: ['t'] });
-    op.list(history).add('u', { name: 'h', tags: [], extra: 1 } as never);
-    deepStrictEqual(op.list(history).get('u'), [{ name: 'h', tags: [] }]);
+    op.value(profile).set('u', { name: 'n', tags: ['t'] });
+    throws(() => op.value(profile).set('u', { name: 'm', tags: [], extra: 'lost?' } as never), (error: Error) => error instanceof EncodeError && /"extra"/.test(error.message));
+    deepStrictEqual(op.value(profile).get('u'), { name: 'n', tags: ['t'] }, 'a refused set leaves the value');
+    throws(() => op.list(history).add('u', { name: 'h', tags: [], extra: 1 } as never), (error: Error) => error instanceof EncodeError && /"extra"/.test(error.message));
+    deepStrictEqual(op.list(history).get('u'), [], 'a refused add leaves the list');
+    op.value(profile).set('u', { name: 'n', tags: ['t'], extra: undefined } as never);
+    deepStrictEqual(op.value(profile).get('u'), { name: 'n', tags: ['t'] }, 'an undeclared key holding undefined holds nothing to lose');
     op.value(small).set('u', -0);
     ok(Object.is(op.value(small).get('u'), 0), 'int32 -0 reads back as 0');
     op.list(ints).add('u', -0);

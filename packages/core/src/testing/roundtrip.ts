@@ -28,8 +28,8 @@ export interface SerializerSuiteOptions<T> {
   /** Values the serializer must refuse with an EncodeError (a StateshiftError) or TypeError. */
   invalid?: unknown[];
   /**
-   * Values the serializer writes that do not read back as themselves (undefined written as null,
-   * fields it does not declare): a backend's copy of each must still equal its round trip.
+   * Values the serializer writes that do not read back as themselves (undefined written as null, a
+   * key it does not declare set to undefined): a backend's copy of each must still equal its round trip.
    */
   reshaped?: unknown[];
   /** fast-check, and an arbitrary of valid values, for the property test. */

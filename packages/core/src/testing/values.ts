@@ -92,13 +92,17 @@ function validRows(s: ValuesSupport): { name: string; write: Sample; read?: Samp
       write: sampleValue(s, { data: Buffer.from([9, 8, 7]) }),
       read: sampleValue(s, { data: new Uint8Array([9, 8, 7]) }),
     },
+    { name: 'a key the record does not declare, set to undefined, is ignored', write: sampleValue(s, { extra: undefined }), read: base },
   ];
 }
 
-/** Values of a wrong shape and the field their error must name. */
-export function invalidRows(s: ValuesSupport = {}): { name: string; value: unknown; field: string }[] {
+/** Values of a wrong shape, the field their error's path must name, and what its message must say. */
+export function invalidRows(s: ValuesSupport = {}): { name: string; value: unknown; field: string; mentions?: string }[] {
   const v = (overrides: Sample) => sampleValue(s, overrides);
   return [
+    // Written, it would be dropped: the message must name it.
+    { name: 'a field the record does not declare', value: v({ extra: 1 }), field: '', mentions: '"extra"' },
+    { name: 'a field the nested record does not declare', value: v({ child: { x: 7, extra: 1 } }), field: 'child', mentions: '"extra"' },
     { name: 'a Map where a record is declared', value: new Map(Object.entries(sampleValue(s))), field: '' },
     { name: 'an array where a record is declared', value: [], field: '' },
     { name: 'null where a record is declared', value: null, field: '' },
@@ -172,6 +176,7 @@ export function valuesSuite(options: ValuesSuiteOptions): void {
       if (row.field && !new RegExp(`(^|[.\\s])${row.field}($|[.\\s[{(<])`).test(error.path)) {
         fail(`${row.name}: the error's path "${error.path}" does not name the field ${row.field} (message: ${error.message})`);
       }
+      if (row.mentions && !error.message.includes(row.mentions)) fail(`${row.name}: the error's message does not say ${row.mentions} (message: ${error.message})`);
     });
   }
 }
