@@ -350,9 +350,10 @@ function unionCodec(type: AvroType): AvroCodec {
       // A number a float branch would round goes into a double branch if the union has one.
       if (i === floatIndex && doubleIndex >= 0 && Math.fround(v as number) !== v) i = doubleIndex;
       if (i < 0) {
-        // No branch has the value's shape. An object with a field no record branch declares: the
-        // first record branch refuses it, naming the field.
+        // No branch has the value's shape: the closest branch reports its own error. An object with
+        // a field no record branch declares: the first record branch, naming the field.
         if (recordIndex >= 0 && isRecordValue(v)) i = recordIndex;
+        else if (all.length === 2 && nullIndex >= 0) i = 1 - nullIndex;
         else throw wrong(`a value of one of the union branches (${names()})`, v);
       }
       out.writeVarInt(i);
