@@ -37,18 +37,6 @@ const INT32_MIN = -0x80000000;
 const INT32_MAX = 0x7fffffff;
 const LONG_MIN = -(1n << 63n);
 const LONG_MAX = (1n << 63n) - 1n;
-/** The largest finite float32. */
-const FLOAT_MAX = 3.4028234663852886e38;
-
-/**
- * Rounding to the nearest float32 is what "float" means; a finite number float32 would round to
- * ±Infinity is refused. Called only beyond FLOAT_MAX (and kept out of the write, which stays small).
- */
-function refuseFloatOverflow(v: number): void {
-  if (Number.isFinite(v) && !Number.isFinite(Math.fround(v))) {
-    throw new EncodeError(`${describeValue(v)} is beyond float's range (±${FLOAT_MAX}) and would be written as ${Math.fround(v)}; use "double" for this field`);
-  }
-}
 
 const typeName = (type: AvroType): string => (type as unknown as { typeName: string }).typeName;
 const nameOf = (type: AvroType): string | undefined => (type as { name?: string }).name;
@@ -168,7 +156,6 @@ function compile(type: AvroType): AvroCodec {
         accepts: (v) => typeof v === 'number',
         write: (v, out) => {
           if (typeof v !== 'number') throw wrong('a number', v);
-          if (v > FLOAT_MAX || v < -FLOAT_MAX) refuseFloatOverflow(v);
           out.writeFloat32LE(v);
         },
         read: (input) => input.readFloat32LE(),

@@ -41,6 +41,19 @@ export function varUintLength(n: number): number {
   return length;
 }
 
+/** The largest finite float32. */
+const FLOAT32_MAX = 3.4028234663852886e38;
+
+/**
+ * Rounding to the nearest float32 is what a float field means; a finite number it would round to
+ * ±Infinity is refused. Called only beyond FLOAT32_MAX, so the writes stay small.
+ */
+function refuseFloat32Overflow(v: number): void {
+  if (Number.isFinite(v) && !Number.isFinite(Math.fround(v))) {
+    throw new EncodeError(`${v} (number) is beyond float's range (±${FLOAT32_MAX}) and would be written as ${Math.fround(v)}; use "double" for this field`);
+  }
+}
+
 /**
  * The UTF-8 byte length of a string. A string that UTF-8 cannot hold without loss (a lone
  * surrogate, such as '\uD800') throws an `EncodeError`: it is never replaced by U+FFFD.
@@ -151,7 +164,9 @@ export class DataOutput {
     this.pos += 8;
   }
 
+  /** Big-endian float32: rounded to the nearest float32; a finite number beyond its range is refused (see refuseFloat32Overflow). */
   writeFloat32(value: number): void {
+    if (value > FLOAT32_MAX || value < -FLOAT32_MAX) refuseFloat32Overflow(value);
     this.ensure(4);
     this.view.setFloat32(this.pos, value);
     this.pos += 4;
@@ -170,8 +185,9 @@ export class DataOutput {
     this.pos += 8;
   }
 
-  /** Little-endian float32 (Avro, Protobuf). */
+  /** Little-endian float32 (Avro, Protobuf), as writeFloat32. */
   writeFloat32LE(value: number): void {
+    if (value > FLOAT32_MAX || value < -FLOAT32_MAX) refuseFloat32Overflow(value);
     this.ensure(4);
     this.view.setFloat32(this.pos, value, true);
     this.pos += 4;

@@ -33,19 +33,6 @@ export function compiledOf(type: Type): Compiled {
 }
 
 
-/** The largest finite float32. */
-const FLOAT_MAX = 3.4028234663852886e38;
-
-/**
- * Rounding to the nearest float32 is what "float" means; a finite number float32 would round to
- * ±Infinity is refused. Called only beyond FLOAT_MAX (and kept out of the write, which stays small).
- */
-function refuseFloatOverflow(v: number): void {
-  if (Number.isFinite(v) && !Number.isFinite(Math.fround(v))) {
-    throw new EncodeError(`${describeValue(v)} is beyond float's range (±${FLOAT_MAX}) and would be written as ${Math.fround(v)}; use "double" for this field`);
-  }
-}
-
 const WIRE_OF: Record<string, number> = { ...(protobuf.types.basic as Record<string, number>) };
 
 /** Skips an unknown field's value by its wire type. */
@@ -143,7 +130,6 @@ function scalarWriter(plan: FieldPlan, type: string): (out: DataOutput, v: unkno
     case 'float':
       return (out, v) => {
         if (typeof v !== 'number') throw wrong('a number', v);
-        if (v > FLOAT_MAX || v < -FLOAT_MAX) refuseFloatOverflow(v);
         out.writeFloat32LE(v);
       };
     case 'bool':
