@@ -151,25 +151,19 @@ function compile(type: AvroType): AvroCodec {
       };
     }
     case 'float':
+    case 'double': {
+      const double = kindOf(type) === 'double';
       return {
-        minBytes: 4,
+        minBytes: double ? 8 : 4,
         accepts: (v) => typeof v === 'number',
         write: (v, out) => {
           if (typeof v !== 'number') throw wrong('a number', v);
-          out.writeFloat32LE(v);
+          if (double) out.writeFloat64LE(v);
+          else out.writeFloat32LE(v);
         },
-        read: (input) => input.readFloat32LE(),
+        read: (input) => (double ? input.readFloat64LE() : input.readFloat32LE()),
       };
-    case 'double':
-      return {
-        minBytes: 8,
-        accepts: (v) => typeof v === 'number',
-        write: (v, out) => {
-          if (typeof v !== 'number') throw wrong('a number', v);
-          out.writeFloat64LE(v);
-        },
-        read: (input) => input.readFloat64LE(),
-      };
+    }
     case 'string':
       return {
         minBytes: 1,
